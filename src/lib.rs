@@ -1,0 +1,1 @@
+//! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.

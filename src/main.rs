@@ -1,0 +1,3 @@
+fn main() {
+    println!("dashboard-user-operator: not wired yet");
+}
