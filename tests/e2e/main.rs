@@ -1,0 +1,19 @@
+//! End-to-end tests: the real `dashboard-user-operator` binary, as a child process, against the
+//! Kubernetes API emulator and the Tyk Dashboard emulator over real HTTP (or a real cluster and
+//! Dashboard, see tests/common). Behaviour per DESIGN.md §2–§4; one scenario per test, each
+//! with its own servers, so they run in parallel.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod access_secret;
+mod conflicts;
+mod deletion;
+mod drift;
+mod kubectl;
+mod lifecycle;
+mod missing;
+mod passwords;
+mod scan;
+mod steady;
+mod support;
