@@ -1,1 +1,5 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
+
+pub mod config;
+pub mod crd;
+pub mod reconcile;
