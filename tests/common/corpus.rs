@@ -34,7 +34,11 @@ pub struct Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "secret {}… found in {}: {}", self.secret_hint, self.source, self.excerpt)
+        write!(
+            f,
+            "secret {}… found in {}: {}",
+            self.secret_hint, self.source, self.excerpt
+        )
     }
 }
 
@@ -47,7 +51,11 @@ impl Corpus {
     }
 
     pub fn text(&self, source: impl Into<String>, text: impl Into<String>) {
-        self.inner.lock().unwrap().texts.push((source.into(), text.into()));
+        self.inner
+            .lock()
+            .unwrap()
+            .texts
+            .push((source.into(), text.into()));
     }
 
     pub fn secrets_len(&self) -> usize {

@@ -17,8 +17,14 @@ pub struct Dashboard {
 pub fn describe(u: &Value) -> String {
     format!(
         "id={} email={} org={} active={} group={} perms={} first={} last={}",
-        u["id"], u["email_address"], u["org_id"], u["active"], u["group_id"],
-        u["user_permissions"], u["first_name"], u["last_name"]
+        u["id"],
+        u["email_address"],
+        u["org_id"],
+        u["active"],
+        u["group_id"],
+        u["user_permissions"],
+        u["first_name"],
+        u["last_name"]
     )
 }
 
@@ -113,7 +119,11 @@ impl Dashboard {
         if r.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        anyhow::ensure!(r.status().is_success(), "admin get user: HTTP {}", r.status());
+        anyhow::ensure!(
+            r.status().is_success(),
+            "admin get user: HTTP {}",
+            r.status()
+        );
         Ok(Some(r.json().await?))
     }
 
@@ -150,13 +160,22 @@ impl Dashboard {
             .header("authorization", key)
             .send()
             .await?;
-        anyhow::ensure!(r.status().is_success(), "api list users: HTTP {}", r.status());
+        anyhow::ensure!(
+            r.status().is_success(),
+            "api list users: HTTP {}",
+            r.status()
+        );
         let v: Value = r.json().await?;
         Ok(v["users"].as_array().cloned().unwrap_or_default())
     }
 
     /// `POST /api/usergroups`; returns the group id (§4).
-    pub async fn api_create_group(&self, key: &str, name: &str, org: &str) -> anyhow::Result<String> {
+    pub async fn api_create_group(
+        &self,
+        key: &str,
+        name: &str,
+        org: &str,
+    ) -> anyhow::Result<String> {
         let body = json!({"name": name, "description": "e2e", "org_id": org, "active": true,
                           "user_permissions": {"apis": "read"}});
         let r = self
@@ -202,7 +221,11 @@ impl Dashboard {
 
     /// Users with this email (case-insensitive), in any org: emulator state when we have it,
     /// otherwise the admin key's org through the Dashboard API.
-    pub async fn users_with_email(&self, admin_key: &str, email: &str) -> anyhow::Result<Vec<Value>> {
+    pub async fn users_with_email(
+        &self,
+        admin_key: &str,
+        email: &str,
+    ) -> anyhow::Result<Vec<Value>> {
         let all = if self.is_emulator() {
             self.emu_users().await?
         } else {
@@ -218,7 +241,12 @@ impl Dashboard {
             .collect())
     }
 
-    pub async fn check_password(&self, email: &str, org: &str, password: &str) -> anyhow::Result<bool> {
+    pub async fn check_password(
+        &self,
+        email: &str,
+        org: &str,
+        password: &str,
+    ) -> anyhow::Result<bool> {
         self.require_emulator()?;
         let v: Value = self
             .http
@@ -253,7 +281,12 @@ impl Dashboard {
             .json(body)
             .send()
             .await?;
-        anyhow::ensure!(r.status().is_success(), "faults: HTTP {}: {}", r.status(), r.text().await?);
+        anyhow::ensure!(
+            r.status().is_success(),
+            "faults: HTTP {}: {}",
+            r.status(),
+            r.text().await?
+        );
         Ok(())
     }
 
@@ -265,7 +298,12 @@ impl Dashboard {
             .json(body)
             .send()
             .await?;
-        anyhow::ensure!(r.status().is_success(), "settings: HTTP {}: {}", r.status(), r.text().await?);
+        anyhow::ensure!(
+            r.status().is_success(),
+            "settings: HTTP {}: {}",
+            r.status(),
+            r.text().await?
+        );
         Ok(())
     }
 }

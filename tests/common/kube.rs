@@ -69,12 +69,19 @@ pub async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
     let docs = crd_documents()?;
     for doc in &docs {
         let name = doc["metadata"]["name"].as_str().context("crd name")?;
-        api.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(doc))
-            .await
-            .with_context(|| format!("applying CRD {name}"))?;
+        api.patch(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(doc),
+        )
+        .await
+        .with_context(|| format!("applying CRD {name}"))?;
     }
     for doc in &docs {
-        let name = doc["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = doc["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let api = api.clone();
         wait::until(&format!("CRD {name} Established"), || {
             let api = api.clone();
@@ -87,7 +94,11 @@ pub async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
                     .unwrap_or_default()
                     .iter()
                     .any(|c| c.type_ == "Established" && c.status == "True");
-                if ok { Ok(()) } else { Err("not Established".into()) }
+                if ok {
+                    Ok(())
+                } else {
+                    Err("not Established".into())
+                }
             }
         })
         .await?;
@@ -95,10 +106,16 @@ pub async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn create_namespace(client: &kube::Client, name: &str, labels: &[(&str, &str)]) -> anyhow::Result<()> {
+pub async fn create_namespace(
+    client: &kube::Client,
+    name: &str,
+    labels: &[(&str, &str)],
+) -> anyhow::Result<()> {
     let api: Api<Namespace> = Api::all(client.clone());
-    let labels: BTreeMap<String, String> =
-        labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let labels: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let ns: Namespace = serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": name, "labels": labels}
@@ -119,7 +136,11 @@ pub async fn apply(client: &kube::Client, obj: &Value) -> anyhow::Result<Value> 
         None => Api::all_with(client.clone(), &ar),
     };
     let out = api
-        .patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj))
+        .patch(
+            name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(obj),
+        )
         .await
         .with_context(|| format!("applying {} {name}", ar.kind))?;
     Ok(serde_json::to_value(out)?)
@@ -141,27 +162,50 @@ pub fn api(client: &kube::Client, ar: &ApiResource, ns: Option<&str>) -> Api<Dyn
     }
 }
 
-pub async fn get(client: &kube::Client, ar: &ApiResource, ns: Option<&str>, name: &str) -> anyhow::Result<Option<Value>> {
+pub async fn get(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: Option<&str>,
+    name: &str,
+) -> anyhow::Result<Option<Value>> {
     let obj = api(client, ar, ns).get_opt(name).await?;
     Ok(obj.map(serde_json::to_value).transpose()?)
 }
 
-pub async fn merge_patch(client: &kube::Client, ar: &ApiResource, ns: Option<&str>, name: &str, patch: &Value) -> anyhow::Result<()> {
+pub async fn merge_patch(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: Option<&str>,
+    name: &str,
+    patch: &Value,
+) -> anyhow::Result<()> {
     api(client, ar, ns)
         .patch(name, &PatchParams::default(), &Patch::Merge(patch))
         .await?;
     Ok(())
 }
 
-pub async fn delete(client: &kube::Client, ar: &ApiResource, ns: Option<&str>, name: &str) -> anyhow::Result<()> {
-    match api(client, ar, ns).delete(name, &DeleteParams::default()).await {
+pub async fn delete(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: Option<&str>,
+    name: &str,
+) -> anyhow::Result<()> {
+    match api(client, ar, ns)
+        .delete(name, &DeleteParams::default())
+        .await
+    {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.reason == "NotFound" => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn list(client: &kube::Client, ar: &ApiResource, ns: Option<&str>) -> anyhow::Result<Vec<Value>> {
+pub async fn list(
+    client: &kube::Client,
+    ar: &ApiResource,
+    ns: Option<&str>,
+) -> anyhow::Result<Vec<Value>> {
     let l = api(client, ar, ns).list(&ListParams::default()).await?;
     l.items
         .into_iter()
@@ -173,15 +217,18 @@ pub async fn list(client: &kube::Client, ar: &ApiResource, ns: Option<&str>) -> 
 
 /// `(status, reason, message)` of the condition `type_` in `obj.status.conditions`.
 pub fn condition(obj: &Value, type_: &str) -> Option<(String, String, String)> {
-    obj["status"]["conditions"].as_array()?.iter().find_map(|c| {
-        (c["type"] == type_).then(|| {
-            (
-                c["status"].as_str().unwrap_or_default().to_string(),
-                c["reason"].as_str().unwrap_or_default().to_string(),
-                c["message"].as_str().unwrap_or_default().to_string(),
-            )
+    obj["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find_map(|c| {
+            (c["type"] == type_).then(|| {
+                (
+                    c["status"].as_str().unwrap_or_default().to_string(),
+                    c["reason"].as_str().unwrap_or_default().to_string(),
+                    c["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
         })
-    })
 }
 
 pub fn condition_field(obj: &Value, type_: &str, field: &str) -> Option<String> {
@@ -198,9 +245,15 @@ pub fn conditions_summary(obj: &Value) -> String {
         .as_array()
         .map(|cs| {
             cs.iter()
-                .map(|c| format!("{}={}/{}: {}", c["type"].as_str().unwrap_or("?"),
-                    c["status"].as_str().unwrap_or("?"), c["reason"].as_str().unwrap_or(""),
-                    c["message"].as_str().unwrap_or("")))
+                .map(|c| {
+                    format!(
+                        "{}={}/{}: {}",
+                        c["type"].as_str().unwrap_or("?"),
+                        c["status"].as_str().unwrap_or("?"),
+                        c["reason"].as_str().unwrap_or(""),
+                        c["message"].as_str().unwrap_or("")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         })
@@ -213,7 +266,12 @@ pub fn conditions_summary(obj: &Value) -> String {
 
 // ---- Secrets ----
 
-pub async fn put_secret(client: &kube::Client, ns: &str, name: &str, data: &[(&str, &str)]) -> anyhow::Result<()> {
+pub async fn put_secret(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    data: &[(&str, &str)],
+) -> anyhow::Result<()> {
     let api: Api<Secret> = Api::namespaced(client.clone(), ns);
     let data: BTreeMap<String, ByteString> = data
         .iter()
@@ -222,14 +280,24 @@ pub async fn put_secret(client: &kube::Client, ns: &str, name: &str, data: &[(&s
     let s = json!({"apiVersion": "v1", "kind": "Secret",
                    "metadata": {"name": name, "namespace": ns},
                    "type": "Opaque", "data": data});
-    api.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&s))
-        .await
-        .with_context(|| format!("applying Secret {ns}/{name}"))?;
+    api.patch(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&s),
+    )
+    .await
+    .with_context(|| format!("applying Secret {ns}/{name}"))?;
     Ok(())
 }
 
-pub async fn get_secret(client: &kube::Client, ns: &str, name: &str) -> anyhow::Result<Option<Secret>> {
-    Ok(Api::<Secret>::namespaced(client.clone(), ns).get_opt(name).await?)
+pub async fn get_secret(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+) -> anyhow::Result<Option<Secret>> {
+    Ok(Api::<Secret>::namespaced(client.clone(), ns)
+        .get_opt(name)
+        .await?)
 }
 
 pub fn secret_str(s: &Secret, key: &str) -> Option<String> {
@@ -251,10 +319,20 @@ pub async fn delete_secret(client: &kube::Client, ns: &str, name: &str) -> anyho
 }
 
 /// Overwrites one data key with a merge patch from a field manager other than the operator's.
-pub async fn patch_secret_key(client: &kube::Client, ns: &str, name: &str, key: &str, value: &str) -> anyhow::Result<()> {
+pub async fn patch_secret_key(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    key: &str,
+    value: &str,
+) -> anyhow::Result<()> {
     let b64 = serde_json::to_value(ByteString(value.as_bytes().to_vec()))?;
     Api::<Secret>::namespaced(client.clone(), ns)
-        .patch(name, &PatchParams::default(), &Patch::Merge(json!({"data": {key: b64}})))
+        .patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {key: b64}})),
+        )
         .await?;
     Ok(())
 }
@@ -265,10 +343,16 @@ pub async fn all_events(client: &kube::Client) -> anyhow::Result<Vec<Value>> {
     use k8s_openapi::api::core::v1::Event as CoreEvent;
     use k8s_openapi::api::events::v1::Event as NewEvent;
     let mut out = Vec::new();
-    for e in Api::<CoreEvent>::all(client.clone()).list(&ListParams::default()).await? {
+    for e in Api::<CoreEvent>::all(client.clone())
+        .list(&ListParams::default())
+        .await?
+    {
         out.push(serde_json::to_value(e)?);
     }
-    for e in Api::<NewEvent>::all(client.clone()).list(&ListParams::default()).await? {
+    for e in Api::<NewEvent>::all(client.clone())
+        .list(&ListParams::default())
+        .await?
+    {
         out.push(serde_json::to_value(e)?);
     }
     Ok(out)
@@ -279,7 +363,11 @@ pub fn events_about<'a>(events: &'a [Value], name: &str, reason: &str) -> Vec<&'
     events
         .iter()
         .filter(|e| {
-            let obj = if e["regarding"].is_object() { &e["regarding"] } else { &e["involvedObject"] };
+            let obj = if e["regarding"].is_object() {
+                &e["regarding"]
+            } else {
+                &e["involvedObject"]
+            };
             obj["name"] == name && e["reason"] == reason
         })
         .collect()

@@ -10,9 +10,9 @@ pub mod corpus;
 pub mod dashboard;
 pub mod kube;
 pub mod operator;
+pub mod users;
 pub mod wait;
 
-use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Value, json};
 
 pub use corpus::Corpus;
@@ -174,7 +173,8 @@ impl Env {
             Ok(url) => {
                 let secret = std::env::var("E2E_DASHBOARD_ADMIN_SECRET")
                     .context("E2E_DASHBOARD_ADMIN_SECRET")?;
-                let key = std::env::var("E2E_DASHBOARD_API_KEY").context("E2E_DASHBOARD_API_KEY")?;
+                let key =
+                    std::env::var("E2E_DASHBOARD_API_KEY").context("E2E_DASHBOARD_API_KEY")?;
                 let org = std::env::var("E2E_DASHBOARD_ORG_ID").context("E2E_DASHBOARD_ORG_ID")?;
                 (Dashboard::real(url, secret), org, key)
             }
@@ -226,7 +226,11 @@ impl Env {
             namespaces: vec![],
             org_id,
             admin_key,
-            connection_name: if real_cluster { format!("{prefix}default") } else { "default".into() },
+            connection_name: if real_cluster {
+                format!("{prefix}default")
+            } else {
+                "default".into()
+            },
             corpus,
             logs: Lines::default(),
             operator: None,
@@ -238,10 +242,18 @@ impl Env {
         kube::install_crds(&env.client).await?;
         env.namespace(&operator_ns).await?;
         env.namespace(&ns).await?;
-        env.put_secret(&operator_ns, ADMIN_SECRET_NAME, &[(ADMIN_SECRET_KEY, &env.dashboard.admin_secret.clone())])
-            .await?;
-        env.put_secret(&operator_ns, API_KEY_SECRET_NAME, &[(API_KEY_SECRET_KEY, &env.admin_key.clone())])
-            .await?;
+        env.put_secret(
+            &operator_ns,
+            ADMIN_SECRET_NAME,
+            &[(ADMIN_SECRET_KEY, &env.dashboard.admin_secret.clone())],
+        )
+        .await?;
+        env.put_secret(
+            &operator_ns,
+            API_KEY_SECRET_NAME,
+            &[(API_KEY_SECRET_KEY, &env.admin_key.clone())],
+        )
+        .await?;
         env.watch_statuses().await?;
         Ok(env)
     }
@@ -259,7 +271,10 @@ impl Env {
         if self.is_emulated_cluster() && self.is_emulated_dashboard() {
             return true;
         }
-        eprintln!("SKIP {}: needs the emulators' control APIs ({what})", self.test);
+        eprintln!(
+            "SKIP {}: needs the emulators' control APIs ({what})",
+            self.test
+        );
         false
     }
 
@@ -282,7 +297,11 @@ impl Env {
     /// checks on the order of statuses, e.g. "status on first sight").
     async fn watch_statuses(&mut self) -> anyhow::Result<()> {
         use ::kube::runtime::watcher;
-        for ar in [kube::user_resource(), kube::connection_resource(), kube::cluster_connection_resource()] {
+        for ar in [
+            kube::user_resource(),
+            kube::connection_resource(),
+            kube::cluster_connection_resource(),
+        ] {
             let api = kube::api(&self.client, &ar, None);
             let corpus = self.corpus.clone();
             let history = self.history.clone();
@@ -300,8 +319,14 @@ impl Env {
                         }
                         Ok(watcher::Event::Apply(o)) | Ok(watcher::Event::InitApply(o)) => {
                             let v = serde_json::to_value(&o).unwrap_or_default();
-                            corpus.text(format!("status of {}/{}", ar.kind, o.metadata.name.clone().unwrap_or_default()),
-                                v["status"].to_string());
+                            corpus.text(
+                                format!(
+                                    "status of {}/{}",
+                                    ar.kind,
+                                    o.metadata.name.clone().unwrap_or_default()
+                                ),
+                                v["status"].to_string(),
+                            );
                             if is_user {
                                 history.lock().unwrap().push(v);
                             }
@@ -358,8 +383,18 @@ impl Env {
     }
 
     pub async fn put_admin_secrets(&self, ns: &str) -> anyhow::Result<()> {
-        self.put_secret(ns, ADMIN_SECRET_NAME, &[(ADMIN_SECRET_KEY, &self.dashboard.admin_secret)]).await?;
-        self.put_secret(ns, API_KEY_SECRET_NAME, &[(API_KEY_SECRET_KEY, &self.admin_key)]).await
+        self.put_secret(
+            ns,
+            ADMIN_SECRET_NAME,
+            &[(ADMIN_SECRET_KEY, &self.dashboard.admin_secret)],
+        )
+        .await?;
+        self.put_secret(
+            ns,
+            API_KEY_SECRET_NAME,
+            &[(API_KEY_SECRET_KEY, &self.admin_key)],
+        )
+        .await
     }
 
     // ---- operator ----
@@ -374,8 +409,11 @@ impl Env {
     pub async fn stop_operator(&mut self) -> anyhow::Result<()> {
         if let Some(op) = self.operator.take() {
             let status = op.terminate().await?;
-            anyhow::ensure!(status.success(), "operator exited with {status} after SIGTERM; last log lines:\n{}",
-                self.logs.tail(40).join("\n"));
+            anyhow::ensure!(
+                status.success(),
+                "operator exited with {status} after SIGTERM; last log lines:\n{}",
+                self.logs.tail(40).join("\n")
+            );
         }
         Ok(())
     }
@@ -392,262 +430,6 @@ impl Env {
         self.start_operator().await
     }
 
-    // ---- credentials ----
-
-    /// A fresh password, registered for the secret scan.
-    pub fn password(&self) -> String {
-        let p = format!("Pw-{}", random_hex(20));
-        self.corpus.secret(&p);
-        p
-    }
-
-    pub fn email(&self, local: &str) -> String {
-        format!("{local}-{}@example.com", random_hex(8))
-    }
-
-    pub async fn put_secret(&self, ns: &str, name: &str, data: &[(&str, &str)]) -> anyhow::Result<()> {
-        kube::put_secret(&self.client, ns, name, data).await
-    }
-
-    /// Writes a password Secret (key `password`) in the test namespace.
-    pub async fn put_password(&self, name: &str, password: &str) -> anyhow::Result<()> {
-        self.corpus.secret(password);
-        self.put_secret(&self.ns, name, &[("password", password)]).await
-    }
-
-    // ---- DashboardUsers ----
-
-    /// A minimal DashboardUser in the test namespace on the default connection.
-    pub fn user(&self, name: &str, email: &str) -> Value {
-        let mut u = json!({
-            "apiVersion": kube::API_VERSION, "kind": "DashboardUser",
-            "metadata": {"name": name, "namespace": self.ns},
-            "spec": {"email": email, "firstName": "Ada", "lastName": "Lovelace"}
-        });
-        if self.connection_name != "default" {
-            u["spec"]["connectionRef"] =
-                json!({"kind": "ClusterDashboardConnection", "name": self.connection_name});
-        }
-        u
-    }
-
-    pub async fn apply(&self, obj: &Value) -> anyhow::Result<Value> {
-        kube::apply(&self.client, obj).await
-    }
-
-    pub async fn get_user_in(&self, ns: &str, name: &str) -> anyhow::Result<Option<Value>> {
-        kube::get(&self.client, &kube::user_resource(), Some(ns), name).await
-    }
-
-    pub async fn get_user(&self, name: &str) -> anyhow::Result<Value> {
-        self.get_user_in(&self.ns, name)
-            .await?
-            .with_context(|| format!("DashboardUser {name} not found"))
-    }
-
-    pub async fn patch_user(&self, name: &str, patch: &Value) -> anyhow::Result<()> {
-        kube::merge_patch(&self.client, &kube::user_resource(), Some(&self.ns), name, patch).await
-    }
-
-    pub async fn delete_user(&self, name: &str) -> anyhow::Result<()> {
-        kube::delete(&self.client, &kube::user_resource(), Some(&self.ns), name).await
-    }
-
-    /// Waits until `check` accepts the DashboardUser `ns/name`.
-    pub async fn wait_user_in<F>(&self, ns: &str, name: &str, what: &str, check: F) -> anyhow::Result<Value>
-    where
-        F: Fn(&Value) -> Result<(), String>,
-    {
-        let r = wait::until(&format!("DashboardUser {ns}/{name}: {what}"), || async {
-            let u = self
-                .get_user_in(ns, name)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "not found".to_string())?;
-            check(&u).map_err(|e| format!("{e} ({})", kube::conditions_summary(&u)))?;
-            Ok(u)
-        })
-        .await;
-        r.map_err(|e| self.with_logs(e))
-    }
-
-    pub async fn wait_user<F>(&self, name: &str, what: &str, check: F) -> anyhow::Result<Value>
-    where
-        F: Fn(&Value) -> Result<(), String>,
-    {
-        self.wait_user_in(&self.ns.clone(), name, what, check).await
-    }
-
-    /// Ready=True, reason Synced, and the current generation observed.
-    pub async fn wait_ready(&self, name: &str) -> anyhow::Result<Value> {
-        self.wait_ready_in(&self.ns.clone(), name).await
-    }
-
-    pub async fn wait_ready_in(&self, ns: &str, name: &str) -> anyhow::Result<Value> {
-        self.wait_user_in(ns, name, "Ready=True/Synced, generation observed", |u| {
-            let gen = u["metadata"]["generation"].as_i64();
-            let seen = u["status"]["observedGeneration"].as_i64();
-            match kube::condition(u, READY) {
-                Some((s, r, _)) if s == "True" && r == "Synced" && gen == seen => Ok(()),
-                _ => Err("not ready yet".into()),
-            }
-        })
-        .await
-    }
-
-    /// The condition `type_` has `status` and `reason`.
-    pub async fn wait_condition(&self, name: &str, type_: &str, status: &str, reason: &str) -> anyhow::Result<Value> {
-        self.wait_condition_in(&self.ns.clone(), name, type_, status, reason).await
-    }
-
-    pub async fn wait_condition_in(&self, ns: &str, name: &str, type_: &str, status: &str, reason: &str) -> anyhow::Result<Value> {
-        self.wait_user_in(ns, name, &format!("{type_}={status}/{reason}"), |u| match kube::condition(u, type_) {
-            Some((s, r, _)) if s == status && r == reason => Ok(()),
-            _ => Err("condition not there yet".into()),
-        })
-        .await
-    }
-
-    /// Waits until the DashboardUser is gone (finalizer released).
-    pub async fn wait_user_gone(&self, name: &str) -> anyhow::Result<()> {
-        wait::until(&format!("DashboardUser {name} deleted"), || async {
-            match self.get_user(name).await {
-                Err(_) => Ok(()),
-                Ok(u) => Err(format!("still there, finalizers {}", u["metadata"]["finalizers"])),
-            }
-        })
-        .await
-        .map_err(|e| self.with_logs(e))
-    }
-
-    fn with_logs(&self, e: anyhow::Error) -> anyhow::Error {
-        anyhow::anyhow!("{e}\n--- last operator log lines ---\n{}", self.logs.tail(30).join("\n"))
-    }
-
-    // ---- the access Secret ----
-
-    pub async fn secret(&self, name: &str) -> anyhow::Result<Option<Secret>> {
-        kube::get_secret(&self.client, &self.ns, name).await
-    }
-
-    /// Waits for the Secret `name` to hold `key`, accepted by `check`; returns all its data
-    /// as strings. Values read here are registered for the secret scan.
-    pub async fn wait_secret<F>(&self, name: &str, what: &str, check: F) -> anyhow::Result<BTreeMap<String, String>>
-    where
-        F: Fn(&BTreeMap<String, String>, &Secret) -> Result<(), String>,
-    {
-        let r = wait::until(&format!("Secret {name}: {what}"), || async {
-            let s = self
-                .secret(name)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "not found".to_string())?;
-            let data: BTreeMap<String, String> = s
-                .data
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
-                .collect();
-            if let Some(k) = data.get("accessKey") {
-                self.corpus.secret(k);
-            }
-            check(&data, &s)?;
-            Ok(data)
-        })
-        .await;
-        r.map_err(|e| self.with_logs(e))
-    }
-
-    // ---- the Dashboard ----
-
-    /// The Dashboard's view of a user (admin GET), failing if absent.
-    pub async fn remote(&self, id: &str) -> anyhow::Result<Value> {
-        let u = self
-            .dashboard
-            .admin_get_user(id)
-            .await?
-            .with_context(|| format!("Dashboard user {id} not found"))?;
-        if let Some(k) = u["access_key"].as_str() {
-            self.corpus.secret(k);
-        }
-        Ok(u)
-    }
-
-    /// Waits until the Dashboard's copy of `id` satisfies `check`.
-    pub async fn wait_remote<F>(&self, id: &str, what: &str, check: F) -> anyhow::Result<Value>
-    where
-        F: Fn(&Value) -> Result<(), String>,
-    {
-        let r = wait::until(&format!("Dashboard user {id}: {what}"), || async {
-            let u = self
-                .dashboard
-                .admin_get_user(id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "not found".to_string())?;
-            if let Some(k) = u["access_key"].as_str() {
-                self.corpus.secret(k);
-            }
-            check(&u).map_err(|e| format!("{e} ({})", dashboard::describe(&u)))?;
-            Ok(u)
-        })
-        .await;
-        r.map_err(|e| self.with_logs(e))
-    }
-
-    pub async fn users_with_email(&self, email: &str) -> anyhow::Result<Vec<Value>> {
-        let users = self.dashboard.users_with_email(&self.admin_key, email).await?;
-        for u in &users {
-            if let Some(k) = u["access_key"].as_str() {
-                self.corpus.secret(k);
-            }
-        }
-        Ok(users)
-    }
-
-    pub async fn check_password(&self, email: &str, password: &str) -> anyhow::Result<bool> {
-        self.dashboard.check_password(email, &self.org_id, password).await
-    }
-
-    /// Waits until the Dashboard accepts `password` for `email` (emulator hook).
-    pub async fn wait_password(&self, email: &str, password: &str) -> anyhow::Result<()> {
-        let r = wait::until(&format!("password accepted for {email}"), || async {
-            match self.check_password(email, password).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err("Dashboard does not accept it yet".to_string()),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-        .await;
-        r.map_err(|e| self.with_logs(e))
-    }
-
-    // ---- the kube emulator's control API ----
-
-    fn kube_emu_url(&self) -> anyhow::Result<String> {
-        Ok(self
-            .kube_emu
-            .as_ref()
-            .context("needs the kube emulator's control API")?
-            .url())
-    }
-
-    /// `GET /__emulator/requests`: every API request since the emulator started.
-    pub async fn kube_requests(&self) -> anyhow::Result<Vec<Value>> {
-        let url = format!("{}/__emulator/requests", self.kube_emu_url()?);
-        Ok(http_client().get(url).send().await?.error_for_status()?.json().await?)
-    }
-
-    pub async fn kube_stats(&self) -> anyhow::Result<Value> {
-        let url = format!("{}/__emulator/stats", self.kube_emu_url()?);
-        Ok(http_client().get(url).send().await?.error_for_status()?.json().await?)
-    }
-
-    pub async fn tyk_stats(&self) -> anyhow::Result<TykStats> {
-        self.dashboard.stats().await
-    }
-
     // ---- teardown ----
 
     /// Collects the corpus (statuses were watched all along; now Events, metrics, the
@@ -656,18 +438,23 @@ impl Env {
     /// Fails the test on any leak.
     pub async fn finish(mut self) -> anyhow::Result<()> {
         self.finished = true;
-        if let Some(op) = &self.operator {
-            if let Ok(m) = op.metrics().await {
-                self.corpus.text("metrics", m);
-            }
+        if let Some(op) = &self.operator
+            && let Ok(m) = op.metrics().await
+        {
+            self.corpus.text("metrics", m);
         }
         for e in kube::all_events(&self.client).await? {
             let src = format!("event {}", e["reason"].as_str().unwrap_or(""));
             self.corpus.text(src, e.to_string());
         }
-        for ar in [kube::user_resource(), kube::connection_resource(), kube::cluster_connection_resource()] {
+        for ar in [
+            kube::user_resource(),
+            kube::connection_resource(),
+            kube::cluster_connection_resource(),
+        ] {
             for o in kube::list(&self.client, &ar, None).await? {
-                self.corpus.text(format!("status of {}", ar.kind), o["status"].to_string());
+                self.corpus
+                    .text(format!("status of {}", ar.kind), o["status"].to_string());
             }
         }
         if self.dashboard.is_emulator() {
@@ -695,7 +482,8 @@ impl Env {
         self.dashboard.shutdown().await;
         if self.kube_emu.is_none() && std::env::var_os("KUBECONFIG").is_some() {
             for ns in &self.namespaces {
-                let api: ::kube::Api<k8s_openapi::api::core::v1::Namespace> = ::kube::Api::all(self.client.clone());
+                let api: ::kube::Api<k8s_openapi::api::core::v1::Namespace> =
+                    ::kube::Api::all(self.client.clone());
                 let _ = api.delete(ns, &Default::default()).await;
             }
         }
@@ -704,7 +492,11 @@ impl Env {
             findings.is_empty(),
             "{} secret leak(s):\n{}",
             findings.len(),
-            findings.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n")
+            findings
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
         );
         Ok(())
     }

@@ -125,18 +125,23 @@ impl Operator {
         let url = format!("http://{}/readyz", self.metrics_addr);
         let http = super::http_client();
         let deadline = tokio::time::Instant::now() + wait::default_timeout();
-        let mut last = String::new();
         loop {
             if let Some(s) = self.exited() {
-                anyhow::bail!("operator exited early ({s}); last log lines:\n{}", self.tail());
+                anyhow::bail!(
+                    "operator exited early ({s}); last log lines:\n{}",
+                    self.tail()
+                );
             }
-            match http.get(&url).send().await {
+            let last = match http.get(&url).send().await {
                 Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r) => last = format!("readyz answered {}", r.status()),
-                Err(e) => last = format!("readyz unreachable: {e}"),
-            }
+                Ok(r) => format!("readyz answered {}", r.status()),
+                Err(e) => format!("readyz unreachable: {e}"),
+            };
             if tokio::time::Instant::now() >= deadline {
-                anyhow::bail!("operator never became ready ({last}); last log lines:\n{}", self.tail());
+                anyhow::bail!(
+                    "operator never became ready ({last}); last log lines:\n{}",
+                    self.tail()
+                );
             }
             tokio::time::sleep(wait::POLL).await;
         }

@@ -37,12 +37,11 @@ where
     Fut: Future<Output = Result<T, String>>,
 {
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut last = String::from("(never probed)");
     loop {
-        match probe().await {
+        let last = match probe().await {
             Ok(v) => return Ok(v),
-            Err(note) => last = note,
-        }
+            Err(note) => note,
+        };
         if tokio::time::Instant::now() >= deadline {
             anyhow::bail!("timed out after {timeout:?} waiting for {what}; last seen: {last}");
         }

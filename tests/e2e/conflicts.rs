@@ -20,7 +20,8 @@ async fn second_user_with_same_email_is_already_exists_without_flapping() -> any
     let mut second = env.user("second", &email.to_uppercase());
     merge(&mut second, json!({"spec": {"firstName": "Impostor"}}));
     env.apply(&second).await?;
-    env.wait_condition("second", "Ready", "False", "AlreadyExists").await?;
+    env.wait_condition("second", "Ready", "False", "AlreadyExists")
+        .await?;
 
     // Several resyncs: neither flips, the Dashboard user is untouched.
     let period = env.op_cfg.resync * 3 + Duration::from_millis(500);
@@ -31,10 +32,20 @@ async fn second_user_with_same_email_is_already_exists_without_flapping() -> any
     a?;
     b?;
     let after = env.remote(&first_id).await?;
-    anyhow::ensure!(after == before, "the first user's Dashboard record changed:\n{before}\n{after}");
-    anyhow::ensure!(env.users_with_email(&email).await?.len() == 1, "duplicate Dashboard user");
+    anyhow::ensure!(
+        after == before,
+        "the first user's Dashboard record changed:\n{before}\n{after}"
+    );
+    anyhow::ensure!(
+        env.users_with_email(&email).await?.len() == 1,
+        "duplicate Dashboard user"
+    );
     let u = env.get_user("second").await?;
-    anyhow::ensure!(status_str(&u, "userId").is_empty(), "second claims userId {}", u["status"]["userId"]);
+    anyhow::ensure!(
+        status_str(&u, "userId").is_empty(),
+        "second claims userId {}",
+        u["status"]["userId"]
+    );
     env.finish().await
 }
 
@@ -54,24 +65,39 @@ async fn adoption_never_then_if_exists() -> anyhow::Result<()> {
     // Never (the default): reported, nothing in the Dashboard touched.
     let mut u = env.user("adopt", &email);
     env.apply(&u).await?;
-    env.wait_condition("adopt", "Ready", "False", "AlreadyExists").await?;
+    env.wait_condition("adopt", "Ready", "False", "AlreadyExists")
+        .await?;
     crate::support::let_resyncs_pass(&env, 1).await.ok();
-    anyhow::ensure!(env.remote(&pre_id).await? == before, "Never: the existing user was modified");
+    anyhow::ensure!(
+        env.remote(&pre_id).await? == before,
+        "Never: the existing user was modified"
+    );
     anyhow::ensure!(env.users_with_email(&email).await?.len() == 1);
 
     // IfExists: taken over, and brought in line with the spec.
     merge(&mut u, json!({"spec": {"adoptionPolicy": "IfExists"}}));
     env.apply(&u).await?;
     let u = env.wait_ready("adopt").await?;
-    anyhow::ensure!(status_str(&u, "userId") == pre_id, "adopted {} instead of {pre_id}", u["status"]["userId"]);
+    anyhow::ensure!(
+        status_str(&u, "userId") == pre_id,
+        "adopted {} instead of {pre_id}",
+        u["status"]["userId"]
+    );
     env.wait_remote(&pre_id, "brought in line", |r| {
-        (r["first_name"] == "Ada" && r["last_name"] == "Lovelace").then_some(()).ok_or("names".into())
+        (r["first_name"] == "Ada" && r["last_name"] == "Lovelace")
+            .then_some(())
+            .ok_or("names".into())
     })
     .await?;
     anyhow::ensure!(env.users_with_email(&email).await?.len() == 1);
-    let key = env.remote(&pre_id).await?["access_key"].as_str().unwrap_or_default().to_string();
+    let key = env.remote(&pre_id).await?["access_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     env.wait_secret("adopt-dashboard-access", "adopted user's key", |d, _| {
-        (d.get("accessKey") == Some(&key)).then_some(()).ok_or("differs".into())
+        (d.get("accessKey") == Some(&key))
+            .then_some(())
+            .ok_or("differs".into())
     })
     .await?;
     env.finish().await
@@ -93,7 +119,10 @@ async fn crash_after_committed_create_adopts_exactly_one() -> anyhow::Result<()>
 
     // The moment the Dashboard has the user, kill the operator without warning.
     let committed = wait::until("Dashboard committed the create", || async {
-        let users = env.users_with_email(&email).await.map_err(|e| e.to_string())?;
+        let users = env
+            .users_with_email(&email)
+            .await
+            .map_err(|e| e.to_string())?;
         users.first().cloned().ok_or_else(|| "not yet".to_string())
     })
     .await?;
@@ -101,12 +130,20 @@ async fn crash_after_committed_create_adopts_exactly_one() -> anyhow::Result<()>
     env.dashboard.faults(&json!({})).await?;
     let u = env.get_user("crash").await?;
     let intent = &u["status"]["createIntent"];
-    anyhow::ensure!(intent["email"].is_string(), "no create intent recorded before the POST: {}", u["status"]);
+    anyhow::ensure!(
+        intent["email"].is_string(),
+        "no create intent recorded before the POST: {}",
+        u["status"]
+    );
 
     env.start_operator().await?;
     let u = env.wait_ready("crash").await?;
     let users = env.users_with_email(&email).await?;
-    anyhow::ensure!(users.len() == 1, "{} Dashboard users after the crash", users.len());
+    anyhow::ensure!(
+        users.len() == 1,
+        "{} Dashboard users after the crash",
+        users.len()
+    );
     anyhow::ensure!(
         status_str(&u, "userId") == committed["id"].as_str().unwrap_or_default(),
         "adopted {} but the committed user is {}",
@@ -114,10 +151,19 @@ async fn crash_after_committed_create_adopts_exactly_one() -> anyhow::Result<()>
         committed["id"]
     );
     has(&u, "Ready", "True", Some("Synced")).map_err(anyhow::Error::msg)?;
-    let key = committed["access_key"].as_str().unwrap_or_default().to_string();
-    env.wait_secret("crash-dashboard-access", "key of the adopted user", |d, _| {
-        (d.get("accessKey") == Some(&key)).then_some(()).ok_or("differs".into())
-    })
+    let key = committed["access_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    env.wait_secret(
+        "crash-dashboard-access",
+        "key of the adopted user",
+        |d, _| {
+            (d.get("accessKey") == Some(&key))
+                .then_some(())
+                .ok_or("differs".into())
+        },
+    )
     .await?;
     env.finish().await
 }

@@ -10,7 +10,11 @@ use crate::support::status_str;
 async fn each_deletion_policy() -> anyhow::Result<()> {
     let env = Env::ready("deletion").await?;
     let mut ids = Vec::new();
-    for (name, policy) in [("del", "Delete"), ("deact", "Deactivate"), ("orphan", "Orphan")] {
+    for (name, policy) in [
+        ("del", "Delete"),
+        ("deact", "Deactivate"),
+        ("orphan", "Orphan"),
+    ] {
         let mut u = env.user(name, &env.email(name));
         merge(&mut u, json!({"spec": {"deletionPolicy": policy}}));
         env.apply(&u).await?;
@@ -37,7 +41,14 @@ async fn each_deletion_policy() -> anyhow::Result<()> {
     anyhow::ensure!(deact["active"] == false, "Deactivate: user still active");
     let orphan = env.remote(&ids[2].2).await?;
     anyhow::ensure!(orphan["active"] == true, "Orphan: user was deactivated");
-    for f in ["email_address", "first_name", "last_name", "org_id", "user_permissions", "access_key"] {
+    for f in [
+        "email_address",
+        "first_name",
+        "last_name",
+        "org_id",
+        "user_permissions",
+        "access_key",
+    ] {
         anyhow::ensure!(orphan[f] == orphan_before[f], "Orphan: {f} changed");
     }
     env.finish().await

@@ -22,7 +22,10 @@ async fn dashboard_drift_is_reverted() -> anyhow::Result<()> {
     remote["user_permissions"] = json!({"apis": "write", "IsAdmin": "admin"});
     env.dashboard.admin_put_user(&id, &remote).await?;
     let edited = env.remote(&id).await?;
-    anyhow::ensure!(edited["first_name"] == "Mallory", "the drift itself did not stick");
+    anyhow::ensure!(
+        edited["first_name"] == "Mallory",
+        "the drift itself did not stick"
+    );
 
     env.wait_remote(&id, "drift reverted", |r| {
         if r["first_name"] != "Ada" {
@@ -48,14 +51,24 @@ async fn user_deleted_in_dashboard_is_recreated() -> anyhow::Result<()> {
     let email = env.email("phoenix");
     env.apply(&env.user("phoenix", &email)).await?;
     let old_id = status_str(&env.wait_ready("phoenix").await?, "userId");
-    let old_key = env.remote(&old_id).await?["access_key"].as_str().unwrap_or_default().to_string();
+    let old_key = env.remote(&old_id).await?["access_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     env.wait_secret("phoenix-dashboard-access", "published", |d, _| {
-        (d.get("accessKey") == Some(&old_key)).then_some(()).ok_or("not yet".into())
+        (d.get("accessKey") == Some(&old_key))
+            .then_some(())
+            .ok_or("not yet".into())
     })
     .await?;
 
-    env.dashboard.api_delete_user(&env.admin_key, &old_id).await?;
-    anyhow::ensure!(env.dashboard.admin_get_user(&old_id).await?.is_none(), "delete did not happen");
+    env.dashboard
+        .api_delete_user(&env.admin_key, &old_id)
+        .await?;
+    anyhow::ensure!(
+        env.dashboard.admin_get_user(&old_id).await?.is_none(),
+        "delete did not happen"
+    );
 
     let u = env
         .wait_user("phoenix", "recreated under a new id", |u| {
@@ -67,19 +80,29 @@ async fn user_deleted_in_dashboard_is_recreated() -> anyhow::Result<()> {
         })
         .await?;
     let new_id = status_str(&u, "userId");
-    let new_key = env.remote(&new_id).await?["access_key"].as_str().unwrap_or_default().to_string();
-    anyhow::ensure!(new_key != old_key && !new_key.is_empty(), "recreated user kept the old key?");
+    let new_key = env.remote(&new_id).await?["access_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    anyhow::ensure!(
+        new_key != old_key && !new_key.is_empty(),
+        "recreated user kept the old key?"
+    );
     env.wait_secret("phoenix-dashboard-access", "new key published", |d, _| {
         if d.get("accessKey") != Some(&new_key) {
             return Err("old key still published".into());
         }
-        (d.get("userId") == Some(&new_id)).then_some(()).ok_or("old userId".into())
+        (d.get("userId") == Some(&new_id))
+            .then_some(())
+            .ok_or("old userId".into())
     })
     .await?;
     let users = env.users_with_email(&email).await?;
     anyhow::ensure!(users.len() == 1, "{} users with the email", users.len());
     crate::common::wait::until("UserRecreated event", || async {
-        let ev = kube::all_events(&env.client).await.map_err(|e| e.to_string())?;
+        let ev = kube::all_events(&env.client)
+            .await
+            .map_err(|e| e.to_string())?;
         if kube::events_about(&ev, "phoenix", "UserRecreated").is_empty() {
             Err("no UserRecreated event".into())
         } else {

@@ -14,7 +14,9 @@ fn kubectl() -> Option<PathBuf> {
         return Some(sdk);
     }
     std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p).map(|d| d.join("kubectl")).find(|f| f.exists())
+        std::env::split_paths(&p)
+            .map(|d| d.join("kubectl"))
+            .find(|f| f.exists())
     })
 }
 
@@ -26,7 +28,11 @@ async fn run(env: &Env, bin: &PathBuf, args: &[&str]) -> anyhow::Result<(bool, S
         .env("HOME", &env.dir)
         .output()
         .await?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok((out.status.success(), text))
 }
 
@@ -41,18 +47,46 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     env.apply(&env.user("cli", &email)).await?;
 
     // Started before the user is Ready: kubectl must wait for the condition, not just read it.
-    let (ok, out) = run(&env, &bin, &["wait", "--for=condition=Ready", "dashboarduser/cli", "-n", &env.ns, "--timeout=60s"]).await?;
+    let (ok, out) = run(
+        &env,
+        &bin,
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "dashboarduser/cli",
+            "-n",
+            &env.ns,
+            "--timeout=60s",
+        ],
+    )
+    .await?;
     anyhow::ensure!(ok, "kubectl wait failed: {out}");
     anyhow::ensure!(out.contains("condition met"), "kubectl wait said: {out}");
 
     let (ok, out) = run(&env, &bin, &["get", "dashboardusers", "-n", &env.ns]).await?;
     anyhow::ensure!(ok, "kubectl get failed: {out}");
     let mut lines = out.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
-    anyhow::ensure!(header == ["NAME", "EMAIL", "ORG", "READY", "REASON", "AGE"], "header {header:?}");
-    let row: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     anyhow::ensure!(
-        row.len() == 6 && row[0] == "cli" && row[1] == email && row[2] == env.org_id && row[3] == "True" && row[4] == "Synced",
+        header == ["NAME", "EMAIL", "ORG", "READY", "REASON", "AGE"],
+        "header {header:?}"
+    );
+    let row: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    anyhow::ensure!(
+        row.len() == 6
+            && row[0] == "cli"
+            && row[1] == email
+            && row[2] == env.org_id
+            && row[3] == "True"
+            && row[4] == "Synced",
         "row {row:?}"
     );
 
@@ -60,7 +94,10 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     for name in ["dbu", "dashboard"] {
         let (ok, out) = run(&env, &bin, &["get", name, "-n", &env.ns, "-o", "name"]).await?;
         anyhow::ensure!(ok, "kubectl get {name} failed: {out}");
-        anyhow::ensure!(out.contains("dashboarduser.userop.dev/cli"), "kubectl get {name}: {out}");
+        anyhow::ensure!(
+            out.contains("dashboarduser.userop.dev/cli"),
+            "kubectl get {name}: {out}"
+        );
     }
     env.finish().await
 }

@@ -12,10 +12,19 @@ const WRITE_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deleteco
 fn operator_writes(log: &[Value]) -> Vec<String> {
     log.iter()
         .filter(|e| {
-            e["userAgent"].as_str().unwrap_or_default().starts_with("dashboard-user-operator")
+            e["userAgent"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("dashboard-user-operator")
                 && WRITE_VERBS.contains(&e["verb"].as_str().unwrap_or_default())
         })
-        .map(|e| format!("{} {}", e["verb"].as_str().unwrap_or(""), e["path"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["verb"].as_str().unwrap_or(""),
+                e["path"].as_str().unwrap_or("")
+            )
+        })
         .collect()
 }
 
@@ -30,11 +39,14 @@ async fn steady_state_makes_no_writes() -> anyhow::Result<()> {
     let pw = env.password();
     env.put_password("quiet-pw", &pw).await?;
     let mut q = env.user("quiet", &env.email("Quiet.Mixed"));
-    merge(&mut q, json!({"spec": {
-        "passwordSecretRef": {"name": "quiet-pw"},
-        "permissions": {"apis": "read", "IsAdmin": "admin"},
-        "accessKeySecret": {"name": "quiet-creds", "labels": {"team": "e2e"}}
-    }}));
+    merge(
+        &mut q,
+        json!({"spec": {
+            "passwordSecretRef": {"name": "quiet-pw"},
+            "permissions": {"apis": "read", "IsAdmin": "admin"},
+            "accessKeySecret": {"name": "quiet-creds", "labels": {"team": "e2e"}}
+        }}),
+    );
     env.apply(&q).await?;
     env.wait_ready("calm").await?;
     env.wait_ready("quiet").await?;
@@ -54,6 +66,10 @@ async fn steady_state_makes_no_writes() -> anyhow::Result<()> {
         "the operator wrote to Kubernetes in steady state: {:?}",
         &kube_writes[kube_before..]
     );
-    anyhow::ensure!(tyk_after == tyk_before, "{} Dashboard writes in steady state", tyk_after - tyk_before);
+    anyhow::ensure!(
+        tyk_after == tyk_before,
+        "{} Dashboard writes in steady state",
+        tyk_after - tyk_before
+    );
     env.finish().await
 }

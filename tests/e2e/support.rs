@@ -26,7 +26,11 @@ pub async fn let_resyncs_pass(env: &Env, n: u64) -> anyhow::Result<()> {
     let before = env.tyk_stats().await?.admin_gets();
     tokio::time::sleep(env.op_cfg.resync * n as u32).await;
     wait::until(&format!("{n} resync reads of the Dashboard"), || async {
-        let now = env.tyk_stats().await.map_err(|e| e.to_string())?.admin_gets();
+        let now = env
+            .tyk_stats()
+            .await
+            .map_err(|e| e.to_string())?
+            .admin_gets();
         if now >= before + n {
             Ok(())
         } else {
@@ -38,15 +42,25 @@ pub async fn let_resyncs_pass(env: &Env, n: u64) -> anyhow::Result<()> {
 
 /// Samples a user's conditions for `period`, failing if the `Ready` condition ever differs from
 /// `(status, reason)` or its lastTransitionTime moves: "no flapping".
-pub async fn assert_stable(env: &Env, name: &str, status: &str, reason: &str, period: Duration) -> anyhow::Result<()> {
+pub async fn assert_stable(
+    env: &Env,
+    name: &str,
+    status: &str,
+    reason: &str,
+    period: Duration,
+) -> anyhow::Result<()> {
     let first = env.get_user(name).await?;
     let ltt = kube::condition_field(&first, "Ready", "lastTransitionTime");
     let deadline = tokio::time::Instant::now() + period;
     while tokio::time::Instant::now() < deadline {
         let u = env.get_user(name).await?;
-        has(&u, "Ready", status, Some(reason)).map_err(|e| anyhow::anyhow!("{name} flapped: {e}"))?;
+        has(&u, "Ready", status, Some(reason))
+            .map_err(|e| anyhow::anyhow!("{name} flapped: {e}"))?;
         let now = kube::condition_field(&u, "Ready", "lastTransitionTime");
-        anyhow::ensure!(now == ltt, "{name}: Ready lastTransitionTime moved from {ltt:?} to {now:?}");
+        anyhow::ensure!(
+            now == ltt,
+            "{name}: Ready lastTransitionTime moved from {ltt:?} to {now:?}"
+        );
         tokio::time::sleep(wait::POLL).await;
     }
     Ok(())
@@ -56,7 +70,10 @@ pub async fn assert_stable(env: &Env, name: &str, status: &str, reason: &str, pe
 pub fn perms_match(remote: &Value, want: &[(&str, &str)]) -> Result<(), String> {
     for (k, v) in want {
         if remote["user_permissions"][*k] != *v {
-            return Err(format!("permission {k} is {} not {v}", remote["user_permissions"][*k]));
+            return Err(format!(
+                "permission {k} is {} not {v}",
+                remote["user_permissions"][*k]
+            ));
         }
     }
     Ok(())
