@@ -1,9 +1,8 @@
 //! Shared helpers: paths, the Helm driver, manifest parsing, scratch directories.
 
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -11,31 +10,6 @@ pub fn workspace() -> PathBuf {
 
 pub fn chart_dir() -> PathBuf {
     workspace().join("charts/dashboard-user-operator")
-}
-
-/// A directory under cargo's per-target scratch space, removed when dropped.
-pub struct Scratch(PathBuf);
-
-impl Scratch {
-    pub fn new(tag: &str) -> Scratch {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("packaging-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        Scratch(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// One Helm step's outcome as the driver reported it.
@@ -185,7 +159,8 @@ pub fn parse_documents(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The first path where two JSON values differ, for readable drift failures.
+/// The first path where two JSON values differ, for readable drift failures. Numbers compare
+/// by value: Helm re-serialises `256.0` as `256`, which no API server tells apart.
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -207,6 +182,7 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
             .zip(y)
             .enumerate()
             .find_map(|(i, (va, vb))| first_difference(va, vb, &format!("{path}[{i}]"))),
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
         _ if a == b => None,
         _ => Some(format!("{path}: {a} vs {b}")),
     }
