@@ -4,6 +4,7 @@
 
 use super::cr::CrSchema;
 use super::field_error::{FieldError, FieldErrorType};
+use super::scalars::{in_body, invalid, is_integer, number, string, type_error};
 use serde_json::{Value, json};
 
 impl CrSchema {
@@ -87,58 +88,6 @@ fn schema_type_at(schema: &Value, path: &str) -> String {
         .to_string()
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn is_integer(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => {
-            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
-        }
-        _ => false,
-    }
-}
-
-/// Go `%v` of a float64 schema bound.
-fn num(v: &Value) -> String {
-    match v.as_f64() {
-        Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{}", f as i64),
-        Some(f) => f.to_string(),
-        None => v.to_string(),
-    }
-}
-
-fn in_body(path: &str) -> String {
-    format!("{path} in body")
-}
-
-fn type_error(path: &str, v: &Value, expected: &str, errs: &mut Vec<FieldError>) {
-    let detail = format!(
-        "{} must be of type {expected}: {:?}",
-        in_body(path),
-        json_type(v)
-    );
-    errs.push(FieldError::new(
-        FieldErrorType::TypeInvalid,
-        path,
-        Some(v.clone()),
-        &detail,
-    ));
-}
-
-fn invalid(path: &str, v: &Value, detail: String, errs: &mut Vec<FieldError>) {
-    errs.push(FieldError::invalid(path, v.clone(), &detail));
-}
-
 fn matches(schema: &Value, v: &Value, path: &str) -> bool {
     let mut errs = Vec::new();
     node(schema, v, None, path, &mut errs);
@@ -195,127 +144,6 @@ fn node(schema: &Value, v: &Value, old: Option<&Value>, path: &str, errs: &mut V
         _ => {}
     }
     junctors(schema, v, path, errs);
-}
-
-fn number(schema: &Value, v: &Value, path: &str, errs: &mut Vec<FieldError>) {
-    let x = v.as_f64().unwrap_or(0.0);
-    let excl = |k: &str| schema.get(k) == Some(&Value::Bool(true));
-    if let Some(min) = schema.get("minimum").filter(|m| m.is_number()) {
-        let m = min.as_f64().unwrap_or(0.0);
-        if excl("exclusiveMinimum") && x <= m {
-            invalid(
-                path,
-                v,
-                format!("{} should be greater than {}", in_body(path), num(min)),
-                errs,
-            );
-        } else if x < m {
-            invalid(
-                path,
-                v,
-                format!(
-                    "{} should be greater than or equal to {}",
-                    in_body(path),
-                    num(min)
-                ),
-                errs,
-            );
-        }
-    }
-    if let Some(max) = schema.get("maximum").filter(|m| m.is_number()) {
-        let m = max.as_f64().unwrap_or(0.0);
-        if excl("exclusiveMaximum") && x >= m {
-            invalid(
-                path,
-                v,
-                format!("{} should be less than {}", in_body(path), num(max)),
-                errs,
-            );
-        } else if x > m {
-            invalid(
-                path,
-                v,
-                format!(
-                    "{} should be less than or equal to {}",
-                    in_body(path),
-                    num(max)
-                ),
-                errs,
-            );
-        }
-    }
-    if let Some(mult) = schema.get("multipleOf").and_then(Value::as_f64) {
-        let q = x / mult;
-        if mult != 0.0 && (q - q.round()).abs() > 1e-9 {
-            let detail = format!(
-                "{} should be a multiple of {}",
-                in_body(path),
-                num(&schema["multipleOf"])
-            );
-            invalid(path, v, detail, errs);
-        }
-    }
-    match schema.get("format").and_then(Value::as_str) {
-        Some("int32") if !(is_integer(v) && x >= i32::MIN as f64 && x <= i32::MAX as f64) => {
-            type_error(path, v, "int32", errs)
-        }
-        Some("int64") if !is_integer(v) => type_error(path, v, "int64", errs),
-        _ => {}
-    }
-}
-
-fn string(schema: &Value, v: &Value, s: &str, path: &str, errs: &mut Vec<FieldError>) {
-    let len = s.chars().count() as u64;
-    if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
-        && len < min
-    {
-        invalid(
-            path,
-            v,
-            format!("{} should be at least {min} chars long", in_body(path)),
-            errs,
-        );
-    }
-    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
-        && len > max
-    {
-        errs.push(FieldError::too_long(path, v.clone(), max as i64));
-    }
-    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
-        && let Ok(re) = regex::Regex::new(pattern)
-        && !re.is_match(s)
-    {
-        invalid(
-            path,
-            v,
-            format!("{} should match '{pattern}'", in_body(path)),
-            errs,
-        );
-    }
-    let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
-    let ok = match format {
-        "date-time" => s.parse::<jiff::Timestamp>().is_ok(),
-        "date" => s.parse::<jiff::civil::Date>().is_ok() && s.len() == 10,
-        "byte" => {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.decode(s).is_ok()
-        }
-        "uuid" => uuid::Uuid::try_parse(s).is_ok(),
-        _ => true,
-    };
-    if !ok {
-        let detail = format!(
-            "{} must be of type {format}: {}",
-            in_body(path),
-            super::field_error::go_quote(s)
-        );
-        errs.push(FieldError::new(
-            FieldErrorType::TypeInvalid,
-            path,
-            Some(v.clone()),
-            &detail,
-        ));
-    }
 }
 
 fn array(
