@@ -1,3 +1,4 @@
 //! An in-memory Kubernetes API server that real clients accept unchanged.
 pub mod patch;
 pub mod schema;
+pub mod ssa;
