@@ -1,1 +1,2 @@
 //! An in-memory Kubernetes API server that real clients accept unchanged.
+pub mod patch;
