@@ -8,10 +8,7 @@ use std::{
     time::Duration,
 };
 
-use k8s_openapi::{
-    api::core::v1::Namespace,
-    apimachinery::pkg::apis::meta::v1::LabelSelector,
-};
+use k8s_openapi::{api::core::v1::Namespace, apimachinery::pkg::apis::meta::v1::LabelSelector};
 use kube::{Api, Client, ResourceExt};
 use parking_lot::Mutex;
 
@@ -19,7 +16,9 @@ use crate::crd::{
     AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionSettings,
     DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
-use crate::dashboard::{AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation};
+use crate::dashboard::{
+    AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
+};
 use crate::metrics::Metrics;
 use crate::reconcile::plan::Blocker;
 use crate::secrets;
@@ -68,7 +67,12 @@ impl ClientCache {
         let metrics = metrics.clone();
         let conn_label = label.to_string();
         let client = DashboardClient::new(cfg)
-            .map_err(|e| Blocker::retry(reason::CONNECTION_NOT_READY, format!("connection {label}: {e}")))?
+            .map_err(|e| {
+                Blocker::retry(
+                    reason::CONNECTION_NOT_READY,
+                    format!("connection {label}: {e}"),
+                )
+            })?
             .with_observer(Arc::new(move |o: &RequestObservation| {
                 metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
             }));
@@ -89,37 +93,50 @@ pub struct Resolver<'a> {
 
 impl Resolver<'_> {
     /// The connection a user should use, or the blocker explaining why it cannot.
-    pub async fn for_user(&self, user: &DashboardUser) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+    pub async fn for_user(
+        &self,
+        user: &DashboardUser,
+    ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
         let ns = user.namespace().unwrap_or_default();
         let r = user.connection();
         match r.kind {
             ConnectionKind::DashboardConnection => {
                 let api: Api<DashboardConnection> = Api::namespaced(self.client.clone(), &ns);
-                let Some(c) = api.get_opt(&r.name).await.map_err(|source| ConnectionError::Read {
-                    what: format!("DashboardConnection {ns}/{}", r.name),
-                    source,
-                })?
+                let Some(c) =
+                    api.get_opt(&r.name)
+                        .await
+                        .map_err(|source| ConnectionError::Read {
+                            what: format!("DashboardConnection {ns}/{}", r.name),
+                            source,
+                        })?
                 else {
                     return Ok(Err(Blocker::stalled(
                         reason::CONNECTION_NOT_FOUND,
                         format!("DashboardConnection {ns}/{} not found", r.name),
                     )));
                 };
-                self.build(&format!("{ns}/{}", r.name), &c.spec.settings, &ns, false).await
+                self.build(&format!("{ns}/{}", r.name), &c.spec.settings, &ns, false)
+                    .await
             }
             ConnectionKind::ClusterDashboardConnection => {
                 let api: Api<ClusterDashboardConnection> = Api::all(self.client.clone());
-                let Some(c) = api.get_opt(&r.name).await.map_err(|source| ConnectionError::Read {
-                    what: format!("ClusterDashboardConnection {}", r.name),
-                    source,
-                })?
+                let Some(c) =
+                    api.get_opt(&r.name)
+                        .await
+                        .map_err(|source| ConnectionError::Read {
+                            what: format!("ClusterDashboardConnection {}", r.name),
+                            source,
+                        })?
                 else {
                     return Ok(Err(Blocker::stalled(
                         reason::CONNECTION_NOT_FOUND,
                         format!("ClusterDashboardConnection {} not found", r.name),
                     )));
                 };
-                if !self.namespace_allowed(&ns, c.spec.allowed_namespaces.as_ref()).await? {
+                if !self
+                    .namespace_allowed(&ns, c.spec.allowed_namespaces.as_ref())
+                    .await?
+                {
                     return Ok(Err(Blocker::stalled(
                         reason::CONNECTION_NOT_ALLOWED,
                         format!(
@@ -129,12 +146,22 @@ impl Resolver<'_> {
                     )));
                 }
                 let op_ns = self.operator_namespace.to_string();
-                self.build(&format!("cluster/{}", r.name), &c.spec.settings, &op_ns, true).await
+                self.build(
+                    &format!("cluster/{}", r.name),
+                    &c.spec.settings,
+                    &op_ns,
+                    true,
+                )
+                .await
             }
         }
     }
 
-    async fn namespace_allowed(&self, ns: &str, allowed: Option<&AllowedNamespaces>) -> Result<bool, ConnectionError> {
+    async fn namespace_allowed(
+        &self,
+        ns: &str,
+        allowed: Option<&AllowedNamespaces>,
+    ) -> Result<bool, ConnectionError> {
         let names = allowed.map(|a| a.names.as_slice()).unwrap_or_default();
         let selector = allowed.and_then(|a| a.selector.as_ref());
         if ns == self.operator_namespace || names.iter().any(|n| n == ns) {
@@ -185,7 +212,9 @@ impl Resolver<'_> {
                 )
                 .await?;
                 // Connection Secrets are not watched: retry with backoff rather than stall.
-                Ok::<_, ConnectionError>(v.map_err(|b| Blocker::retry(b.reason, format!("{what}: {}", b.message))))
+                Ok::<_, ConnectionError>(
+                    v.map_err(|b| Blocker::retry(b.reason, format!("{what}: {}", b.message))),
+                )
             }
         };
         let admin = match read(&s.admin_secret_ref, "adminSecret").await? {
@@ -224,8 +253,20 @@ impl Resolver<'_> {
 
         // In-memory only: tells "same inputs" apart without keeping another copy around.
         let mut h = DefaultHasher::new();
-        (&s.url, &admin, &api_key, &ca, cfg.insecure_skip_verify, s.timeout_seconds, s.max_concurrent_requests).hash(&mut h);
-        let client = match self.cache.get_or_build(label, cfg, h.finish(), self.metrics) {
+        (
+            &s.url,
+            &admin,
+            &api_key,
+            &ca,
+            cfg.insecure_skip_verify,
+            s.timeout_seconds,
+            s.max_concurrent_requests,
+        )
+            .hash(&mut h);
+        let client = match self
+            .cache
+            .get_or_build(label, cfg, h.finish(), self.metrics)
+        {
             Ok(c) => c,
             Err(b) => return Ok(Err(b)),
         };
@@ -266,7 +307,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -279,8 +323,14 @@ mod tests {
                 values: Some(vec!["dev".into(), "test".into()]),
             }]),
         };
-        assert!(selector_matches(&sel, &labels(&[("team", "a"), ("env", "dev")])));
-        assert!(!selector_matches(&sel, &labels(&[("team", "a"), ("env", "prod")])));
+        assert!(selector_matches(
+            &sel,
+            &labels(&[("team", "a"), ("env", "dev")])
+        ));
+        assert!(!selector_matches(
+            &sel,
+            &labels(&[("team", "a"), ("env", "prod")])
+        ));
         assert!(!selector_matches(&sel, &labels(&[("env", "dev")])));
         let not_in = LabelSelector {
             match_labels: None,

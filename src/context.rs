@@ -65,7 +65,12 @@ impl Context {
     /// Loaded once per process from the operator namespace (created on first use).
     pub async fn fingerprint_key(&self) -> Result<&FingerprintKey, SecretError> {
         self.fingerprint_key
-            .get_or_try_init(|| secrets::load_or_create_fingerprint_key(&self.client, &self.config.operator_namespace))
+            .get_or_try_init(|| {
+                secrets::load_or_create_fingerprint_key(
+                    &self.client,
+                    &self.config.operator_namespace,
+                )
+            })
             .await
     }
 

@@ -65,7 +65,12 @@ impl LeaderElector {
     /// One attempt: true when we hold the lease afterwards.
     async fn try_acquire_or_renew(&self) -> Result<bool, LeaderError> {
         let dur = LEASE_DURATION.as_secs() as i32;
-        let Some(mut lease) = self.api.get_opt(&self.name).await.map_err(|e| self.err(e))? else {
+        let Some(mut lease) = self
+            .api
+            .get_opt(&self.name)
+            .await
+            .map_err(|e| self.err(e))?
+        else {
             let lease = Lease {
                 metadata: ObjectMeta {
                     name: Some(self.name.clone()),
@@ -107,7 +112,11 @@ impl LeaderElector {
         spec.lease_duration_seconds = Some(dur);
         spec.renew_time = Some(now());
         // replace carries the resourceVersion we read: a concurrent winner makes it 409.
-        match self.api.replace(&self.name, &PostParams::default(), &lease).await {
+        match self
+            .api
+            .replace(&self.name, &PostParams::default(), &lease)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
             Err(e) => Err(self.err(e)),
@@ -162,7 +171,10 @@ impl LeaderElector {
         {
             spec.holder_identity = None;
             spec.renew_time = None;
-            let _ = self.api.replace(&self.name, &PostParams::default(), &lease).await;
+            let _ = self
+                .api
+                .replace(&self.name, &PostParams::default(), &lease)
+                .await;
         }
     }
 }

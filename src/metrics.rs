@@ -51,7 +51,9 @@ pub struct Metrics {
 }
 
 fn latency_histogram() -> Histogram {
-    Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+    Histogram::new([
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ])
 }
 
 impl Default for Metrics {
@@ -59,13 +61,23 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("dashboard_user_operator");
         let reconciles = Family::<ReconcileLabels, Counter>::default();
         let errors = Family::<ErrorLabels, Counter>::default();
-        let reconcile_duration =
-            Family::<ControllerLabel, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let reconcile_duration = Family::<ControllerLabel, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
         let dashboard_requests = Family::<RequestLabels, Counter>::default();
-        let dashboard_latency =
-            Family::<LatencyLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
-        registry.register("reconciles", "Reconciliations by controller and result", reconciles.clone());
-        registry.register("reconcile_errors", "Failed reconciliations by reason", errors.clone());
+        let dashboard_latency = Family::<LatencyLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "reconciles",
+            "Reconciliations by controller and result",
+            reconciles.clone(),
+        );
+        registry.register(
+            "reconcile_errors",
+            "Failed reconciliations by reason",
+            errors.clone(),
+        );
         registry.register(
             "reconcile_duration_seconds",
             "Time spent in one reconciliation",
@@ -93,11 +105,24 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn reconciled(&self, controller: &'static str, took: Duration, error_reason: Option<&'static str>) {
-        let result = if error_reason.is_some() { "error" } else { "ok" };
-        self.reconciles.get_or_create(&ReconcileLabels { controller, result }).inc();
+    pub fn reconciled(
+        &self,
+        controller: &'static str,
+        took: Duration,
+        error_reason: Option<&'static str>,
+    ) {
+        let result = if error_reason.is_some() {
+            "error"
+        } else {
+            "ok"
+        };
+        self.reconciles
+            .get_or_create(&ReconcileLabels { controller, result })
+            .inc();
         if let Some(reason) = error_reason {
-            self.errors.get_or_create(&ErrorLabels { controller, reason }).inc();
+            self.errors
+                .get_or_create(&ErrorLabels { controller, reason })
+                .inc();
         }
         self.reconcile_duration
             .get_or_create(&ControllerLabel { controller })
@@ -112,7 +137,9 @@ impl Metrics {
         status: Option<u16>,
         latency: Duration,
     ) {
-        let status = status.map(|s| s.to_string()).unwrap_or_else(|| "error".into());
+        let status = status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "error".into());
         self.dashboard_requests
             .get_or_create(&RequestLabels {
                 connection: connection.into(),
@@ -144,8 +171,18 @@ mod tests {
     #[test]
     fn encodes_counters_with_bounded_labels() {
         let m = Metrics::default();
-        m.reconciled("dashboarduser", Duration::from_millis(3), Some("DashboardUnreachable"));
-        m.dashboard_request("cluster/default", "POST", "/admin/users", Some(200), Duration::from_millis(1));
+        m.reconciled(
+            "dashboarduser",
+            Duration::from_millis(3),
+            Some("DashboardUnreachable"),
+        );
+        m.dashboard_request(
+            "cluster/default",
+            "POST",
+            "/admin/users",
+            Some(200),
+            Duration::from_millis(1),
+        );
         let text = m.encode();
         assert!(text.contains("dashboard_user_operator_reconciles_total{controller=\"dashboarduser\",result=\"error\"} 1"), "{text}");
         assert!(text.contains("reason=\"DashboardUnreachable\""));

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::{
-    ByteString,
-    api::core::v1::Secret,
-    apimachinery::pkg::apis::meta::v1::OwnerReference,
+    ByteString, api::core::v1::Secret, apimachinery::pkg::apis::meta::v1::OwnerReference,
 };
 use kube::{
     Api, Client, Resource, ResourceExt,
@@ -50,11 +48,14 @@ pub async fn read_key(
     key_missing_reason: &'static str,
 ) -> Result<Result<Vec<u8>, Blocker>, SecretError> {
     let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let secret = api.get_opt(name).await.map_err(|source| SecretError::Read {
-        namespace: namespace.into(),
-        name: name.into(),
-        source,
-    })?;
+    let secret = api
+        .get_opt(name)
+        .await
+        .map_err(|source| SecretError::Read {
+            namespace: namespace.into(),
+            name: name.into(),
+            source,
+        })?;
     let Some(secret) = secret else {
         return Ok(Err(Blocker::stalled(
             missing_reason,
@@ -110,11 +111,14 @@ pub async fn observe_access_secret(
     let ns = user.namespace().unwrap_or_default();
     let name = user.access_secret_name();
     let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
-    let secret = api.get_opt(&name).await.map_err(|source| SecretError::Read {
-        namespace: ns.clone(),
-        name: name.clone(),
-        source,
-    })?;
+    let secret = api
+        .get_opt(&name)
+        .await
+        .map_err(|source| SecretError::Read {
+            namespace: ns.clone(),
+            name: name.clone(),
+            source,
+        })?;
     Ok(secret.map(|s| {
         let uid = user.uid();
         let owned = s
@@ -205,7 +209,11 @@ pub async fn delete_owned_secret(
         return Ok(());
     };
     let uid = user.uid();
-    if !s.owner_references().iter().any(|o| Some(&o.uid) == uid.as_ref()) {
+    if !s
+        .owner_references()
+        .iter()
+        .any(|o| Some(&o.uid) == uid.as_ref())
+    {
         return Ok(());
     }
     match api.delete(name, &DeleteParams::default()).await {
@@ -244,7 +252,10 @@ pub async fn load_or_create_fingerprint_key(
                 )])),
                 ..Default::default()
             },
-            data: Some(BTreeMap::from([(FINGERPRINT_KEY.into(), ByteString(bytes.clone()))])),
+            data: Some(BTreeMap::from([(
+                FINGERPRINT_KEY.into(),
+                ByteString(bytes.clone()),
+            )])),
             ..Default::default()
         };
         match api.create(&PostParams::default(), &secret).await {

@@ -30,7 +30,13 @@ pub enum Outcome {
     Blocked(Blocker),
 }
 
-fn cond(type_: &str, status: &str, reason: &str, message: &str, generation: Option<i64>) -> Condition {
+fn cond(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) -> Condition {
     Condition {
         type_: type_.into(),
         status: status.into(),
@@ -43,12 +49,26 @@ fn cond(type_: &str, status: &str, reason: &str, message: &str, generation: Opti
 
 /// The three conditions for `outcome`. A condition whose status did not change keeps
 /// its `lastTransitionTime`, so repeating an outcome yields an identical status.
-pub fn conditions(existing: &[Condition], generation: Option<i64>, outcome: &Outcome) -> Vec<Condition> {
+pub fn conditions(
+    existing: &[Condition],
+    generation: Option<i64>,
+    outcome: &Outcome,
+) -> Vec<Condition> {
     let (ready, reconciling, stalled, why, msg) = match outcome {
-        Outcome::Pending => ("Unknown", "True", "False", reason::PENDING, "waiting for the first reconcile"),
-        Outcome::Progressing { reason, message } => ("Unknown", "True", "False", *reason, message.as_str()),
+        Outcome::Pending => (
+            "Unknown",
+            "True",
+            "False",
+            reason::PENDING,
+            "waiting for the first reconcile",
+        ),
+        Outcome::Progressing { reason, message } => {
+            ("Unknown", "True", "False", *reason, message.as_str())
+        }
         Outcome::Synced { message } => ("True", "False", "False", reason::SYNCED, message.as_str()),
-        Outcome::Blocked(b) if b.stalled => ("False", "False", "True", b.reason, b.message.as_str()),
+        Outcome::Blocked(b) if b.stalled => {
+            ("False", "False", "True", b.reason, b.message.as_str())
+        }
         Outcome::Blocked(b) => ("False", "True", "False", b.reason, b.message.as_str()),
     };
     [
@@ -71,7 +91,12 @@ pub fn conditions(existing: &[Condition], generation: Option<i64>, outcome: &Out
 
 /// Server-side applies `status` to `/status` of `obj` unless `current` already equals it.
 /// Returns whether a write happened.
-pub async fn apply<K, S>(api: &Api<K>, obj: &K, current: Option<&S>, status: &S) -> Result<bool, kube::Error>
+pub async fn apply<K, S>(
+    api: &Api<K>,
+    obj: &K,
+    current: Option<&S>,
+    status: &S,
+) -> Result<bool, kube::Error>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
     S: Serialize + PartialEq,
@@ -85,8 +110,12 @@ where
         "kind": K::kind(&()),
         "status": status,
     });
-    api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
-        .await?;
+    api.patch_status(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -108,12 +137,20 @@ mod tests {
 
     #[test]
     fn stalled_and_retrying_blockers_differ() {
-        let stalled = conditions(&[], Some(2), &Outcome::Blocked(Blocker::stalled(reason::ALREADY_EXISTS, "taken")));
+        let stalled = conditions(
+            &[],
+            Some(2),
+            &Outcome::Blocked(Blocker::stalled(reason::ALREADY_EXISTS, "taken")),
+        );
         assert_eq!(find(&stalled, "Ready").status, "False");
         assert_eq!(find(&stalled, "Ready").reason, "AlreadyExists");
         assert_eq!(find(&stalled, "Stalled").status, "True");
         assert_eq!(find(&stalled, "Reconciling").status, "False");
-        let retry = conditions(&[], Some(2), &Outcome::Blocked(Blocker::retry(reason::DASHBOARD_UNREACHABLE, "down")));
+        let retry = conditions(
+            &[],
+            Some(2),
+            &Outcome::Blocked(Blocker::retry(reason::DASHBOARD_UNREACHABLE, "down")),
+        );
         assert_eq!(find(&retry, "Reconciling").status, "True");
         assert_eq!(find(&retry, "Stalled").status, "False");
         assert_eq!(find(&retry, "Ready").observed_generation, Some(2));
@@ -121,15 +158,37 @@ mod tests {
 
     #[test]
     fn unchanged_status_keeps_transition_time() {
-        let mut old = conditions(&[], Some(1), &Outcome::Synced { message: "ok".into() });
+        let mut old = conditions(
+            &[],
+            Some(1),
+            &Outcome::Synced {
+                message: "ok".into(),
+            },
+        );
         for c in &mut old {
             c.last_transition_time = Time(jiff::Timestamp::UNIX_EPOCH);
         }
-        let again = conditions(&old, Some(1), &Outcome::Synced { message: "ok".into() });
+        let again = conditions(
+            &old,
+            Some(1),
+            &Outcome::Synced {
+                message: "ok".into(),
+            },
+        );
         assert_eq!(again, old, "same outcome → identical conditions → no write");
-        let changed = conditions(&old, Some(1), &Outcome::Blocked(Blocker::retry(reason::DASHBOARD_ERROR, "x")));
-        assert_ne!(find(&changed, "Ready").last_transition_time, Time(jiff::Timestamp::UNIX_EPOCH));
+        let changed = conditions(
+            &old,
+            Some(1),
+            &Outcome::Blocked(Blocker::retry(reason::DASHBOARD_ERROR, "x")),
+        );
+        assert_ne!(
+            find(&changed, "Ready").last_transition_time,
+            Time(jiff::Timestamp::UNIX_EPOCH)
+        );
         // Stalled stayed False: its transition time is kept.
-        assert_eq!(find(&changed, "Stalled").last_transition_time, Time(jiff::Timestamp::UNIX_EPOCH));
+        assert_eq!(
+            find(&changed, "Stalled").last_transition_time,
+            Time(jiff::Timestamp::UNIX_EPOCH)
+        );
     }
 }

@@ -9,7 +9,7 @@ use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
     self, AccessSecretView, Blocker, ConnectionView, DesiredUser, PasswordPath, PasswordView, Plan,
-    RemoteUser, RemoteView, Redacted, Step,
+    Redacted, RemoteUser, RemoteView, Step,
 };
 use crate::connection::Resolved;
 use crate::context::Context;
@@ -74,8 +74,13 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
                     Action::requeue(ctx.resync()),
                 ),
                 // A watched input is missing: the watch brings us back; resync anyway.
-                Some(b) if b.stalled => (Outcome::Blocked(b.clone()), Action::requeue(ctx.resync())),
-                Some(b) => (Outcome::Blocked(b.clone()), Action::requeue(ctx.backoff(&key))),
+                Some(b) if b.stalled => {
+                    (Outcome::Blocked(b.clone()), Action::requeue(ctx.resync()))
+                }
+                Some(b) => (
+                    Outcome::Blocked(b.clone()),
+                    Action::requeue(ctx.backoff(&key)),
+                ),
             }
         }
         Err(e) => {
@@ -110,7 +115,11 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
 impl Run<'_> {
     async fn write_status(&mut self, outcome: &Outcome) -> Result<(), ReconcileError> {
         self.status.observed_generation = self.user.metadata.generation;
-        self.status.conditions = status::conditions(&self.status.conditions, self.user.metadata.generation, outcome);
+        self.status.conditions = status::conditions(
+            &self.status.conditions,
+            self.user.metadata.generation,
+            outcome,
+        );
         status::apply(&self.api, self.user, self.written.as_ref(), &self.status)
             .await
             .map_err(ReconcileError::kube("write status"))?;
@@ -138,7 +147,10 @@ impl Run<'_> {
             Some(Ok(bytes)) => {
                 let key = ctx.fingerprint_key().await?;
                 let fp = key.fingerprint(&self.user.uid().unwrap_or_default(), &bytes);
-                self.password = Some((Password::new(String::from_utf8_lossy(&bytes).into_owned()), fp.clone()));
+                self.password = Some((
+                    Password::new(String::from_utf8_lossy(&bytes).into_owned()),
+                    fp.clone(),
+                ));
                 PasswordView::Present(fp)
             }
         };
@@ -176,16 +188,23 @@ impl Run<'_> {
     }
 
     fn conn(&self) -> &Resolved {
-        self.conn.as_ref().expect("steps are only planned with a usable connection")
+        self.conn
+            .as_ref()
+            .expect("steps are only planned with a usable connection")
     }
 
     fn desired(&self) -> &DesiredUser {
-        self.desired.as_ref().expect("steps are only planned with a desired user")
+        self.desired
+            .as_ref()
+            .expect("steps are only planned with a desired user")
     }
 
     async fn execute(&mut self, step: &Step) -> Result<(), ReconcileError> {
         match step {
-            Step::Create { may_adopt, recreate } => self.create(*may_adopt, *recreate).await,
+            Step::Create {
+                may_adopt,
+                recreate,
+            } => self.create(*may_adopt, *recreate).await,
             Step::InitialPassword { via } => self.initial_password(*via).await,
             Step::Update { fields, password } => self.update(*fields, *password).await,
             Step::RefreshFingerprint => {
@@ -252,7 +271,13 @@ impl Run<'_> {
                 self.remote = Some(u);
                 self.mutated = true;
                 let (reason, note) = if recreate {
-                    ("UserRecreated", format!("dashboard user {} was deleted in the dashboard and has been recreated", d.email))
+                    (
+                        "UserRecreated",
+                        format!(
+                            "dashboard user {} was deleted in the dashboard and has been recreated",
+                            d.email
+                        ),
+                    )
                 } else {
                     ("Created", format!("created dashboard user {}", d.email))
                 };
@@ -298,14 +323,20 @@ impl Run<'_> {
         let Some(found) = client.find_user_by_email(&d.email, org).await? else {
             return Err(ReconcileError::Blocked(Blocker::retry(
                 reason::DASHBOARD_ERROR,
-                format!("the dashboard reports {} exists but no user with that email was found", d.email),
+                format!(
+                    "the dashboard reports {} exists but no user with that email was found",
+                    d.email
+                ),
             )));
         };
         if self.ctx.user_id_claimed(self.user, &found.id) {
             self.status.create_intent = None;
             return Err(ReconcileError::Blocked(Blocker::stalled(
                 reason::ALREADY_EXISTS,
-                format!("dashboard user {} is already managed by another DashboardUser", d.email),
+                format!(
+                    "dashboard user {} is already managed by another DashboardUser",
+                    d.email
+                ),
             )));
         }
         // The search may omit the key (§10.8); the admin GET has it.
@@ -318,7 +349,11 @@ impl Run<'_> {
         publish(
             self.ctx,
             self.user,
-            Note::normal("Adopted", "Adopt", &format!("adopted existing dashboard user {}", d.email)),
+            Note::normal(
+                "Adopted",
+                "Adopt",
+                &format!("adopted existing dashboard user {}", d.email),
+            ),
         )
         .await;
         Ok(())
@@ -340,7 +375,10 @@ impl Run<'_> {
             let (pw, fp) = self.password.clone().expect("planned only with a password");
             let remote = self.remote.clone().expect("created just before");
             let client = self.conn().client.clone();
-            match client.reset_password_as_user(&remote.id, &remote.access_key, &pw, None).await {
+            match client
+                .reset_password_as_user(&remote.id, &remote.access_key, &pw, None)
+                .await
+            {
                 Ok(()) => return self.password_applied(fp).await,
                 // OPA may refuse the self-reset (tyk-dashboard-api.md §3.6): try the admin path.
                 Err(DashboardError::Forbidden { .. }) => {}
@@ -352,7 +390,10 @@ impl Run<'_> {
 
     async fn update(&mut self, fields: bool, password: bool) -> Result<(), ReconcileError> {
         let d = self.desired().clone();
-        let mut u = self.remote.clone().expect("planned only with a remote user");
+        let mut u = self
+            .remote
+            .clone()
+            .expect("planned only with a remote user");
         if fields {
             u.email_address = d.email.clone();
             u.first_name = d.first_name.clone();
@@ -371,7 +412,11 @@ impl Run<'_> {
                 u.access_key = AccessKey::new(k);
             }
         }
-        let pw = if password { self.password.clone() } else { None };
+        let pw = if password {
+            self.password.clone()
+        } else {
+            None
+        };
         let client = self.conn().client.clone();
         match client.update_user(&u, pw.as_ref().map(|(p, _)| p)).await {
             Ok(()) => {}
@@ -387,7 +432,11 @@ impl Run<'_> {
             publish(
                 self.ctx,
                 self.user,
-                Note::normal("Updated", "Update", &format!("updated dashboard user {} to match the spec", d.email)),
+                Note::normal(
+                    "Updated",
+                    "Update",
+                    &format!("updated dashboard user {} to match the spec", d.email),
+                ),
             )
             .await;
         }
@@ -401,11 +450,24 @@ impl Run<'_> {
         self.status.password_fingerprint = Some(fp.0);
         self.status.rejected_password_fingerprint = None;
         self.mutated = true;
-        publish(self.ctx, self.user, Note::normal("PasswordSet", "SetPassword", "password set from the password Secret")).await;
+        publish(
+            self.ctx,
+            self.user,
+            Note::normal(
+                "PasswordSet",
+                "SetPassword",
+                "password set from the password Secret",
+            ),
+        )
+        .await;
         Ok(())
     }
 
-    async fn password_failed(&mut self, e: DashboardError, fp: &Fingerprint) -> Result<(), ReconcileError> {
+    async fn password_failed(
+        &mut self,
+        e: DashboardError,
+        fp: &Fingerprint,
+    ) -> Result<(), ReconcileError> {
         if matches!(e, DashboardError::PasswordRejected { .. }) {
             // Not retried until the Secret changes: Tyk would refuse it again (§3.6).
             self.status.rejected_password_fingerprint = Some(fp.0.clone());
@@ -414,7 +476,10 @@ impl Run<'_> {
     }
 
     async fn rotate(&mut self, request: &str) -> Result<(), ReconcileError> {
-        let remote = self.remote.clone().expect("planned only with a remote user");
+        let remote = self
+            .remote
+            .clone()
+            .expect("planned only with a remote user");
         let own = if remote.access_key.is_empty() {
             self.published_key().map(AccessKey::new).unwrap_or_default()
         } else {
@@ -427,7 +492,16 @@ impl Run<'_> {
         self.remote = Some(u);
         self.status.rotated_access_key = Some(request.to_string());
         self.mutated = true;
-        publish(self.ctx, self.user, Note::normal("AccessKeyRotated", "RotateKey", "access key rotated on request")).await;
+        publish(
+            self.ctx,
+            self.user,
+            Note::normal(
+                "AccessKeyRotated",
+                "RotateKey",
+                "access key rotated on request",
+            ),
+        )
+        .await;
         Ok(())
     }
 
@@ -441,7 +515,10 @@ impl Run<'_> {
     }
 
     async fn write_access_secret(&mut self) -> Result<(), ReconcileError> {
-        let remote = self.remote.clone().expect("planned only with a remote user");
+        let remote = self
+            .remote
+            .clone()
+            .expect("planned only with a remote user");
         let key = if remote.access_key.is_empty() {
             self.published_key().unwrap_or_default()
         } else {
@@ -450,7 +527,13 @@ impl Run<'_> {
         let conn_url = self.conn().url.clone();
         let data = plan::access_secret_data(self.user, self.desired(), &remote.id, &key, &conn_url);
         let existed = self.access_secret.is_some();
-        secrets::apply_access_secret(&self.ctx.client, self.user, data, plan::access_secret_labels(self.user)).await?;
+        secrets::apply_access_secret(
+            &self.ctx.client,
+            self.user,
+            data,
+            plan::access_secret_labels(self.user),
+        )
+        .await?;
         self.status.access_key_secret_name = Some(self.user.access_secret_name());
         info!(
             user = %self.user.name_any(),
@@ -472,7 +555,11 @@ pub fn remote_view(u: &User) -> RemoteUser {
         last_name: u.last_name.clone(),
         active: u.active,
         group_id: u.group_id.clone(),
-        permissions: u.user_permissions.clone().into_iter().collect::<BTreeMap<_, _>>(),
+        permissions: u
+            .user_permissions
+            .clone()
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
         password_max_days: u.password_max_days,
         access_key: Redacted(u.access_key.expose().to_string()),
     }

@@ -20,7 +20,10 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
         user.metadata.generation,
         &Outcome::Progressing {
             reason: reason::DELETING,
-            message: format!("deletionPolicy {:?} is being applied", user.spec.deletion_policy),
+            message: format!(
+                "deletionPolicy {:?} is being applied",
+                user.spec.deletion_policy
+            ),
         },
     );
     // The object may already be gone from under us; that is fine.
@@ -31,7 +34,10 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
     let resolved = match ctx.resolver().for_user(user).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(b)) => Err(b),
-        Err(e) => Err(Blocker::retry(reason::CONNECTION_NOT_READY, super::error::chain(&e))),
+        Err(e) => Err(Blocker::retry(
+            reason::CONNECTION_NOT_READY,
+            super::error::chain(&e),
+        )),
     };
     let view = match &resolved {
         Ok(r) => ConnectionView::Ready {
@@ -41,7 +47,11 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
         },
         Err(b) => ConnectionView::Unavailable(b.clone()),
     };
-    let id = user.status.as_ref().and_then(|s| s.user_id.clone()).unwrap_or_default();
+    let id = user
+        .status
+        .as_ref()
+        .and_then(|s| s.user_id.clone())
+        .unwrap_or_default();
     match plan_cleanup(user, &view) {
         Cleanup::Nothing { note } => {
             if let Some(note) = note {
@@ -49,12 +59,24 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             }
         }
         Cleanup::Release { warning } => {
-            publish(ctx, user, Note::warning("FinalizerReleased", "Delete", &warning)).await;
+            publish(
+                ctx,
+                user,
+                Note::warning("FinalizerReleased", "Delete", &warning),
+            )
+            .await;
         }
         Cleanup::Delete => {
             let client = &resolved.as_ref().expect("planned with a connection").client;
             match client.delete_user(&id).await {
-                Ok(()) => publish(ctx, user, Note::normal("Deleted", "Delete", "dashboard user deleted")).await,
+                Ok(()) => {
+                    publish(
+                        ctx,
+                        user,
+                        Note::normal("Deleted", "Delete", "dashboard user deleted"),
+                    )
+                    .await
+                }
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e.into()),
             }
@@ -78,7 +100,18 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
                     if u.active {
                         u.active = false;
                         match client.update_user(&u, None).await {
-                            Ok(()) => publish(ctx, user, Note::normal("Deactivated", "Delete", "dashboard user deactivated")).await,
+                            Ok(()) => {
+                                publish(
+                                    ctx,
+                                    user,
+                                    Note::normal(
+                                        "Deactivated",
+                                        "Delete",
+                                        "dashboard user deactivated",
+                                    ),
+                                )
+                                .await
+                            }
                             Err(e) if e.is_not_found() => {}
                             Err(e) => return Err(e.into()),
                         }

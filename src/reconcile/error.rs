@@ -39,20 +39,27 @@ impl ReconcileError {
         match self {
             Self::Blocked(b) => b.clone(),
             Self::Dashboard(d) => match d {
-                DashboardError::AlreadyExists { .. } => Blocker::stalled(reason::ALREADY_EXISTS, msg),
-                DashboardError::PasswordRejected { .. } => Blocker::stalled(reason::PASSWORD_REJECTED, msg),
-                DashboardError::Transient { .. } => Blocker::retry(reason::DASHBOARD_UNREACHABLE, msg),
+                DashboardError::AlreadyExists { .. } => {
+                    Blocker::stalled(reason::ALREADY_EXISTS, msg)
+                }
+                DashboardError::PasswordRejected { .. } => {
+                    Blocker::stalled(reason::PASSWORD_REJECTED, msg)
+                }
+                DashboardError::Transient { .. } => {
+                    Blocker::retry(reason::DASHBOARD_UNREACHABLE, msg)
+                }
                 DashboardError::Unauthorized { .. } => Blocker::retry(reason::UNAUTHORIZED, msg),
                 DashboardError::Forbidden { .. } => Blocker::retry(reason::FORBIDDEN, msg),
                 _ => Blocker::retry(reason::DASHBOARD_ERROR, msg),
             },
             Self::Finalizer(inner) => match inner.as_ref() {
-                kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {
-                    e.blocker()
-                }
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.blocker(),
                 _ => Blocker::retry(reason::KUBERNETES_ERROR, msg),
             },
-            Self::Kube { .. } | Self::Secret(_) | Self::Connection(_) => Blocker::retry(reason::KUBERNETES_ERROR, msg),
+            Self::Kube { .. } | Self::Secret(_) | Self::Connection(_) => {
+                Blocker::retry(reason::KUBERNETES_ERROR, msg)
+            }
         }
     }
 

@@ -23,7 +23,10 @@ use crate::crd::{DashboardUser, FINALIZER};
 pub const CONTROLLER: &str = "dashboarduser";
 
 /// Entry point for the DashboardUser controller.
-pub async fn reconcile(user: Arc<DashboardUser>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+pub async fn reconcile(
+    user: Arc<DashboardUser>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
     let ns = user.namespace().unwrap_or_default();
     let name = user.name_any();
     let span = info_span!("reconcile", namespace = %ns, name = %name);
@@ -39,14 +42,19 @@ pub async fn reconcile(user: Arc<DashboardUser>, ctx: Arc<Context>) -> Result<Ac
     .await
     .map_err(|e| ReconcileError::Finalizer(Box::new(e)));
     let reason = result.as_ref().err().map(ReconcileError::category);
-    ctx.metrics.reconciled(CONTROLLER, started.elapsed(), reason);
+    ctx.metrics
+        .reconciled(CONTROLLER, started.elapsed(), reason);
     result
 }
 
 /// Errors that escaped the reconcile (status could not be written, finalizer patch
 /// failed, cleanup failed): per-object exponential backoff, never a hot loop.
 pub fn error_policy(user: Arc<DashboardUser>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
-    let key = format!("{}/{}", user.namespace().unwrap_or_default(), user.name_any());
+    let key = format!(
+        "{}/{}",
+        user.namespace().unwrap_or_default(),
+        user.name_any()
+    );
     let wait = ctx.backoff(&key);
     tracing::warn!(
         namespace = %user.namespace().unwrap_or_default(),
