@@ -1,1 +1,4 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
+
+pub mod config;
+pub mod crd;

@@ -9,22 +9,139 @@ use crate::status::{ApiError, Cause};
 
 pub fn builtin_types() -> Vec<ResourceType> {
     vec![
-        builtin("", "v1", "Namespace", "namespaces", false, &["ns"], &[], &["status"]),
+        builtin(
+            "",
+            "v1",
+            "Namespace",
+            "namespaces",
+            false,
+            &["ns"],
+            &[],
+            &["status"],
+        ),
         builtin("", "v1", "Secret", "secrets", true, &[], &[], &[]),
         builtin("", "v1", "ConfigMap", "configmaps", true, &["cm"], &[], &[]),
-        builtin("", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], &[], &[]),
-        builtin("", "v1", "Service", "services", true, &["svc"], &["all"], &["status"]),
+        builtin(
+            "",
+            "v1",
+            "ServiceAccount",
+            "serviceaccounts",
+            true,
+            &["sa"],
+            &[],
+            &[],
+        ),
+        builtin(
+            "",
+            "v1",
+            "Service",
+            "services",
+            true,
+            &["svc"],
+            &["all"],
+            &["status"],
+        ),
         builtin("", "v1", "Event", "events", true, &["ev"], &[], &[]),
-        builtin("apps", "v1", "Deployment", "deployments", true, &["deploy"], &["all"], &["status"]),
-        builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", true, &[], &[], &[]),
-        builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, &[], &[], &[]),
-        builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, &[], &[], &[]),
-        builtin("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, &[], &[], &[]),
-        builtin("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, &["netpol"], &[], &[]),
-        builtin("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["pdb"], &[], &["status"]),
-        builtin("coordination.k8s.io", "v1", "Lease", "leases", true, &[], &[], &[]),
-        builtin("events.k8s.io", "v1", "Event", "events", true, &["ev"], &[], &[]),
-        builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], &["api-extensions"], &["status"]),
+        builtin(
+            "apps",
+            "v1",
+            "Deployment",
+            "deployments",
+            true,
+            &["deploy"],
+            &["all"],
+            &["status"],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "Role",
+            "roles",
+            true,
+            &[],
+            &[],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "ClusterRole",
+            "clusterroles",
+            false,
+            &[],
+            &[],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "RoleBinding",
+            "rolebindings",
+            true,
+            &[],
+            &[],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "ClusterRoleBinding",
+            "clusterrolebindings",
+            false,
+            &[],
+            &[],
+            &[],
+        ),
+        builtin(
+            "networking.k8s.io",
+            "v1",
+            "NetworkPolicy",
+            "networkpolicies",
+            true,
+            &["netpol"],
+            &[],
+            &[],
+        ),
+        builtin(
+            "policy",
+            "v1",
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            true,
+            &["pdb"],
+            &[],
+            &["status"],
+        ),
+        builtin(
+            "coordination.k8s.io",
+            "v1",
+            "Lease",
+            "leases",
+            true,
+            &[],
+            &[],
+            &[],
+        ),
+        builtin(
+            "events.k8s.io",
+            "v1",
+            "Event",
+            "events",
+            true,
+            &["ev"],
+            &[],
+            &[],
+        ),
+        builtin(
+            "apiextensions.k8s.io",
+            "v1",
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            false,
+            &["crd", "crds"],
+            &["api-extensions"],
+            &["status"],
+        ),
     ]
 }
 
@@ -105,7 +222,11 @@ const KEY_MSG: &str = "a valid config key must consist of alphanumeric character
 
 /// Secret: `stringData` merged into `data` and dropped, base64 checked, `type` defaulted and
 /// immutable, `immutable: true` honoured, key rules and 1 MiB limit (§2.13).
-fn prepare_secret(obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Cause>) -> Result<(), ApiError> {
+fn prepare_secret(
+    obj: &mut Value,
+    old: Option<&Value>,
+    causes: &mut Vec<Cause>,
+) -> Result<(), ApiError> {
     let m = obj.as_object_mut().expect("object");
     if let Some(sd) = m.remove("stringData") {
         let sd = sd.as_object().cloned().unwrap_or_default();
@@ -118,7 +239,9 @@ fn prepare_secret(obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Cause>)
             data[&k] = json!(base64::engine::general_purpose::STANDARD.encode(s));
         }
     }
-    if m.get("data").is_some_and(|d| d.as_object().is_some_and(Map::is_empty) || d.is_null()) {
+    if m.get("data")
+        .is_some_and(|d| d.as_object().is_some_and(Map::is_empty) || d.is_null())
+    {
         m.remove("data");
     }
     let mut total = 0usize;
@@ -135,22 +258,34 @@ fn prepare_secret(obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Cause>)
             match base64::engine::general_purpose::STANDARD.decode(s) {
                 Ok(b) => total += b.len(),
                 Err(_) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 0"
-                    )));
+                    return Err(ApiError::bad_request(
+                        "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 0",
+                    ));
                 }
             }
         }
     }
     if total > 1024 * 1024 {
-        causes.push(Cause::new("FieldValueTooLong", "data", "Too long: must have at most 1048576 bytes"));
+        causes.push(Cause::new(
+            "FieldValueTooLong",
+            "data",
+            "Too long: must have at most 1048576 bytes",
+        ));
     }
-    if m.get("type").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if m.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         m.insert("type".into(), json!("Opaque"));
     }
     if let Some(old) = old {
         if old.get("type") != m.get("type") {
-            causes.push(Cause::invalid("type", m.get("type").unwrap_or(&Value::Null), "field is immutable"));
+            causes.push(Cause::invalid(
+                "type",
+                m.get("type").unwrap_or(&Value::Null),
+                "field is immutable",
+            ));
         }
         check_immutable(old, m, &["data"], causes);
     }
@@ -158,16 +293,27 @@ fn prepare_secret(obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Cause>)
 }
 
 /// `immutable: true` forbids changes to data and un-setting the flag.
-fn check_immutable(old: &Value, new: &Map<String, Value>, fields: &[&str], causes: &mut Vec<Cause>) {
+fn check_immutable(
+    old: &Value,
+    new: &Map<String, Value>,
+    fields: &[&str],
+    causes: &mut Vec<Cause>,
+) {
     if old.get("immutable") != Some(&json!(true)) {
         return;
     }
     if new.get("immutable") != Some(&json!(true)) {
-        causes.push(Cause::forbidden("immutable", "field is immutable when `immutable` is set"));
+        causes.push(Cause::forbidden(
+            "immutable",
+            "field is immutable when `immutable` is set",
+        ));
     }
     for f in fields {
         if old.get(*f) != new.get(*f) {
-            causes.push(Cause::forbidden(f, "field is immutable when `immutable` is set"));
+            causes.push(Cause::forbidden(
+                f,
+                "field is immutable when `immutable` is set",
+            ));
         }
     }
 }
@@ -190,12 +336,18 @@ fn prepare_configmap(obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Caus
 
 /// Type-specific defaulting and validation for built-in writes. `causes` collects 422
 /// field errors; other failures return directly.
-pub fn prepare(t: &ResourceType, obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Cause>) -> Result<(), ApiError> {
+pub fn prepare(
+    t: &ResourceType,
+    obj: &mut Value,
+    old: Option<&Value>,
+    causes: &mut Vec<Cause>,
+) -> Result<(), ApiError> {
     match (t.group.as_str(), t.kind.as_str()) {
         ("", "Secret") => prepare_secret(obj, old, causes)?,
         ("", "ConfigMap") => prepare_configmap(obj, old, causes),
         ("", "Namespace") => {
             // §2.8: namespaces carry the `kubernetes` finalizer and a phase.
+            crate::namespaces::label_namespace(obj);
             if old.is_none() {
                 obj["spec"] = json!({"finalizers": ["kubernetes"]});
                 obj["status"] = json!({"phase": "Active"});
@@ -227,7 +379,10 @@ mod tests {
     use crate::registry::Registry;
 
     fn secret_type() -> ResourceType {
-        Registry::with_builtins().get("", "v1", "secrets").unwrap().clone()
+        Registry::with_builtins()
+            .get("", "v1", "secrets")
+            .unwrap()
+            .clone()
     }
 
     #[test]
@@ -244,7 +399,12 @@ mod tests {
     #[test]
     fn bad_base64_is_400_and_type_is_immutable() {
         let mut s = json!({"metadata":{"name":"s"},"data":{"a":"!!"}});
-        assert_eq!(prepare(&secret_type(), &mut s, None, &mut vec![]).unwrap_err().code, 400);
+        assert_eq!(
+            prepare(&secret_type(), &mut s, None, &mut vec![])
+                .unwrap_err()
+                .code,
+            400
+        );
         let old = json!({"metadata":{"name":"s"},"type":"Opaque"});
         let mut s = json!({"metadata":{"name":"s"},"type":"kubernetes.io/tls"});
         let mut c = vec![];
@@ -254,7 +414,8 @@ mod tests {
 
     #[test]
     fn immutable_secret_data_cannot_change() {
-        let old = json!({"metadata":{"name":"s"},"type":"Opaque","immutable":true,"data":{"a":"eA=="}});
+        let old =
+            json!({"metadata":{"name":"s"},"type":"Opaque","immutable":true,"data":{"a":"eA=="}});
         let mut s = json!({"metadata":{"name":"s"},"immutable":true,"data":{"a":"eQ=="}});
         let mut c = vec![];
         prepare(&secret_type(), &mut s, Some(&old), &mut c).unwrap();

@@ -73,7 +73,12 @@ pub fn handle(shared: &Arc<Shared>, method: &http::Method, what: &str, body: &[u
         ("GET", "stats") => {
             let (changed, noop, rv, watchers) = {
                 let st = shared.state.lock();
-                (st.store.writes.changed, st.store.writes.noop, st.store.rv(), st.store.watcher_count())
+                (
+                    st.store.writes.changed,
+                    st.store.writes.noop,
+                    st.store.rv(),
+                    st.store.watcher_count(),
+                )
             };
             let requests = shared.log.lock().counts().clone();
             json_response(
@@ -98,7 +103,10 @@ pub fn handle(shared: &Arc<Shared>, method: &http::Method, what: &str, body: &[u
         ("POST", "knobs") => {
             let patch: Value = match serde_json::from_slice(body) {
                 Ok(v) => v,
-                Err(e) => return ApiError::bad_request(format!("bad knobs body: {e}")).into_response_ext(),
+                Err(e) => {
+                    return ApiError::bad_request(format!("bad knobs body: {e}"))
+                        .into_response_ext();
+                }
             };
             let mut k = shared.knobs.lock();
             match k.apply(&patch) {
@@ -120,8 +128,12 @@ pub fn handle(shared: &Arc<Shared>, method: &http::Method, what: &str, body: &[u
             st.store.writes = Default::default();
             ok()
         }
-        _ => ApiError::new(404, "NotFound", format!("no emulator control endpoint {method} /__emulator/{what}"))
-            .into_response_ext(),
+        _ => ApiError::new(
+            404,
+            "NotFound",
+            format!("no emulator control endpoint {method} /__emulator/{what}"),
+        )
+        .into_response_ext(),
     }
 }
 

@@ -110,14 +110,22 @@ pub fn validate(group: &str, obj: &Value, old: Option<&Value>, causes: &mut Vec<
     if obj.get("eventTime").is_none_or(Value::is_null) {
         causes.push(Cause::required("eventTime"));
     }
-    if obj.get("type").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if obj
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         causes.push(Cause::new(
             "FieldValueNotSupported",
             "type",
             "Unsupported value: \"\": supported values: \"Normal\", \"Warning\"",
         ));
     }
-    let rc = obj.get("reportingController").and_then(Value::as_str).unwrap_or("");
+    let rc = obj
+        .get("reportingController")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if rc.is_empty() {
         causes.push(Cause::required("reportingController"));
     } else if let Err(e) = meta::qualified_name(rc) {
@@ -127,15 +135,31 @@ pub fn validate(group: &str, obj: &Value, old: Option<&Value>, causes: &mut Vec<
     req_str(obj, "action", 128, causes);
     req_str(obj, "reason", 128, causes);
     if obj.get("note").and_then(Value::as_str).unwrap_or("").len() > 1024 {
-        causes.push(Cause::new("FieldValueTooLong", "note", "Too long: may not be more than 1024 bytes"));
+        causes.push(Cause::new(
+            "FieldValueTooLong",
+            "note",
+            "Too long: may not be more than 1024 bytes",
+        ));
     }
-    for f in ["deprecatedSource", "deprecatedFirstTimestamp", "deprecatedLastTimestamp"] {
+    for f in [
+        "deprecatedSource",
+        "deprecatedFirstTimestamp",
+        "deprecatedLastTimestamp",
+    ] {
         if obj.get(f).is_some_and(|v| !v.is_null() && v != &json!({})) {
             causes.push(Cause::forbidden(f, "deprecated field must not be set"));
         }
     }
-    if obj.get("deprecatedCount").and_then(Value::as_i64).unwrap_or(0) != 0 {
-        causes.push(Cause::forbidden("deprecatedCount", "deprecated field must not be set"));
+    if obj
+        .get("deprecatedCount")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        != 0
+    {
+        causes.push(Cause::forbidden(
+            "deprecatedCount",
+            "deprecated field must not be set",
+        ));
     }
     if let Some(series) = obj.get("series").filter(|s| !s.is_null()) {
         if series.get("count").and_then(Value::as_i64).unwrap_or(0) < 2 {
@@ -149,13 +173,13 @@ pub fn validate(group: &str, obj: &Value, old: Option<&Value>, causes: &mut Vec<
             causes.push(Cause::required("series.lastObservedTime"));
         }
     }
-    if reg_ns.is_empty() && ns != "default" && ns != "kube-system" {
-        causes.push(Cause::invalid(
-            "regarding.namespace",
-            &json!(reg_ns),
-            "does not match event.namespace",
-        ));
-    } else if !reg_ns.is_empty() && reg_ns != ns {
+    // A cluster-scoped `regarding` may only be reported in default or kube-system.
+    let ns_ok = if reg_ns.is_empty() {
+        ns == "default" || ns == "kube-system"
+    } else {
+        reg_ns == ns
+    };
+    if !ns_ok {
         causes.push(Cause::invalid(
             "regarding.namespace",
             &json!(reg_ns),

@@ -68,7 +68,9 @@ impl Knobs {
                     ));
                 }
                 "500" => {
-                    return Some(ApiError::internal("injected server error (emulator fault knob)"));
+                    return Some(ApiError::internal(
+                        "injected server error (emulator fault knob)",
+                    ));
                 }
                 "429" => {
                     let mut e = ApiError::new(
@@ -94,7 +96,8 @@ mod tests {
     #[test]
     fn partial_updates_and_validation() {
         let mut k = Knobs::default();
-        k.apply(&json!({"latencyMs": 5, "force410OnResume": true})).unwrap();
+        k.apply(&json!({"latencyMs": 5, "force410OnResume": true}))
+            .unwrap();
         assert_eq!(k.latency_ms, 5);
         assert!(k.force_410_on_resume);
         k.apply(&json!({"faultRate": {"429": 1.0}})).unwrap();

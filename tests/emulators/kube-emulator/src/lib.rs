@@ -2,6 +2,10 @@
 //! unchanged. The wire behaviour it reproduces is described in
 //! `/work/shared/kube-api-emulator.md`; each module cites the section it follows.
 
+// Handlers return `Result<_, ApiError>` everywhere; the error is a full Status body and boxing
+// it would only add noise on a test server.
+#![allow(clippy::result_large_err)]
+
 pub mod builtins;
 pub mod control;
 pub mod crd;
@@ -12,9 +16,12 @@ pub mod gc;
 pub mod knobs;
 pub mod meta;
 pub mod namespaces;
+pub mod patch;
+pub mod patching;
 pub mod read;
 pub mod registry;
 pub mod request;
+pub mod schema_hooks;
 pub mod selectors;
 pub mod server;
 pub mod status;
@@ -103,12 +110,10 @@ impl Emulator {
         let (shutdown_tx, shutdown_rx) = tokio_watch::channel(false);
         let shared = Shared::new(&opts, shutdown_rx.clone());
         let app = server::router(shared.clone());
-        let mut stop = shutdown_rx.clone();
+        let stop = shutdown_rx.clone();
         let server = tokio::spawn(async move {
             let res = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|v| *v).await;
-                })
+                .with_graceful_shutdown(stopped(stop))
                 .await;
             if let Err(e) = res {
                 tracing::error!(error = %e, "kube-emulator server failed");
@@ -183,4 +188,16 @@ current-context: kube-emulator
 preferences: {{}}
 "
     )
+}
+
+/// Resolves once shutdown was requested (or the sender is gone).
+pub async fn stopped(mut rx: tokio_watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
 }

@@ -48,9 +48,8 @@ pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
         && s.chars().all(|c| is_alnum_lower(c) || c == '-' || c == '.')
         && s.starts_with(is_alnum_lower)
         && s.ends_with(is_alnum_lower)
-        && s.split('.').all(|p| {
-            !p.is_empty() && p.starts_with(is_alnum_lower) && p.ends_with(is_alnum_lower)
-        });
+        && s.split('.')
+            .all(|p| !p.is_empty() && p.starts_with(is_alnum_lower) && p.ends_with(is_alnum_lower));
     if ok { Ok(()) } else { Err(msg.into()) }
 }
 

@@ -64,7 +64,10 @@ pub fn get(ctx: &Ctx) -> Result<Response, ApiError> {
 
 /// Field labels a type accepts in `fieldSelector` (§2.9).
 pub fn supported_fields(st: &State, t: &ResourceType) -> Vec<String> {
-    let mut f = vec!["metadata.name".to_string(), "metadata.namespace".to_string()];
+    let mut f = vec![
+        "metadata.name".to_string(),
+        "metadata.namespace".to_string(),
+    ];
     f.extend(crate::builtins::extra_field_labels(t));
     if t.is_custom() {
         f.extend(crate::crd::selectable_fields(st, t));
@@ -81,11 +84,19 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn from_query(st: &State, t: &ResourceType, ns: &str, q: &Query) -> Result<Filter, ApiError> {
+    pub fn from_query(
+        st: &State,
+        t: &ResourceType,
+        ns: &str,
+        q: &Query,
+    ) -> Result<Filter, ApiError> {
         Ok(Filter {
             namespace: ns.to_string(),
             labels: LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?,
-            fields: FieldSelector::parse(q.get("fieldSelector").unwrap_or(""), &supported_fields(st, t))?,
+            fields: FieldSelector::parse(
+                q.get("fieldSelector").unwrap_or(""),
+                &supported_fields(st, t),
+            )?,
             is_event: t.kind == "Event",
         })
     }
@@ -95,7 +106,9 @@ impl Filter {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if !self.namespace.is_empty() && crate::meta::str_at(obj, "/metadata/namespace") != self.namespace {
+        if !self.namespace.is_empty()
+            && crate::meta::str_at(obj, "/metadata/namespace") != self.namespace
+        {
             return false;
         }
         if !self.labels.matches(obj) {
@@ -110,7 +123,13 @@ impl Filter {
 }
 
 fn list_options_invalid(causes: Vec<Cause>) -> ApiError {
-    ApiError::invalid_kind("ListOptions.meta.k8s.io", "meta.k8s.io", "ListOptions", "", causes)
+    ApiError::invalid_kind(
+        "ListOptions.meta.k8s.io",
+        "meta.k8s.io",
+        "ListOptions",
+        "",
+        causes,
+    )
 }
 
 fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
@@ -119,7 +138,11 @@ fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
 }
 
 fn decode_continue(tok: &str) -> Result<(u64, String, String), ApiError> {
-    let bad = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let bad = || {
+        ApiError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(tok)
         .map_err(|_| bad())?;
@@ -145,7 +168,10 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     let rv_match = q.get("resourceVersionMatch").filter(|s| !s.is_empty());
     let cont = q.get("continue").filter(|s| !s.is_empty());
     if q.get("sendInitialEvents").is_some() {
-        return Err(list_options_invalid(vec![Cause::forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list")]));
+        return Err(list_options_invalid(vec![Cause::forbidden(
+            "sendInitialEvents",
+            "sendInitialEvents is forbidden for list",
+        )]));
     }
     match rv_match {
         None | Some("NotOlderThan") | Some("Exact") => {}
@@ -153,22 +179,36 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
             return Err(list_options_invalid(vec![Cause::new(
                 "FieldValueNotSupported",
                 "resourceVersionMatch",
-                format!("Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
+                format!(
+                    "Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+                ),
             )]));
         }
     }
     if rv_match.is_some() && cont.is_some() {
-        return Err(list_options_invalid(vec![Cause::forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided")]));
+        return Err(list_options_invalid(vec![Cause::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden when continue is provided",
+        )]));
     }
     if rv_match.is_some() && rv.is_none() {
-        return Err(list_options_invalid(vec![Cause::forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")]));
+        return Err(list_options_invalid(vec![Cause::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch is forbidden unless resourceVersion is provided",
+        )]));
     }
     if rv_match == Some("Exact") && rv == Some("0") {
-        return Err(list_options_invalid(vec![Cause::forbidden("resourceVersionMatch", "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")]));
+        return Err(list_options_invalid(vec![Cause::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        )]));
     }
     let rv_num = rv.map(parse_rv).transpose()?;
     let limit: usize = match q.get("limit").filter(|s| !s.is_empty()) {
-        Some(l) => l.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?.max(0) as usize,
+        Some(l) => l
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?
+            .max(0) as usize,
         None => 0,
     };
     if let Some(n) = rv_num.filter(|n| *n > 0) {
@@ -183,7 +223,9 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     let (snap_rv, start): (u64, Option<(String, String)>) = if let Some(tok) = cont {
         let (rv, ns, name) = decode_continue(tok)?;
         (rv, Some((ns, name)))
-    } else if let Some(n) = rv_num.filter(|n| *n > 0 && (rv_match == Some("Exact") || (rv_match.is_none() && limit > 0))) {
+    } else if let Some(n) = rv_num
+        .filter(|n| *n > 0 && (rv_match == Some("Exact") || (rv_match.is_none() && limit > 0)))
+    {
         (n, None)
     } else {
         (current, None)
@@ -195,9 +237,14 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
             (false, Some(o)) => o,
             _ => {
                 let e = if cont.is_some() {
-                    ApiError::expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+                    ApiError::expired(
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                    )
                 } else {
-                    ApiError::expired(format!("too old resource version: {snap_rv} ({})", st.store.compacted_rv()))
+                    ApiError::expired(format!(
+                        "too old resource version: {snap_rv} ({})",
+                        st.store.compacted_rv()
+                    ))
                 };
                 return Err(e);
             }
@@ -209,13 +256,28 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         .map(|(_, v)| v)
         .filter(|v| filter.matches(v))
         .collect();
-    let take = if limit > 0 { limit.min(matching.len()) } else { matching.len() };
+    let take = if limit > 0 {
+        limit.min(matching.len())
+    } else {
+        matching.len()
+    };
     let page = &matching[..take];
     let mut meta = serde_json::Map::new();
     meta.insert("resourceVersion".into(), json!(snap_rv.to_string()));
     if take < matching.len() {
-        let last = page.last().map(|o| (crate::meta::str_at(o, "/metadata/namespace").to_string(), crate::meta::str_at(o, "/metadata/name").to_string())).unwrap_or_default();
-        meta.insert("continue".into(), json!(encode_continue(snap_rv, &last.0, &last.1)));
+        let last = page
+            .last()
+            .map(|o| {
+                (
+                    crate::meta::str_at(o, "/metadata/namespace").to_string(),
+                    crate::meta::str_at(o, "/metadata/name").to_string(),
+                )
+            })
+            .unwrap_or_default();
+        meta.insert(
+            "continue".into(),
+            json!(encode_continue(snap_rv, &last.0, &last.1)),
+        );
         if filter.is_unfiltered() {
             meta.insert("remainingItemCount".into(), json!(matching.len() - take));
         }

@@ -112,10 +112,8 @@ impl Registry {
     }
 
     pub fn insert(&mut self, t: ResourceType) {
-        self.types.insert(
-            (t.group.clone(), t.version.clone(), t.plural.clone()),
-            t,
-        );
+        self.types
+            .insert((t.group.clone(), t.version.clone(), t.plural.clone()), t);
     }
 
     pub fn remove(&mut self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {

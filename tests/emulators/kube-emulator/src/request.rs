@@ -172,12 +172,18 @@ mod tests {
     #[test]
     fn paths() {
         let p = parse_api_path("/api/v1/namespaces/default/secrets/s1").unwrap();
-        assert_eq!((p.namespace.as_str(), p.resource.as_str(), p.name.as_str()), ("default", "secrets", "s1"));
+        assert_eq!(
+            (p.namespace.as_str(), p.resource.as_str(), p.name.as_str()),
+            ("default", "secrets", "s1")
+        );
         let p = parse_api_path("/apis/example.com/v1/namespaces/d/widgets/w1/status").unwrap();
         assert_eq!(p.subresource, "status");
         assert_eq!(p.group, "example.com");
         let p = parse_api_path("/api/v1/namespaces/foo").unwrap();
-        assert_eq!((p.resource.as_str(), p.name.as_str(), p.namespace.as_str()), ("namespaces", "foo", ""));
+        assert_eq!(
+            (p.resource.as_str(), p.name.as_str(), p.namespace.as_str()),
+            ("namespaces", "foo", "")
+        );
         let p = parse_api_path("/api/v1/namespaces/foo/status").unwrap();
         assert_eq!(p.subresource, "status");
         let p = parse_api_path("/api/v1/namespaces").unwrap();
@@ -193,14 +199,32 @@ mod tests {
     #[test]
     fn accept_negotiation() {
         let mut h = HeaderMap::new();
-        h.insert("accept", "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1".parse().unwrap());
+        h.insert(
+            "accept",
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(negotiate(&h, false).unwrap(), Want::Meta);
-        h.insert("accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json".parse().unwrap());
+        h.insert(
+            "accept",
+            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(negotiate(&h, false).unwrap(), Want::Full);
         assert_eq!(negotiate(&h, true).unwrap(), Want::Table);
-        h.insert("accept", "application/json;as=Foo;g=meta.k8s.io;v=v1".parse().unwrap());
+        h.insert(
+            "accept",
+            "application/json;as=Foo;g=meta.k8s.io;v=v1"
+                .parse()
+                .unwrap(),
+        );
         assert_eq!(negotiate(&h, true).unwrap_err().code, 406);
-        h.insert("accept", "application/vnd.kubernetes.protobuf, */*".parse().unwrap());
+        h.insert(
+            "accept",
+            "application/vnd.kubernetes.protobuf, */*".parse().unwrap(),
+        );
         assert_eq!(negotiate(&h, true).unwrap(), Want::Full);
     }
 }

@@ -142,7 +142,7 @@ impl FieldSelector {
                 )));
             };
             let field = field.trim().to_string();
-            if !supported.iter().any(|f| *f == field) {
+            if !supported.contains(&field) {
                 return Err(ApiError::bad_request(format!(
                     "field label not supported: {field}"
                 )));

@@ -153,15 +153,17 @@ async fn api_request(
         return page_not_found();
     }
     let Some(verb) = verb_of(&method, &p, &query) else {
-        return ApiError::method_not_allowed(format!(
-            "the server does not allow this method on the requested resource"
-        ))
+        return ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )
         .into_response();
     };
     if t.namespaced && p.namespace.is_empty() && !matches!(verb, "list" | "watch") {
         return if p.name.is_empty() {
-            ApiError::method_not_allowed("the server does not allow this method on the requested resource")
-                .into_response()
+            ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            )
+            .into_response()
         } else {
             page_not_found()
         };

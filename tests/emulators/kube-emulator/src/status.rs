@@ -213,7 +213,9 @@ impl ApiError {
         ApiError::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct})"
+            ),
         )
     }
 
@@ -323,7 +325,10 @@ mod tests {
         let s = e.to_status();
         assert_eq!(s["code"], 422);
         assert_eq!(s["details"]["kind"], "Secret");
-        assert_eq!(s["message"], "Secret \"s\" is invalid: type: Required value");
+        assert_eq!(
+            s["message"],
+            "Secret \"s\" is invalid: type: Required value"
+        );
         assert_eq!(s["details"]["causes"][0]["reason"], "FieldValueRequired");
     }
 }

@@ -187,7 +187,12 @@ impl Store {
             .or_default()
             .insert(key_of(&new), new.clone());
         self.writes.changed += 1;
-        self.emit(store_key, EventType::Modified, new.clone(), Some(old.clone()));
+        self.emit(
+            store_key,
+            EventType::Modified,
+            new.clone(),
+            Some(old.clone()),
+        );
         new
     }
 
@@ -206,7 +211,13 @@ impl Store {
         Some(last)
     }
 
-    fn emit(&mut self, store_key: &str, etype: EventType, obj: Arc<Value>, old: Option<Arc<Value>>) {
+    fn emit(
+        &mut self,
+        store_key: &str,
+        etype: EventType,
+        obj: Arc<Value>,
+        old: Option<Arc<Value>>,
+    ) {
         let ev = Arc::new(Event {
             rv: self.rv,
             store_key: store_key.to_string(),
@@ -295,7 +306,10 @@ mod tests {
         assert!(rx.try_recv().is_err());
         let b = s.update("k", &a, obj("a", 2));
         assert_eq!(s.rv(), rv + 1);
-        assert_eq!(b["metadata"]["resourceVersion"], json!((rv + 1).to_string()));
+        assert_eq!(
+            b["metadata"]["resourceVersion"],
+            json!((rv + 1).to_string())
+        );
         assert_eq!(rx.try_recv().unwrap().etype, EventType::Modified);
     }
 
@@ -333,7 +347,10 @@ mod tests {
         let mut s = Store::new(10);
         s.create("k", obj("a", 1));
         let gone = s.delete("k", "default", "a").unwrap();
-        assert_eq!(gone["metadata"]["resourceVersion"], json!(s.rv().to_string()));
+        assert_eq!(
+            gone["metadata"]["resourceVersion"],
+            json!(s.rv().to_string())
+        );
         assert!(s.get("k", "default", "a").is_none());
     }
 }

@@ -21,13 +21,14 @@ pub fn decode_body(ctx: &Ctx) -> Result<Value, ApiError> {
         "" | "application/json" => serde_json::from_slice(&ctx.body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })?,
-        "application/yaml" | "application/apply-patch+yaml" => {
-            serde_yaml::from_slice(&ctx.body).map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?
-        }
+        "application/yaml" | "application/apply-patch+yaml" => serde_yaml::from_slice(&ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !v.is_object() {
-        return Err(ApiError::bad_request("Object 'Kind' is missing in request body"));
+        return Err(ApiError::bad_request(
+            "Object 'Kind' is missing in request body",
+        ));
     }
     Ok(v)
 }
@@ -66,7 +67,16 @@ pub fn to_storage(t: &ResourceType, mut obj: Value) -> Result<Value, ApiError> {
     if !obj.get("metadata").is_some_and(Value::is_object) {
         obj["metadata"] = json!({});
     }
-    Ok(obj)
+    // Keep the apiserver's field order: apiVersion, kind, metadata, then the rest.
+    let mut m = obj.as_object().cloned().unwrap_or_default();
+    let mut ordered = Map::new();
+    for k in ["apiVersion", "kind", "metadata"] {
+        if let Some(v) = m.remove(k) {
+            ordered.insert(k.to_string(), v);
+        }
+    }
+    ordered.extend(m);
+    Ok(Value::Object(ordered))
 }
 
 pub fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
@@ -76,7 +86,7 @@ pub fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
     obj["metadata"].as_object_mut().expect("metadata object")
 }
 
-fn check_field_validation(ctx: &Ctx) -> Result<(), ApiError> {
+pub fn check_field_validation(ctx: &Ctx) -> Result<(), ApiError> {
     match ctx.query.get("fieldValidation") {
         None | Some("" | "Ignore" | "Warn" | "Strict") => Ok(()),
         Some(v) => Err(ApiError::bad_request(format!(
@@ -100,7 +110,12 @@ fn validate_name(t: &ResourceType, name: &str, causes: &mut Vec<Cause>) {
 }
 
 /// Type-specific preparation and validation shared by create and update.
-fn prepare(st: &State, ctx: &mut Ctx, obj: &mut Value, old: Option<&Value>) -> Result<(), ApiError> {
+fn prepare(
+    st: &State,
+    ctx: &mut Ctx,
+    obj: &mut Value,
+    old: Option<&Value>,
+) -> Result<(), ApiError> {
     let t = ctx.t.clone();
     let mut causes = Vec::new();
     let name = meta::str_at(obj, "/metadata/name").to_string();
@@ -108,7 +123,14 @@ fn prepare(st: &State, ctx: &mut Ctx, obj: &mut Value, old: Option<&Value>) -> R
         validate_name(&t, &name, &mut causes);
     }
     if t.is_custom() {
-        crate::crd::prepare_cr(&t, obj, old, ctx.query.get("fieldValidation").unwrap_or(""), &mut ctx.warnings, &mut causes)?;
+        crate::crd::prepare_cr(
+            &t,
+            obj,
+            old,
+            ctx.query.get("fieldValidation").unwrap_or(""),
+            &mut ctx.warnings,
+            &mut causes,
+        )?;
     } else if t.kind == "CustomResourceDefinition" {
         crate::crd::prepare_crd(st, obj, old, &mut causes);
     } else {
@@ -122,7 +144,10 @@ fn prepare(st: &State, ctx: &mut Ctx, obj: &mut Value, old: Option<&Value>) -> R
         && meta::is_deleting(old)
     {
         let before = meta::finalizers(old);
-        let added: Vec<String> = meta::finalizers(obj).into_iter().filter(|f| !before.contains(f)).collect();
+        let added: Vec<String> = meta::finalizers(obj)
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
         if !added.is_empty() {
             causes.push(Cause::forbidden(
                 "metadata.finalizers",
@@ -148,7 +173,9 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
         if t.namespaced {
             match m.get("namespace").and_then(Value::as_str) {
                 Some(ns) if !ns.is_empty() && ns != url_ns => {
-                    return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
                 }
                 _ => {
                     m.insert("namespace".into(), json!(url_ns));
@@ -158,16 +185,41 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
             m.remove("namespace");
         }
         // §2.3: client-supplied system fields are wiped on create.
-        for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "generation", "selfLink", "managedFields"] {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "resourceVersion",
+            "generation",
+            "selfLink",
+            "managedFields",
+        ] {
             m.remove(f);
         }
-        let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = m
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if name.is_empty() {
-            let gen = m.get("generateName").and_then(Value::as_str).unwrap_or("").to_string();
-            if gen.is_empty() {
-                return Err(ApiError::invalid(&t, "", vec![Cause::new("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]));
+            let generate = m
+                .get("generateName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if generate.is_empty() {
+                return Err(ApiError::invalid(
+                    &t,
+                    "",
+                    vec![Cause::new(
+                        "FieldValueRequired",
+                        "metadata.name",
+                        "Required value: name or generateName is required",
+                    )],
+                ));
             }
-            m.insert("name".into(), json!(meta::generate_name(&gen)));
+            m.insert("name".into(), json!(meta::generate_name(&generate)));
         }
     }
     if t.is_custom() && t.has_subresource("status") {
@@ -176,6 +228,11 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
     }
     let shared = ctx.shared.clone();
     let mut st = shared.state.lock();
+    if t.is_custom() && crate::crd::is_terminating(&st, &t) {
+        return Err(ApiError::method_not_allowed(
+            "create not allowed while custom resource definition is terminating",
+        ));
+    }
     if t.namespaced {
         crate::namespaces::check_writable(&st, &url_ns, &t, meta::str_at(&obj, "/metadata/name"))?;
     }
@@ -187,7 +244,7 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
     if crate::builtins::tracks_generation(&t) {
         m.insert("generation".into(), json!(1));
     }
-    crate::fields::track_create(&t, &mut obj, &ctx.manager(), &ctx.path.subresource);
+
     meta::drop_empty_meta(meta_mut(&mut obj));
     let key = t.store_key();
     if st.store.get(&key, &url_ns, &name).is_some() {
@@ -205,23 +262,38 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
 
 /// Rules shared by PUT and patch once the new object is computed: system fields from the old
 /// object, status isolation, type validation, generation and managedFields.
-pub fn finish_update(st: &State, ctx: &mut Ctx, old: &Value, mut new: Value) -> Result<Value, ApiError> {
+pub fn finish_update(
+    st: &State,
+    ctx: &mut Ctx,
+    old: &Value,
+    mut new: Value,
+) -> Result<Value, ApiError> {
     let t = ctx.t.clone();
     let name = ctx.path.name.clone();
     let body_name = meta::str_at(&new, "/metadata/name");
     if body_name != name {
-        return Err(ApiError::bad_request(format!("the name of the object ({body_name}) does not match the name on the URL ({name})")));
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
     }
     if t.namespaced {
         let ns = meta::str_at(&new, "/metadata/namespace");
         if !ns.is_empty() && ns != ctx.path.namespace {
-            return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
         }
     }
     let new_uid = meta::str_at(&new, "/metadata/uid");
     let old_uid = meta::str_at(old, "/metadata/uid");
     if !new_uid.is_empty() && new_uid != old_uid {
-        return Err(ApiError::conflict_msg(&t, &name, &format!("Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}")));
+        return Err(ApiError::conflict_msg(
+            &t,
+            &name,
+            &format!(
+                "Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}"
+            ),
+        ));
     }
     let sub = ctx.path.subresource.clone();
     if sub == "status" {
@@ -247,9 +319,20 @@ pub fn finish_update(st: &State, ctx: &mut Ctx, old: &Value, mut new: Value) -> 
         }
     }
     {
-        let om = old.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
+        let om = old
+            .get("metadata")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let m = meta_mut(&mut new);
-        for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace"] {
+        for f in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "namespace",
+        ] {
             match om.get(f) {
                 Some(v) => m.insert(f.into(), v.clone()),
                 None => m.remove(f),
@@ -263,8 +346,12 @@ pub fn finish_update(st: &State, ctx: &mut Ctx, old: &Value, mut new: Value) -> 
         }
     }
     prepare(st, ctx, &mut new, Some(old))?;
-    if crate::builtins::tracks_generation(&t) && crate::builtins::generation_changed(&t, old, &new) {
-        let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+    if crate::builtins::tracks_generation(&t) && crate::builtins::generation_changed(&t, old, &new)
+    {
+        let g = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         meta_mut(&mut new).insert("generation".into(), json!(g + 1));
     }
     meta::drop_empty_meta(meta_mut(&mut new));
@@ -277,7 +364,7 @@ pub fn commit(st: &mut State, ctx: &Ctx, old: &Arc<Value>, new: Value) -> Value 
     let t = &ctx.t;
     let key = t.store_key();
     let dry = ctx.query.is_dry_run();
-    if meta::is_deleting(old) && meta::finalizers(&new).is_empty() {
+    if meta::is_deleting(old) && !crate::delete::has_pending_finalizers(t, &new) {
         if !dry {
             st.store.delete(&key, &ctx.path.namespace, &ctx.path.name);
             crate::crd::on_deleted(st, t, old);
@@ -293,6 +380,9 @@ pub fn commit(st: &mut State, ctx: &Ctx, old: &Arc<Value>, new: Value) -> Value 
         return n;
     }
     let stored = st.store.update(&key, old, new);
+    if t.kind == "CustomResourceDefinition" && t.group == "apiextensions.k8s.io" {
+        crate::crd::register(st, &stored);
+    }
     (*stored).clone()
 }
 
@@ -312,13 +402,21 @@ pub fn update(ctx: &mut Ctx) -> Result<Response, ApiError> {
     if rv.is_empty() {
         // CRs disallow unconditional updates (§2.2).
         if t.is_custom() {
-            return Err(ApiError::invalid(&t, &ctx.path.name, vec![Cause::new("FieldValueInvalid", "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")]));
+            return Err(ApiError::invalid(
+                &t,
+                &ctx.path.name,
+                vec![Cause::new(
+                    "FieldValueInvalid",
+                    "metadata.resourceVersion",
+                    "Invalid value: 0x0: must be specified for an update",
+                )],
+            ));
         }
     } else if rv != meta::str_at(&old, "/metadata/resourceVersion") {
         return Err(ApiError::conflict(&t, &ctx.path.name));
     }
-    let mut new = finish_update(&st, ctx, &old, new)?;
-    crate::fields::track_update(&t, &old, &mut new, &ctx.manager(), &ctx.path.subresource);
+    let new = finish_update(&st, ctx, &old, new)?;
+
     let out = commit(&mut st, ctx, &old, new);
     Ok(json_response(200, &render_one(&t, want, &out)))
 }
