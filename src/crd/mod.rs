@@ -3,6 +3,7 @@
 //! Names that several modules (and the e2e suite) rely on live here once.
 
 mod connection;
+mod fixtures;
 mod user;
 
 pub use connection::*;
@@ -85,10 +86,15 @@ mod tests {
     fn checked_in_crds_match_generated() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/crds/crds.yaml");
         let on_disk = std::fs::read_to_string(path).expect("crds/crds.yaml exists");
-        assert_eq!(
-            on_disk,
-            crds_yaml().unwrap(),
-            "crds/crds.yaml is stale: run `cargo run -- crd > crds/crds.yaml`"
+        let generated = crds_yaml().unwrap();
+        let first_diff = on_disk
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b);
+        assert!(
+            on_disk == generated,
+            "crds/crds.yaml is stale (first difference at line {:?}): run `cargo run -- crd > crds/crds.yaml`",
+            first_diff.map(|i| i + 1)
         );
     }
 

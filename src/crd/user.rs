@@ -206,6 +206,9 @@ pub struct DashboardUserStatus {
     /// lets the operator tell a real change from a restart without storing the password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_fingerprint: Option<String>,
+    /// Fingerprint of a password the Dashboard refused: not retried until it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_password_fingerprint: Option<String>,
     /// The last `userop.dev/rotate-access-key` value acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_access_key: Option<String>,

@@ -21,6 +21,7 @@ pub mod patching;
 pub mod read;
 pub mod registry;
 pub mod request;
+pub mod schema;
 pub mod schema_hooks;
 pub mod selectors;
 pub mod server;
