@@ -145,7 +145,11 @@ pub fn router() -> Router<AppState> {
         .route("/__emulator/reset", post(reset))
 }
 
-fn bad(e: impl std::fmt::Display) -> Response {
+fn bad(e: impl std::fmt::Display) -> Box<Response> {
+    Box::new(bad_response(e))
+}
+
+fn bad_response(e: impl std::fmt::Display) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({"error": e.to_string()})),
@@ -154,7 +158,7 @@ fn bad(e: impl std::fmt::Display) -> Response {
 }
 
 /// Parses a control body; an empty body counts as `{}`.
-fn body<T: serde::de::DeserializeOwned>(b: &Bytes) -> Result<T, Response> {
+fn body<T: serde::de::DeserializeOwned>(b: &Bytes) -> Result<T, Box<Response>> {
     let b: &[u8] = if b.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -183,7 +187,7 @@ async fn check_password(State(st): State<AppState>, b: Bytes) -> Response {
             let m = st.check_password(&c.email, &c.org_id, &c.password);
             Json(json!({"match": m})).into_response()
         }
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -207,11 +211,11 @@ async fn get_faults(State(st): State<AppState>) -> Json<Faults> {
 async fn set_faults(State(st): State<AppState>, b: Bytes) -> Response {
     let f = match body::<Faults>(&b) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match st.set_faults(f.clone()) {
         Ok(()) => Json(f).into_response(),
-        Err(e) => bad(e),
+        Err(e) => bad_response(e),
     }
 }
 
@@ -227,11 +231,11 @@ async fn get_settings(State(st): State<AppState>) -> Json<Value> {
 async fn set_settings(State(st): State<AppState>, b: Bytes) -> Response {
     let p = match body::<SettingsPatch>(&b) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match st.patch_settings(p) {
         Ok(()) => Json(json!(st.settings())).into_response(),
-        Err(e) => bad(e),
+        Err(e) => bad_response(e),
     }
 }
 

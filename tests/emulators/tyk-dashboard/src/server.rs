@@ -18,7 +18,6 @@ use crate::envelope::Reply;
 use crate::faults::Action;
 use crate::state::{AppState, RequestRecord};
 
-const KILL_NONE: u8 = 0;
 const KILL_RESET: u8 = 1;
 const KILL_DROP: u8 = 2;
 
@@ -156,9 +155,8 @@ async fn connection(tcp: TcpStream, app: Router, mut shutdown: watch::Receiver<b
                     if let Ok(std) = handle.into_std() {
                         let _ = std.shutdown(std::net::Shutdown::Both);
                     }
-                    return;
                 }
-                KILL_NONE | _ => {}
+                _ => {}
             }
         }
         _ = shutdown.changed() => {}

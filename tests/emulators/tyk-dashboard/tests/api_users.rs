@@ -37,6 +37,17 @@ async fn world(settings: Settings) -> World {
     World { e, a, r, n, b, i }
 }
 
+/// (name, key, method, path, body, status, message)
+type Row<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    String,
+    Option<&'a str>,
+    u16,
+    String,
+);
+
 const ONE_PERMISSION: &str =
     "To create a user specify at least one permission, or make them an admin.";
 
@@ -48,7 +59,7 @@ async fn api_user_error_table() {
     let user = |(id, _): &(String, String)| format!("/api/users/{id}");
     let good = r#"{"first_name":"F","last_name":"L","email_address":"new@a.org","user_permissions":{"apis":"read"}}"#;
     // (name, key, method, path, body, status, message)
-    let cases: Vec<(&str, Option<&str>, &str, String, Option<&str>, u16, String)> = vec![
+    let cases: Vec<Row> = vec![
         (
             "list without a key",
             None,

@@ -61,12 +61,11 @@ pub async fn create(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     };
-    if s.admin_create_sets_password {
-        if let Some(pw) = input.password.filter(|p| !p.is_empty()) {
-            if let Err(e) = passwords::set(&mut u, &pw, &s) {
-                return Reply::err(e.status(), &e.message());
-            }
-        }
+    if s.admin_create_sets_password
+        && let Some(pw) = input.password.filter(|p| !p.is_empty())
+        && let Err(e) = passwords::set(&mut u, &pw, &s)
+    {
+        return Reply::err(e.status(), &e.message());
     }
     let reply = Reply::ok(&u.access_key, full(&u));
     store.users.push(u);
@@ -139,10 +138,10 @@ pub async fn update(
         password_max_days
     );
     // §2.3: a password in the body (with the access key) sets it, under the same policy.
-    if let Some(pw) = input.password.filter(|p| !p.is_empty()) {
-        if let Err(e) = passwords::set(&mut u, &pw, &s) {
-            return Reply::err(e.status(), &e.message());
-        }
+    if let Some(pw) = input.password.filter(|p| !p.is_empty())
+        && let Err(e) = passwords::set(&mut u, &pw, &s)
+    {
+        return Reply::err(e.status(), &e.message());
     }
     let reply = match s.profile {
         // The 5.8 swagger's PUT answer has no `PWHistory`, unlike create.

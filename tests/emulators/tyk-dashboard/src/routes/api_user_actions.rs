@@ -67,13 +67,13 @@ pub async fn reset_password(
         }
     }
     // "To change a current password, you need to know the existing password" (§3.6).
-    if let Some(hash) = &target.password {
-        if is_self || s.admin_reset_requires_current_password {
-            match current_password.as_deref() {
-                None | Some("") => return Reply::err(403, CURRENT_REQUIRED),
-                Some(cp) if !hash.matches(cp) => return Reply::err(403, CURRENT_WRONG),
-                Some(_) => {}
-            }
+    if let Some(hash) = &target.password
+        && (is_self || s.admin_reset_requires_current_password)
+    {
+        match current_password.as_deref() {
+            None | Some("") => return Reply::err(403, CURRENT_REQUIRED),
+            Some(cp) if !hash.matches(cp) => return Reply::err(403, CURRENT_WRONG),
+            Some(_) => {}
         }
     }
     let mut u = target.clone();
@@ -101,10 +101,8 @@ pub async fn reset_key(
     };
     // 5.8.0 `is_self_key_reset`: anyone may rotate their own key.
     let is_self = c.id == id;
-    if !is_self {
-        if let Err(r) = auth::rbac(&c, "users", Need::Write, uri.path()) {
-            return r;
-        }
+    if !is_self && let Err(r) = auth::rbac(&c, "users", Need::Write, uri.path()) {
+        return r;
     }
     let mut store = st.store.lock();
     let Some(u) = store.user_mut(&id) else {

@@ -126,10 +126,10 @@ pub async fn create(
     u.password_max_days = input.password_max_days.unwrap_or(0);
     u.user_permissions = keep_reset_password(perms, &Permissions::new());
     // §7 (1): a password given here is hashed and stored, under the policy.
-    if let Some(pw) = input.password.filter(|p| !p.is_empty()) {
-        if let Err(e) = passwords::set(&mut u, &pw, &s) {
-            return Reply::err(e.status(), &e.message());
-        }
+    if let Some(pw) = input.password.filter(|p| !p.is_empty())
+        && let Err(e) = passwords::set(&mut u, &pw, &s)
+    {
+        return Reply::err(e.status(), &e.message());
     }
     let reply = match s.profile {
         Profile::V5_8 => Reply::ok("User and session have been created", json!(u.id)),
@@ -154,10 +154,10 @@ pub async fn get(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if c.id != id {
-        if let Err(r) = auth::rbac(&c, "users", Need::Read, uri.path()) {
-            return r;
-        }
+    if c.id != id
+        && let Err(r) = auth::rbac(&c, "users", Need::Read, uri.path())
+    {
+        return r;
     }
     match store.user(&id) {
         None => Reply::err(404, msg::USER_DETAIL_DOT),
