@@ -5,6 +5,27 @@ use tyk_dashboard_emulator::Settings;
 
 use crate::support::*;
 
+/// (name, method, path, auth, body, status, message)
+type OrgRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Auth<'a>,
+    Option<&'a str>,
+    u16,
+    &'a str,
+);
+/// (name, method, path, key ("" = none), body, status, message)
+type GroupRow<'a> = (
+    &'a str,
+    &'a str,
+    String,
+    &'a str,
+    Option<&'a str>,
+    u16,
+    String,
+);
+
 const MISSING: &str = "0123456789abcdef01234567";
 
 fn org_shape(name: &str, cname: &str) -> serde_json::Value {
@@ -69,7 +90,7 @@ async fn organisation_errors() {
     let path = format!("/admin/organisations/{id}");
     let missing = format!("/admin/organisations/{MISSING}");
     #[rustfmt::skip]
-    let cases: Vec<(&str, &str, &str, Auth, Option<&str>, u16, &str)> = vec![
+    let cases: Vec<OrgRow> = vec![
         ("create without auth", "POST", "/admin/organisations", Auth::None, Some("{}"), 401, "Not authorised"),
         ("create with an empty body", "POST", "/admin/organisations", Auth::Admin(SECRET), None, 500, "Failed to read response body, body empty"),
         ("create with malformed JSON", "POST", "/admin/organisations", Auth::Admin(SECRET), Some("{"), 403, "Request body malformed"),
@@ -177,7 +198,7 @@ async fn user_group_errors() {
     let missing = format!("/api/usergroups/{MISSING}");
     let denied = |p: &str| format!("access denied: You do not have permission to access  {p}");
     #[rustfmt::skip]
-    let cases: Vec<(&str, &str, String, &str, Option<&str>, u16, String)> = vec![
+    let cases: Vec<GroupRow> = vec![
         ("list without a key", "GET", "/api/usergroups".into(), "", None, 401, "Not authorised".into()),
         ("list without permission", "GET", "/api/usergroups".into(), &w.n.1, None, 403, denied("/api/usergroups")),
         ("create with an empty body", "POST", "/api/usergroups".into(), &w.a.1, None, 500, "Failed to read response body, body empty.".into()),
