@@ -2,4 +2,5 @@
 
 pub mod config;
 pub mod crd;
+pub mod dashboard;
 pub mod reconcile;
