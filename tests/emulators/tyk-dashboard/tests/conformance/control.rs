@@ -1,12 +1,10 @@
 //! The `/__emulator/` control API and the binary.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::test]
