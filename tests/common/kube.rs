@@ -67,15 +67,13 @@ pub fn crd_documents() -> anyhow::Result<Vec<Value>> {
 pub async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let docs = crd_documents()?;
+    let crds = api_for(
+        client,
+        &ApiResource::erase::<CustomResourceDefinition>(&()),
+        None,
+    );
     for doc in &docs {
-        let name = doc["metadata"]["name"].as_str().context("crd name")?;
-        api.patch(
-            name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(doc),
-        )
-        .await
-        .with_context(|| format!("applying CRD {name}"))?;
+        upsert(&crds, doc).await?;
     }
     for doc in &docs {
         let name = doc["metadata"]["name"]
@@ -127,23 +125,69 @@ pub async fn create_namespace(
     }
 }
 
-/// Server-side apply of any of our objects, given as full JSON (apiVersion, kind, metadata).
+/// Creates or replaces any of our objects, given as full JSON (apiVersion, kind, metadata).
 pub async fn apply(client: &kube::Client, obj: &Value) -> anyhow::Result<Value> {
     let ar = resource_of(obj)?;
-    let name = obj["metadata"]["name"].as_str().context("metadata.name")?;
-    let api: Api<DynamicObject> = match obj["metadata"]["namespace"].as_str() {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
+    let api = api_for(client, &ar, obj["metadata"]["namespace"].as_str());
+    upsert(&api, obj).await
+}
+
+fn api_for(client: &kube::Client, ar: &ApiResource, ns: Option<&str>) -> Api<DynamicObject> {
+    match ns {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
+        None => Api::all_with(client.clone(), ar),
+    }
+}
+
+/// Create, or replace everything but `metadata` and `status` (labels and annotations are
+/// merged in), retrying on conflicts. Plain create/update rather than server-side apply so
+/// the harness leans on as little of the API server as possible; the operator's own writes
+/// are what the tests exercise.
+pub async fn upsert(api: &Api<DynamicObject>, desired: &Value) -> anyhow::Result<Value> {
+    let name = desired["metadata"]["name"]
+        .as_str()
+        .context("metadata.name")?;
+    let kind = desired["kind"].as_str().unwrap_or("object");
+    let pp = PostParams {
+        field_manager: Some(MANAGER.into()),
+        ..Default::default()
     };
-    let out = api
-        .patch(
-            name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(obj),
-        )
-        .await
-        .with_context(|| format!("applying {} {name}", ar.kind))?;
-    Ok(serde_json::to_value(out)?)
+    let mut last = None;
+    for _ in 0..10 {
+        let res = match api.get_opt(name).await? {
+            None => {
+                api.create(&pp, &serde_json::from_value(desired.clone())?)
+                    .await
+            }
+            Some(cur) => {
+                let mut next = serde_json::to_value(cur)?;
+                for (k, v) in desired.as_object().context("object")? {
+                    match k.as_str() {
+                        "metadata" => {
+                            for field in ["labels", "annotations"] {
+                                if let Some(m) = v[field].as_object() {
+                                    for (mk, mv) in m {
+                                        next["metadata"][field][mk] = mv.clone();
+                                    }
+                                }
+                            }
+                        }
+                        "status" => {}
+                        _ => next[k] = v.clone(),
+                    }
+                }
+                api.replace(name, &pp, &serde_json::from_value(next)?).await
+            }
+        };
+        match res {
+            Ok(o) => return Ok(serde_json::to_value(o)?),
+            Err(kube::Error::Api(e)) if e.reason == "Conflict" || e.reason == "AlreadyExists" => {
+                last = Some(e);
+            }
+            Err(e) => return Err(e).with_context(|| format!("writing {kind} {name}")),
+        }
+    }
+    anyhow::bail!("writing {kind} {name}: kept conflicting: {last:?}")
 }
 
 fn resource_of(obj: &Value) -> anyhow::Result<ApiResource> {
@@ -272,7 +316,6 @@ pub async fn put_secret(
     name: &str,
     data: &[(&str, &str)],
 ) -> anyhow::Result<()> {
-    let api: Api<Secret> = Api::namespaced(client.clone(), ns);
     let data: BTreeMap<String, ByteString> = data
         .iter()
         .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
@@ -280,13 +323,10 @@ pub async fn put_secret(
     let s = json!({"apiVersion": "v1", "kind": "Secret",
                    "metadata": {"name": name, "namespace": ns},
                    "type": "Opaque", "data": data});
-    api.patch(
-        name,
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(&s),
-    )
-    .await
-    .with_context(|| format!("applying Secret {ns}/{name}"))?;
+    let api = api_for(client, &ApiResource::erase::<Secret>(&()), Some(ns));
+    upsert(&api, &s)
+        .await
+        .with_context(|| format!("writing Secret {ns}/{name}"))?;
     Ok(())
 }
 
