@@ -25,6 +25,7 @@ pub mod schema;
 pub mod schema_hooks;
 pub mod selectors;
 pub mod server;
+pub mod ssa;
 pub mod status;
 pub mod store;
 pub mod watch;
