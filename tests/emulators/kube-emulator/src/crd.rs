@@ -55,8 +55,15 @@ pub fn prepare_crd(st: &State, obj: &mut Value, old: Option<&Value>, causes: &mu
     crate::schema_hooks::validate_crd_object(obj, causes);
     let group = meta::str_at(obj, "/spec/group").to_string();
     let kind = meta::str_at(obj, "/spec/names/kind").to_string();
-    let versions = obj.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
-    let storage: Vec<&Value> = versions.iter().filter(|v| v.get("storage") == Some(&json!(true))).collect();
+    let versions = obj
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let storage: Vec<&Value> = versions
+        .iter()
+        .filter(|v| v.get("storage") == Some(&json!(true)))
+        .collect();
     if old.is_some() && old.map(|o| meta::str_at(o, "/spec/group")) != Some(group.as_str()) {
         causes.push(Cause::invalid(
             "spec.group",

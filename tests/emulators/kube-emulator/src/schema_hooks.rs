@@ -9,7 +9,9 @@ use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::registry::ResourceType;
-use crate::schema::{CrSchema, FieldError, FieldValidation, UnknownFields, check_unknown_fields, validate_crd};
+use crate::schema::{
+    CrSchema, FieldError, FieldValidation, UnknownFields, check_unknown_fields, validate_crd,
+};
 use crate::status::{ApiError, Cause};
 
 fn to_cause(e: &FieldError) -> Cause {
@@ -25,7 +27,8 @@ pub fn validate_crd_object(crd: &Value, causes: &mut Vec<Cause>) {
 
 /// Compiled schemas per type; recompiled when the CRD's schema changes. Compiling CEL on
 /// every request would dominate write latency.
-static SCHEMAS: LazyLock<Mutex<HashMap<String, (Value, Arc<CrSchema>)>>> = LazyLock::new(Default::default);
+type SchemaCache = HashMap<String, (Value, Arc<CrSchema>)>;
+static SCHEMAS: LazyLock<Mutex<SchemaCache>> = LazyLock::new(Default::default);
 
 fn compiled(t: &ResourceType, schema: &Value) -> Arc<CrSchema> {
     let key = format!("{}/{}/{}", t.group, t.version, t.plural);

@@ -19,7 +19,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(CustomResource, Clone, Debug, Deserialize, Serialize, JsonSchema)]
-#[kube(group = "smoke.example.com", version = "v1", kind = "Widget", namespaced)]
+#[kube(
+    group = "smoke.example.com",
+    version = "v1",
+    kind = "Widget",
+    namespaced
+)]
 #[kube(status = "WidgetStatus")]
 pub struct WidgetSpec {
     size: i32,
@@ -67,7 +72,9 @@ async fn apply(w: Arc<Widget>, ctx: Arc<Ctx>) -> Result<Action, kube::Error> {
         "apiVersion": "smoke.example.com/v1", "kind": "Widget",
         "status": {"ready": true, "observed_generation": w.metadata.generation},
     });
-    widgets.patch_status(&w.name_any(), &pp, &Patch::Apply(&status)).await?;
+    widgets
+        .patch_status(&w.name_any(), &pp, &Patch::Apply(&status))
+        .await?;
     Ok(Action::await_change())
 }
 
@@ -88,7 +95,8 @@ async fn reconcile(w: Arc<Widget>, ctx: Arc<Ctx>) -> Result<Action, Error> {
     .map_err(|e| Error::Finalizer(e.to_string()))
 }
 
-fn error_policy(_w: Arc<Widget>, _e: &Error, _ctx: Arc<Ctx>) -> Action {
+fn error_policy(_w: Arc<Widget>, e: &Error, _ctx: Arc<Ctx>) -> Action {
+    eprintln!("reconcile failed: {e}");
     Action::requeue(Duration::from_millis(200))
 }
 
@@ -99,7 +107,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !f().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -115,7 +126,9 @@ async fn controller_with_finalizer_and_ssa_settles() {
     let emu = Emulator::start(Options::default()).await.unwrap();
     let client = emu.client().await;
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    crds.create(&PostParams::default(), &Widget::crd()).await.unwrap();
+    crds.create(&PostParams::default(), &Widget::crd())
+        .await
+        .unwrap();
 
     let widgets: Api<Widget> = Api::namespaced(client.clone(), "default");
     let ctx = Arc::new(Ctx {
@@ -124,7 +137,10 @@ async fn controller_with_finalizer_and_ssa_settles() {
         cleanups: AtomicUsize::new(0),
     });
     let controller = Controller::new(widgets.clone(), watcher::Config::default())
-        .owns(Api::<ConfigMap>::all(client.clone()), watcher::Config::default())
+        .owns(
+            Api::<ConfigMap>::all(client.clone()),
+            watcher::Config::default(),
+        )
         .run(reconcile, error_policy, ctx.clone())
         .for_each(|_| async {});
     let handle = tokio::spawn(controller);
@@ -132,7 +148,12 @@ async fn controller_with_finalizer_and_ssa_settles() {
     let w = Widget::new("w1", WidgetSpec { size: 3 });
     widgets.create(&PostParams::default(), &w).await.unwrap();
     eventually("ready status", || async {
-        widgets.get("w1").await.unwrap().status.is_some_and(|s| s.ready)
+        widgets
+            .get("w1")
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.ready)
     })
     .await;
     let got = widgets.get("w1").await.unwrap();
@@ -147,7 +168,10 @@ async fn controller_with_finalizer_and_ssa_settles() {
     let mut quiet_rounds = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while quiet_rounds < 3 {
-        assert!(tokio::time::Instant::now() < deadline, "store never went quiet: {last}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "store never went quiet: {last}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
         let now = stats(&emu).await;
         if now == last {
@@ -158,13 +182,25 @@ async fn controller_with_finalizer_and_ssa_settles() {
         }
     }
     let before = ctx.reconciles.load(Ordering::SeqCst);
-    assert!(before < 20, "reconciled {before} times for one object: hot loop");
+    assert!(
+        before < 20,
+        "reconciled {before} times for one object: hot loop"
+    );
 
     // Deletion runs the cleanup, removes the finalizer and garbage-collects the child.
-    widgets.delete("w1", &DeleteParams::default()).await.unwrap();
-    eventually("widget gone", || async { widgets.get_opt("w1").await.unwrap().is_none() }).await;
+    widgets
+        .delete("w1", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("widget gone", || async {
+        widgets.get_opt("w1").await.unwrap().is_none()
+    })
+    .await;
     assert!(ctx.cleanups.load(Ordering::SeqCst) >= 1);
-    eventually("child collected", || async { cms.get_opt("w1-child").await.unwrap().is_none() }).await;
+    eventually("child collected", || async {
+        cms.get_opt("w1-child").await.unwrap().is_none()
+    })
+    .await;
 
     handle.abort();
     emu.shutdown().await;
