@@ -63,7 +63,10 @@ async fn main() -> anyhow::Result<()> {
     println!("  applied from examples/:    {}", applied.join(", "));
     println!();
     println!("  kubeconfig: {}", kubeconfig.display());
-    println!("  try:        KUBECONFIG={} kubectl get dashboardusers -w", kubeconfig.display());
+    println!(
+        "  try:        KUBECONFIG={} kubectl get dashboardusers -w",
+        kubeconfig.display()
+    );
     println!("  dashboard users: curl {}/__emulator/users", tyk.url());
     println!();
     println!("Ctrl-C stops everything.");
@@ -87,7 +90,9 @@ fn rand_u64() -> u64 {
 async fn install_crds(client: &Client) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     for c in crd::all_crds() {
-        api.create(&PostParams::default(), &c).await.context("creating CRD")?;
+        api.create(&PostParams::default(), &c)
+            .await
+            .context("creating CRD")?;
     }
     // Wait until the new types are served.
     let users: Api<DashboardUser> = Api::all(client.clone());
@@ -131,7 +136,13 @@ async fn bootstrap_dashboard(url: &str, admin_secret: &str) -> anyhow::Result<(S
     Ok((org.meta, admin.access_key.expose().to_string()))
 }
 
-async fn create_connection(client: &Client, url: &str, org: &str, admin_secret: &str, api_key: &str) -> anyhow::Result<()> {
+async fn create_connection(
+    client: &Client,
+    url: &str,
+    org: &str,
+    admin_secret: &str,
+    api_key: &str,
+) -> anyhow::Result<()> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), NAMESPACE);
     let secret = Secret {
         metadata: ObjectMeta {
@@ -157,7 +168,10 @@ async fn create_connection(client: &Client, url: &str, org: &str, admin_secret: 
     }))?;
     let conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
     conns
-        .create(&PostParams::default(), &ClusterDashboardConnection::new(crd::DEFAULT_CONNECTION, spec))
+        .create(
+            &PostParams::default(),
+            &ClusterDashboardConnection::new(crd::DEFAULT_CONNECTION, spec),
+        )
         .await?;
     Ok(())
 }
@@ -176,18 +190,25 @@ async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
         let text = std::fs::read_to_string(&file)?;
         for doc in serde_yaml::Deserializer::from_str(&text) {
             let value = serde_json::Value::deserialize(doc)?;
-            let ns = value["metadata"]["namespace"].as_str().unwrap_or(NAMESPACE).to_string();
+            let ns = value["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or(NAMESPACE)
+                .to_string();
             match value["kind"].as_str() {
                 Some("Secret") => {
                     let s: Secret = serde_json::from_value(value)?;
                     let name = s.metadata.name.clone().unwrap_or_default();
-                    Api::<Secret>::namespaced(client.clone(), &ns).create(&PostParams::default(), &s).await?;
+                    Api::<Secret>::namespaced(client.clone(), &ns)
+                        .create(&PostParams::default(), &s)
+                        .await?;
                     applied.push(format!("secret/{name}"));
                 }
                 Some("DashboardUser") => {
                     let u: DashboardUser = serde_json::from_value(value)?;
                     let name = u.metadata.name.clone().unwrap_or_default();
-                    Api::<DashboardUser>::namespaced(client.clone(), &ns).create(&PostParams::default(), &u).await?;
+                    Api::<DashboardUser>::namespaced(client.clone(), &ns)
+                        .create(&PostParams::default(), &u)
+                        .await?;
                     applied.push(format!("dashboarduser/{name}"));
                 }
                 _ => {}
