@@ -1,1 +1,4 @@
 //! An in-memory Kubernetes API server that real clients accept unchanged.
+pub mod discovery;
+pub mod openapi;
+pub mod table;
