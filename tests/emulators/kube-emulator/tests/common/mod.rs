@@ -36,8 +36,16 @@ impl Target {
         std::fs::create_dir_all(&dir).unwrap();
         match std::env::var_os("KUBECONFIG") {
             Some(path) if !path.is_empty() => {
-                let client = kube::Client::try_default().await.expect("client from KUBECONFIG");
-                Target { client, kubeconfig: PathBuf::from(path), emulator: None, dir, cleanup: Default::default() }
+                let client = kube::Client::try_default()
+                    .await
+                    .expect("client from KUBECONFIG");
+                Target {
+                    client,
+                    kubeconfig: PathBuf::from(path),
+                    emulator: None,
+                    dir,
+                    cleanup: Default::default(),
+                }
             }
             _ => {
                 let emu = kube_emulator::Emulator::start(kube_emulator::Options::default())
@@ -46,7 +54,13 @@ impl Target {
                 let kubeconfig = dir.join("kubeconfig");
                 emu.write_kubeconfig(&kubeconfig).unwrap();
                 let client = emu.client().await;
-                Target { client, kubeconfig, emulator: Some(emu), dir, cleanup: Default::default() }
+                Target {
+                    client,
+                    kubeconfig,
+                    emulator: Some(emu),
+                    dir,
+                    cleanup: Default::default(),
+                }
             }
         }
     }
@@ -55,10 +69,17 @@ impl Target {
     pub async fn namespace(&self) -> String {
         let ns = unique("conf");
         let (code, body) = self
-            .json(Method::POST, "/api/v1/namespaces", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+            .json(
+                Method::POST,
+                "/api/v1/namespaces",
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            )
             .await;
         assert_eq!(code, 201, "create namespace: {body}");
-        self.cleanup.lock().unwrap().push(format!("/api/v1/namespaces/{ns}"));
+        self.cleanup
+            .lock()
+            .unwrap()
+            .push(format!("/api/v1/namespaces/{ns}"));
         ns
     }
 
@@ -106,7 +127,11 @@ impl Target {
     /// A JSON request (`application/json` body, if given); returns status and parsed body
     /// (`Value::String` with the text when the body is not JSON).
     pub async fn json(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let body = if body.is_null() { None } else { Some(serde_json::to_vec(&body).unwrap()) };
+        let body = if body.is_null() {
+            None
+        } else {
+            Some(serde_json::to_vec(&body).unwrap())
+        };
         let ct = body.as_ref().map(|_| "application/json");
         let (code, _, bytes) = self.raw(method, path, ct, None, body).await;
         (code, parse(&bytes))
@@ -119,7 +144,13 @@ impl Target {
     /// PATCH with the given content type.
     pub async fn patch(&self, path: &str, content_type: &str, body: Value) -> (StatusCode, Value) {
         let (code, _, bytes) = self
-            .raw(Method::PATCH, path, Some(content_type), Some("application/json"), Some(serde_json::to_vec(&body).unwrap()))
+            .raw(
+                Method::PATCH,
+                path,
+                Some(content_type),
+                Some("application/json"),
+                Some(serde_json::to_vec(&body).unwrap()),
+            )
             .await;
         (code, parse(&bytes))
     }
@@ -130,28 +161,45 @@ impl Target {
         if let Some(a) = accept {
             req = req.header("accept", a);
         }
-        let resp = self.client.send(req.body(Body::empty()).unwrap()).await.expect("watch sent");
+        let resp = self
+            .client
+            .send(req.body(Body::empty()).unwrap())
+            .await
+            .expect("watch sent");
         assert_eq!(resp.status(), 200, "watch {path}");
-        Lines { body: resp.into_body(), buf: Vec::new() }
+        Lines {
+            body: resp.into_body(),
+            buf: Vec::new(),
+        }
     }
 
     /// Installs a CRD (unique group) and waits until it is Established and discoverable.
     pub async fn install_crd(&self, crd: Value) -> Value {
         let name = crd["metadata"]["name"].as_str().unwrap().to_string();
         let group = crd["spec"]["group"].as_str().unwrap().to_string();
-        let (code, body) = self.json(Method::POST, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).await;
+        let (code, body) = self
+            .json(
+                Method::POST,
+                "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                crd,
+            )
+            .await;
         assert_eq!(code, 201, "create CRD: {body}");
-        self.delete_later(format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"));
+        self.delete_later(format!(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+        ));
         let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
         let established = poll(|| async {
             let (_, c) = self.get(&path).await;
-            let ok = c["status"]["conditions"]
-                .as_array()
-                .is_some_and(|cs| cs.iter().any(|x| x["type"] == "Established" && x["status"] == "True"));
+            let ok = c["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|x| x["type"] == "Established" && x["status"] == "True")
+            });
             ok.then_some(c)
         })
         .await;
-        poll(|| async { (self.get(&format!("/apis/{group}/v1")).await.0 == 200).then_some(()) }).await;
+        poll(|| async { (self.get(&format!("/apis/{group}/v1")).await.0 == 200).then_some(()) })
+            .await;
         established
     }
 
@@ -161,7 +209,8 @@ impl Target {
 }
 
 pub fn parse(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Polls `f` until it yields `Some`, panicking after [`WAIT`] (a deadline, not a timing claim).
@@ -175,7 +224,10 @@ where
         if let Some(v) = f().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "condition not reached within {WAIT:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached within {WAIT:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -197,10 +249,15 @@ impl Lines {
                 }
                 return Some(serde_json::from_slice(&line).expect("watch line is JSON"));
             }
-            let frame = tokio::time::timeout(WAIT, self.body.frame()).await.expect("watch event within deadline");
+            let frame = tokio::time::timeout(WAIT, self.body.frame())
+                .await
+                .expect("watch event within deadline");
             match frame {
                 None => {
-                    assert!(self.buf.iter().all(u8::is_ascii_whitespace), "stream ended mid-line");
+                    assert!(
+                        self.buf.iter().all(u8::is_ascii_whitespace),
+                        "stream ended mid-line"
+                    );
                     return None;
                 }
                 Some(Err(e)) => panic!("watch stream error: {e}"),

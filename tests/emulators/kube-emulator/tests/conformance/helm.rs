@@ -53,9 +53,20 @@ async fn helm_install_upgrade_uninstall() {
     }
     let t = Target::new().await;
     let ns = t.namespace().await;
-    t.delete_later("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.helm.conformance.test".into());
+    t.delete_later(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.helm.conformance.test"
+            .into(),
+    );
     let rel = unique("rel");
-    let installed = tokio::task::block_in_place(|| step(&t, &ns, &rel, "install", Some(json!({"message": "one", "size": 1}))));
+    let installed = tokio::task::block_in_place(|| {
+        step(
+            &t,
+            &ns,
+            &rel,
+            "install",
+            Some(json!({"message": "one", "size": 1})),
+        )
+    });
     assert_eq!(installed["status"], "deployed", "{installed}");
     assert_eq!(installed["version"], 1);
 
@@ -63,27 +74,59 @@ async fn helm_install_upgrade_uninstall() {
     let (code, s) = t.get(&secret).await;
     assert_eq!(code, 200, "{s}");
     assert_eq!(s["data"]["message"], "b25l", "stringData became data: {s}");
-    let (_, g) = t.get(&format!("/apis/helm.conformance.test/v1/namespaces/{ns}/gadgets/{rel}-gadget")).await;
+    let (_, g) = t
+        .get(&format!(
+            "/apis/helm.conformance.test/v1/namespaces/{ns}/gadgets/{rel}-gadget"
+        ))
+        .await;
     assert_eq!(g["spec"]["size"], 1, "{g}");
     // Helm's own release record lives in a labelled Secret.
-    let (_, l) = t.get(&format!("/api/v1/namespaces/{ns}/secrets?labelSelector=owner%3Dhelm,name%3D{rel}")).await;
+    let (_, l) = t
+        .get(&format!(
+            "/api/v1/namespaces/{ns}/secrets?labelSelector=owner%3Dhelm,name%3D{rel}"
+        ))
+        .await;
     assert_eq!(l["items"].as_array().unwrap().len(), 1, "{l}");
 
-    let upgraded = tokio::task::block_in_place(|| step(&t, &ns, &rel, "upgrade", Some(json!({"message": "two", "size": 2}))));
+    let upgraded = tokio::task::block_in_place(|| {
+        step(
+            &t,
+            &ns,
+            &rel,
+            "upgrade",
+            Some(json!({"message": "two", "size": 2})),
+        )
+    });
     assert_eq!(upgraded["version"], 2, "{upgraded}");
     let (_, s) = t.get(&secret).await;
     assert_eq!(s["data"]["message"], "dHdv", "{s}");
-    let (_, c) = t.get(&format!("/api/v1/namespaces/{ns}/configmaps/{rel}-config")).await;
+    let (_, c) = t
+        .get(&format!("/api/v1/namespaces/{ns}/configmaps/{rel}-config"))
+        .await;
     assert_eq!(c["data"]["message"], "two");
-    let (_, g) = t.get(&format!("/apis/helm.conformance.test/v1/namespaces/{ns}/gadgets/{rel}-gadget")).await;
+    let (_, g) = t
+        .get(&format!(
+            "/apis/helm.conformance.test/v1/namespaces/{ns}/gadgets/{rel}-gadget"
+        ))
+        .await;
     assert_eq!(g["spec"]["size"], 2, "{g}");
 
     tokio::task::block_in_place(|| step(&t, &ns, &rel, "uninstall", None));
-    for path in [secret.clone(), format!("/api/v1/namespaces/{ns}/configmaps/{rel}-config"),
-        format!("/apis/helm.conformance.test/v1/namespaces/{ns}/gadgets/{rel}-gadget")] {
+    for path in [
+        secret.clone(),
+        format!("/api/v1/namespaces/{ns}/configmaps/{rel}-config"),
+        format!("/apis/helm.conformance.test/v1/namespaces/{ns}/gadgets/{rel}-gadget"),
+    ] {
         poll(|| async { (t.get(&path).await.0 == 404).then_some(()) }).await;
     }
     // Helm never deletes CRDs from crds/.
-    assert_eq!(t.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.helm.conformance.test").await.0, 200);
+    assert_eq!(
+        t.get(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.helm.conformance.test"
+        )
+        .await
+        .0,
+        200
+    );
     t.shutdown().await;
 }

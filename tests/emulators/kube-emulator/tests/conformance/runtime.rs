@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PartialObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, PartialObjectMeta, Patch, PatchParams,
+    PostParams,
+};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event as KEvent, EventType, Recorder, Reporter};
 use kube::runtime::finalizer::{Event as FEvent, finalizer};
@@ -29,7 +32,11 @@ where
 {
     let mut seen = Vec::new();
     loop {
-        let ev = tokio::time::timeout(WAIT, stream.try_next()).await.expect("watcher event in time").expect("watcher ok").expect("open");
+        let ev = tokio::time::timeout(WAIT, stream.try_next())
+            .await
+            .expect("watcher event in time")
+            .expect("watcher ok")
+            .expect("open");
         let done = f(&ev);
         seen.push(ev);
         if done {
@@ -53,14 +60,23 @@ async fn watchers_list_watch_streaming_and_metadata() {
     api.create(&PostParams::default(), &cm("a")).await.unwrap();
     api.create(&PostParams::default(), &cm("b")).await.unwrap();
 
-    for cfg in [watcher::Config::default(), watcher::Config::default().streaming_lists()] {
+    for cfg in [
+        watcher::Config::default(),
+        watcher::Config::default().streaming_lists(),
+    ] {
         let mut s = watcher::watcher(api.clone(), cfg).boxed();
         let init = until(&mut s, |e| matches!(e, Event::InitDone)).await;
-        let mut names: Vec<String> = init.iter().filter(|e| matches!(e, Event::InitApply(_))).filter_map(name_of).collect();
+        let mut names: Vec<String> = init
+            .iter()
+            .filter(|e| matches!(e, Event::InitApply(_)))
+            .filter_map(name_of)
+            .collect();
         names.sort();
         assert_eq!(names, ["a", "b"]);
         let n = format!("live-{}", uuid::Uuid::new_v4().simple());
-        api.create(&PostParams::default(), &cm(&n[..13])).await.unwrap();
+        api.create(&PostParams::default(), &cm(&n[..13]))
+            .await
+            .unwrap();
         let seen = until(&mut s, |e| matches!(e, Event::Apply(_))).await;
         assert_eq!(name_of(seen.last().unwrap()).as_deref(), Some(&n[..13]));
         api.delete(&n[..13], &Default::default()).await.unwrap();
@@ -73,10 +89,20 @@ async fn watchers_list_watch_streaming_and_metadata() {
     let meta: Api<PartialObjectMeta<Secret>> = Api::namespaced(t.client.clone(), &ns);
     let mut m = watcher::watcher(meta, watcher::Config::default()).boxed();
     until(&mut m, |e| matches!(e, Event::InitDone)).await;
-    secrets.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "s"}})).unwrap()).await.unwrap();
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "s"}})).unwrap(),
+        )
+        .await
+        .unwrap();
     let seen = until(&mut m, |e| matches!(e, Event::Apply(_))).await;
     match seen.last().unwrap() {
-        Event::Apply(pom) => assert_eq!(pom.metadata.namespace.as_deref(), Some(ns.as_str()), "objects carry their namespace"),
+        Event::Apply(pom) => assert_eq!(
+            pom.metadata.namespace.as_deref(),
+            Some(ns.as_str()),
+            "objects carry their namespace"
+        ),
         _ => unreachable!(),
     }
     t.shutdown().await;
@@ -96,7 +122,10 @@ async fn watcher_relists_after_compaction() {
     // Writes elsewhere move the RV on; compaction then makes the watcher's resume RV too old.
     let other: Api<ConfigMap> = Api::namespaced(t.client.clone(), "default");
     let filler = format!("filler-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    other.create(&PostParams::default(), &cm(&filler)).await.unwrap();
+    other
+        .create(&PostParams::default(), &cm(&filler))
+        .await
+        .unwrap();
     other.delete(&filler, &Default::default()).await.unwrap();
     for path in ["/__emulator/compact", "/__emulator/drop-watches"] {
         let (code, _, _) = t.raw(http::Method::POST, path, None, None, None).await;
@@ -104,8 +133,14 @@ async fn watcher_relists_after_compaction() {
     }
     // §1.2: only a 410 delivered as an ERROR event sends kube's watcher back to a full re-list.
     let seen = until(&mut s, |e| matches!(e, Event::InitDone)).await;
-    assert!(seen.iter().any(|e| matches!(e, Event::Init)), "watcher re-listed");
-    assert!(seen.iter().any(|e| matches!(e, Event::InitApply(o) if o.name_any() == "a")));
+    assert!(
+        seen.iter().any(|e| matches!(e, Event::Init)),
+        "watcher re-listed"
+    );
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, Event::InitApply(o) if o.name_any() == "a"))
+    );
     t.shutdown().await;
 }
 
@@ -160,50 +195,98 @@ async fn controller_with_finalizer_recorder_and_ssa_settles() {
     let group = widget_group();
     t.install_crd(widget_crd(&group)).await;
     let ns = t.namespace().await;
-    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, "v1", "Widget"), "widgets");
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(&group, "v1", "Widget"),
+        "widgets",
+    );
     let widgets: Api<DynamicObject> = Api::namespaced_with(t.client.clone(), &ns, &ar);
-    let reporter = Reporter { controller: "conformance-ctrl".into(), instance: Some("conf-1".into()) };
-    let ctx = Arc::new(Ctx { client: t.client.clone(), ar: ar.clone(), recorder: Recorder::new(t.client.clone(), reporter),
-        reconciles: AtomicUsize::new(0), cleanups: AtomicUsize::new(0) });
+    let reporter = Reporter {
+        controller: "conformance-ctrl".into(),
+        instance: Some("conf-1".into()),
+    };
+    let ctx = Arc::new(Ctx {
+        client: t.client.clone(),
+        ar: ar.clone(),
+        recorder: Recorder::new(t.client.clone(), reporter),
+        reconciles: AtomicUsize::new(0),
+        cleanups: AtomicUsize::new(0),
+    });
     let ctrl = Controller::new_with(widgets.clone(), watcher::Config::default(), ar.clone())
-        .owns(Api::<Secret>::namespaced(t.client.clone(), &ns), watcher::Config::default())
-        .run(reconcile, |_, _, _| Action::requeue(Duration::from_secs(1)), ctx.clone())
+        .owns(
+            Api::<Secret>::namespaced(t.client.clone(), &ns),
+            watcher::Config::default(),
+        )
+        .run(
+            reconcile,
+            |_, _, _| Action::requeue(Duration::from_secs(1)),
+            ctx.clone(),
+        )
         .for_each(|_| async {});
     let handle = tokio::spawn(ctrl);
 
-    let mut w: DynamicObject = serde_json::from_value(json!({"apiVersion": ar.api_version, "kind": "Widget",
-        "metadata": {"name": "w1"}, "spec": {"size": 1}})).unwrap();
+    let mut w: DynamicObject =
+        serde_json::from_value(json!({"apiVersion": ar.api_version, "kind": "Widget",
+        "metadata": {"name": "w1"}, "spec": {"size": 1}}))
+        .unwrap();
     w = widgets.create(&PostParams::default(), &w).await.unwrap();
     let ready = poll(|| async {
         let o = widgets.get("w1").await.unwrap();
-        let ok = o.data["status"]["conditions"][0]["status"] == "True" && !o.finalizers().is_empty();
+        let ok =
+            o.data["status"]["conditions"][0]["status"] == "True" && !o.finalizers().is_empty();
         ok.then_some(o)
     })
     .await;
     assert_eq!(ready.data["status"]["observedGeneration"], 1);
-    let secret = Api::<Secret>::namespaced(t.client.clone(), &ns).get("w1-secret").await.unwrap();
+    let secret = Api::<Secret>::namespaced(t.client.clone(), &ns)
+        .get("w1-secret")
+        .await
+        .unwrap();
     assert_eq!(secret.data.unwrap()["k"].0, b"v");
-    assert_eq!(secret.metadata.owner_references.unwrap()[0].uid, w.uid().unwrap());
+    assert_eq!(
+        secret.metadata.owner_references.unwrap()[0].uid,
+        w.uid().unwrap()
+    );
 
     // §1.4: re-applying identical status/Secret must not wake the controller again and again.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let settled = ctx.reconciles.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let later = ctx.reconciles.load(Ordering::SeqCst);
-    assert!(later - settled <= 1, "controller hot-loops: {settled} -> {later} reconciles");
+    assert!(
+        later - settled <= 1,
+        "controller hot-loops: {settled} -> {later} reconciles"
+    );
 
     // kubectl describe's query finds the Recorder's event through core/v1.
-    let sel = format!("involvedObject.name%3Dw1,involvedObject.namespace%3D{ns},involvedObject.kind%3DWidget,involvedObject.uid%3D{}", w.uid().unwrap());
-    let (_, evs) = t.get(&format!("/api/v1/namespaces/{ns}/events?fieldSelector={sel}")).await;
+    let sel = format!(
+        "involvedObject.name%3Dw1,involvedObject.namespace%3D{ns},involvedObject.kind%3DWidget,involvedObject.uid%3D{}",
+        w.uid().unwrap()
+    );
+    let (_, evs) = t
+        .get(&format!(
+            "/api/v1/namespaces/{ns}/events?fieldSelector={sel}"
+        ))
+        .await;
     assert!(!evs["items"].as_array().unwrap().is_empty(), "{evs}");
 
     // Deletion: the finalizer's cleanup runs, the object goes, GC removes the owned Secret.
     let del = widgets.delete("w1", &Default::default()).await.unwrap();
-    assert!(del.is_left(), "object with a finalizer comes back from delete");
+    assert!(
+        del.is_left(),
+        "object with a finalizer comes back from delete"
+    );
     poll(|| async { widgets.get_opt("w1").await.unwrap().is_none().then_some(()) }).await;
     assert!(ctx.cleanups.load(Ordering::SeqCst) >= 1);
     let secrets: Api<Secret> = Api::namespaced(t.client.clone(), &ns);
-    poll(|| async { secrets.get_opt("w1-secret").await.unwrap().is_none().then_some(()) }).await;
+    poll(|| async {
+        secrets
+            .get_opt("w1-secret")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
     handle.abort();
     t.shutdown().await;
 }
