@@ -1,0 +1,65 @@
+{{/*
+RBAC rules, each verb justified by what the operator does (DESIGN §3); the packaging test
+`rbac` checks them against every request the operator made during the e2e suite.
+*/}}
+
+{{/* Namespaced kinds the operator reconciles or reads, for a watched namespace. */}}
+{{- define "duo.rules.namespaced" -}}
+# Users: watched; the finalizer is added and removed with a patch.
+- apiGroups: [userop.dev]
+  resources: [dashboardusers]
+  verbs: [get, list, watch, patch]
+# Status is written with server-side apply (a patch of the status subresource).
+- apiGroups: [userop.dev]
+  resources: [dashboardusers/status]
+  verbs: [patch]
+# The access Secret carries a controller ownerReference with blockOwnerDeletion, which the
+# OwnerReferencesPermissionEnforcement admission plugin only allows with update on finalizers.
+- apiGroups: [userop.dev]
+  resources: [dashboardusers/finalizers]
+  verbs: [update]
+- apiGroups: [userop.dev]
+  resources: [dashboardconnections]
+  verbs: [get, list, watch]
+- apiGroups: [userop.dev]
+  resources: [dashboardconnections/status]
+  verbs: [patch]
+# Password and admin Secrets are read and watched (metadata-only); access Secrets are applied.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch, patch]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}
+
+{{/* The cluster-scoped kind: no Role can grant it, so it always needs a ClusterRole. */}}
+{{- define "duo.rules.cluster" -}}
+- apiGroups: [userop.dev]
+  resources: [clusterdashboardconnections]
+  verbs: [get, list, watch]
+- apiGroups: [userop.dev]
+  resources: [clusterdashboardconnections/status]
+  verbs: [patch]
+{{- end }}
+
+{{/* Release namespace when it is not watched: cluster connections' Secrets live there. */}}
+{{- define "duo.rules.operatorNamespace" -}}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}
+
+{{/* Leader election: one Lease in the release namespace, by name. */}}
+{{- define "duo.rules.leader" -}}
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  verbs: [create]
+- apiGroups: [coordination.k8s.io]
+  resources: [leases]
+  resourceNames: [{{ include "duo.leaseName" . }}]
+  verbs: [get, update, patch]
+{{- end }}

@@ -1,0 +1,175 @@
+//! `DashboardConnection` / `ClusterDashboardConnection`: how to reach one Dashboard.
+// Clippy reads repeated `printcolumn(type_ = ...)` arguments as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A Dashboard reachable from users in this namespace. Its Secrets live here too.
+#[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "userop.dev",
+    version = "v1alpha1",
+    kind = "DashboardConnection",
+    namespaced,
+    status = "ConnectionStatus",
+    shortname = "dbc",
+    category = "dashboard",
+    doc = "Connection to a Tyk Dashboard for DashboardUsers of the same namespace.",
+    printcolumn(name = "URL", type_ = "string", json_path = ".spec.url"),
+    printcolumn(name = "Org", type_ = "string", json_path = ".spec.orgId"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardConnectionSpec {
+    #[serde(flatten)]
+    pub settings: ConnectionSettings,
+}
+
+/// A Dashboard shared by the namespaces it allows. Secret refs default to the
+/// operator's namespace.
+#[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "userop.dev",
+    version = "v1alpha1",
+    kind = "ClusterDashboardConnection",
+    status = "ConnectionStatus",
+    shortname = "cdbc",
+    category = "dashboard",
+    doc = "Cluster-wide connection to a Tyk Dashboard, usable from allowedNamespaces.",
+    printcolumn(name = "URL", type_ = "string", json_path = ".spec.url"),
+    printcolumn(name = "Org", type_ = "string", json_path = ".spec.orgId"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterDashboardConnectionSpec {
+    #[serde(flatten)]
+    pub settings: ConnectionSettings,
+    /// Namespaces whose DashboardUsers may use this connection. Empty → only the
+    /// operator's own namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_namespaces: Option<AllowedNamespaces>,
+}
+
+/// What both connection kinds share.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionSettings {
+    /// Base URL of the Dashboard, e.g. `http://tyk-dashboard.tyk:3000`.
+    #[schemars(extend("x-kubernetes-validations" = [{
+        "rule": "self.startsWith('http://') || self.startsWith('https://')",
+        "message": "url must start with http:// or https://"
+    }]))]
+    pub url: String,
+    /// The Dashboard `admin_secret` (sent as `admin-auth`).
+    pub admin_secret_ref: SecretKeyRef,
+    /// An admin user's Dashboard API key: needed to find users by email and to delete them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_secret_ref: Option<SecretKeyRef>,
+    /// Default organisation for users that do not set `orgId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
+    /// Per-request timeout (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 300))]
+    pub timeout_seconds: Option<u32>,
+    /// Upper bound on parallel requests to this Dashboard (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 256))]
+    pub max_concurrent_requests: Option<u32>,
+}
+
+/// A key in a Secret. `namespace` is only honoured for cluster connections.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `ca.crt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Cluster connections only; defaults to the operator's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSettings {
+    /// PEM CA bundle to trust in addition to nothing else (key default `ca.crt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_secret_ref: Option<SecretKeyRef>,
+    /// Skip certificate verification (testing only).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// Namespaces allowed to use a cluster connection: listed by name and/or selected by label.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowedNamespaces {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+}
+
+impl ConnectionSettings {
+    pub fn for_url(url: &str, admin_secret: &str) -> Self {
+        Self {
+            url: url.into(),
+            admin_secret_ref: SecretKeyRef {
+                name: admin_secret.into(),
+                key: None,
+                namespace: None,
+            },
+            api_key_secret_ref: None,
+            org_id: None,
+            tls: None,
+            timeout_seconds: None,
+            max_concurrent_requests: None,
+        }
+    }
+}

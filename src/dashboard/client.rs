@@ -1,0 +1,390 @@
+//! Connection settings and the request core shared by every Dashboard call: authentication
+//! headers, the in-flight limit, the timeout, body reading, error classification and the
+//! outcome/latency hook.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Url};
+use tokio::sync::Semaphore;
+
+use super::error::{CallKind, DashboardError, ErrorClass, classify, hint_for, sanitize_message};
+use super::observe::{RequestObservation, RequestObserver};
+use super::secret::{AdminSecret, ApiKey};
+use super::tls;
+use super::wire::Envelope;
+
+/// Largest answer body read; a user list of many thousands of users stays far below it.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Everything needed to talk to one Dashboard. Credentials sit in redacting types, so the
+/// derived-looking `Debug` below is safe to log.
+#[derive(Clone)]
+pub struct ConnectionConfig {
+    /// Base URL, e.g. `http://dashboard:3000` (a path prefix is kept).
+    pub url: Url,
+    /// `admin-auth` secret for `/admin/*` (§1.2).
+    pub admin_secret: AdminSecret,
+    /// An admin user's API key for `/api/*` (search, list, delete).
+    pub api_key: Option<ApiKey>,
+    /// PEM CA bundle to trust instead of the system roots.
+    pub ca_pem: Option<Vec<u8>>,
+    pub insecure_skip_verify: bool,
+    /// Whole-request timeout (connect to end of body).
+    pub timeout: Duration,
+    /// Requests in flight at once on this connection (at least 1).
+    pub max_concurrent_requests: usize,
+}
+
+impl ConnectionConfig {
+    /// A configuration with defaults: 10 s timeout, 4 requests in flight, system roots.
+    pub fn new(url: &str, admin_secret: AdminSecret) -> Result<Self, DashboardError> {
+        let url = Url::parse(url)
+            .map_err(|e| DashboardError::config("configure connection", format!("url: {e}")))?;
+        Ok(Self {
+            url,
+            admin_secret,
+            api_key: None,
+            ca_pem: None,
+            insecure_skip_verify: false,
+            timeout: Duration::from_secs(10),
+            max_concurrent_requests: 4,
+        })
+    }
+}
+
+impl fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionConfig")
+            .field("url", &self.url.as_str())
+            .field("admin_secret", &self.admin_secret)
+            .field("api_key", &self.api_key)
+            .field(
+                "ca_pem",
+                &self.ca_pem.as_ref().map(|p| format!("<{} bytes>", p.len())),
+            )
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .field("timeout", &self.timeout)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .finish()
+    }
+}
+
+/// A typed client for one Dashboard connection. Cheap to clone; clones share the HTTP
+/// connection pool and the in-flight limit.
+#[derive(Clone)]
+pub struct DashboardClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    base: String,
+    pub(crate) admin_secret: AdminSecret,
+    pub(crate) api_key: Option<ApiKey>,
+    limit: Arc<Semaphore>,
+    max_in_flight: usize,
+    observer: Option<Arc<dyn RequestObserver>>,
+}
+
+impl fmt::Debug for DashboardClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DashboardClient")
+            .field("base", &self.inner.base)
+            .field("api_key", &self.inner.api_key)
+            .field("max_in_flight", &self.inner.max_in_flight)
+            .finish()
+    }
+}
+
+/// Who signs a request.
+pub(crate) enum Auth<'a> {
+    /// `admin-auth: <admin secret>`.
+    Admin,
+    /// `Authorization: <key>`, the raw key without scheme (§1.2).
+    Key(&'a str),
+}
+
+/// One HTTP call, described for the core.
+pub(crate) struct Call<'a> {
+    pub op: &'static str,
+    pub method: Method,
+    /// Bounded route pattern for metrics, e.g. `/api/users/{id}`.
+    pub route: &'static str,
+    /// Concrete path (and query) below the base URL.
+    pub path: String,
+    pub auth: Auth<'a>,
+    pub body: Option<Vec<u8>>,
+    pub kind: CallKind,
+    /// Extra secret values to scrub from server messages (keys, passwords of this call).
+    pub secrets: Vec<&'a str>,
+}
+
+/// A successful (2xx, envelope not `Error`) answer.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl DashboardClient {
+    /// Builds the client; no request is made (see [`DashboardClient::probe`]).
+    pub fn new(cfg: ConnectionConfig) -> Result<Self, DashboardError> {
+        const OP: &str = "configure connection";
+        if !matches!(cfg.url.scheme(), "http" | "https") {
+            return Err(DashboardError::config(
+                OP,
+                "url scheme must be http or https",
+            ));
+        }
+        // reqwest errors print the URL; credentials in it would leak through them.
+        if !cfg.url.username().is_empty() || cfg.url.password().is_some() {
+            return Err(DashboardError::config(
+                OP,
+                "url must not contain credentials",
+            ));
+        }
+        if cfg.admin_secret.is_empty() {
+            return Err(DashboardError::config(OP, "admin secret is empty"));
+        }
+        let api_key = cfg.api_key.filter(|k| !k.is_empty());
+        let tls = tls::client_config(cfg.ca_pem.as_deref(), cfg.insecure_skip_verify)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_static(concat!(
+                "dashboard-user-operator/",
+                env!("CARGO_PKG_VERSION")
+            )),
+        );
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .default_headers(headers)
+            .build()
+            .map_err(|e| DashboardError::config(OP, format!("http client: {e}")))?;
+        let max = cfg.max_concurrent_requests.max(1);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base: cfg.url.as_str().trim_end_matches('/').to_owned(),
+                admin_secret: cfg.admin_secret,
+                api_key,
+                limit: Arc::new(Semaphore::new(max)),
+                max_in_flight: max,
+                observer: None,
+            }),
+        })
+    }
+
+    /// Attaches a hook that sees every request's outcome and latency (for Prometheus).
+    /// Clones made earlier keep their previous hook.
+    pub fn with_observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.observer = Some(observer),
+            None => {
+                // Already shared: a new shell around the same pool and the same in-flight limit.
+                let i = &self.inner;
+                self.inner = Arc::new(Inner {
+                    http: i.http.clone(),
+                    base: i.base.clone(),
+                    admin_secret: i.admin_secret.clone(),
+                    api_key: i.api_key.clone(),
+                    limit: i.limit.clone(),
+                    max_in_flight: i.max_in_flight,
+                    observer: Some(observer),
+                });
+            }
+        }
+        self
+    }
+
+    /// The base URL this client talks to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// True when an admin API key is configured (needed for find, list and delete).
+    pub fn has_api_key(&self) -> bool {
+        self.inner.api_key.is_some()
+    }
+
+    pub(crate) fn api_key(&self, op: &'static str) -> Result<&ApiKey, DashboardError> {
+        self.inner.api_key.as_ref().ok_or_else(|| {
+            DashboardError::config(op, "this call needs the connection's dashboard api key")
+        })
+    }
+
+    /// Sends a call and returns its 2xx answer, or the classified error.
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Answer, DashboardError> {
+        let started = Instant::now();
+        let result = self.execute_inner(&call).await;
+        if let Some(observer) = &self.inner.observer {
+            let (status, outcome) = match &result {
+                Ok(a) => (Some(a.status), "ok"),
+                Err(e) => (e.status(), e.category()),
+            };
+            observer.observe(&RequestObservation {
+                operation: call.op,
+                method: method_label(&call.method),
+                route: call.route,
+                status,
+                outcome,
+                latency: started.elapsed(),
+            });
+        }
+        result
+    }
+
+    async fn execute_inner(&self, call: &Call<'_>) -> Result<Answer, DashboardError> {
+        let inner = &self.inner;
+        let url = format!("{}{}", inner.base, call.path);
+        let mut req = inner.http.request(call.method.clone(), &url);
+        let (name, value) = match call.auth {
+            Auth::Admin => (
+                HeaderName::from_static("admin-auth"),
+                inner.admin_secret.expose(),
+            ),
+            Auth::Key(key) => (reqwest::header::AUTHORIZATION, key),
+        };
+        let mut value = HeaderValue::from_str(value).map_err(|_| {
+            DashboardError::config(
+                call.op,
+                "credential contains characters not allowed in a header",
+            )
+        })?;
+        value.set_sensitive(true);
+        req = req.header(name, value);
+        if let Some(body) = &call.body {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        // Bound the requests in flight on this connection; the permit lives until the body is read.
+        let _permit = inner
+            .limit
+            .acquire()
+            .await
+            .map_err(|_| DashboardError::config(call.op, "client is shut down"))?;
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| transport_error(call.op, None, e))?;
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| transport_error(call.op, Some(status), e))?
+        {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(DashboardError::Unexpected {
+                    op: call.op,
+                    status,
+                    detail: "answer body too large".into(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let envelope = Envelope::from_slice(&body);
+        let success = (200..300).contains(&status);
+        match envelope {
+            Some(env) if success && env.is_ok() => Ok(Answer { status, body }),
+            None if success => Ok(Answer { status, body }),
+            // A 2xx whose envelope says "Error" is still an error (§1.3).
+            Some(env) => Err(self.answer_error(call, status, &env.message)),
+            // Not an envelope (proxy page, empty body): classify by status alone.
+            None => Err(self.answer_error(call, status, "")),
+        }
+    }
+
+    fn answer_error(&self, call: &Call<'_>, status: u16, raw_message: &str) -> DashboardError {
+        let mut secrets: Vec<&str> = vec![self.inner.admin_secret.expose()];
+        if let Some(k) = &self.inner.api_key {
+            secrets.push(k.expose());
+        }
+        secrets.extend(call.secrets.iter().copied());
+        let message = if raw_message.is_empty() {
+            "no error message".to_owned()
+        } else {
+            sanitize_message(raw_message, &secrets)
+        };
+        let op = call.op;
+        match classify(status, raw_message, call.kind) {
+            ErrorClass::AlreadyExists => DashboardError::AlreadyExists {
+                op,
+                status,
+                message,
+            },
+            ErrorClass::NotFound => DashboardError::NotFound {
+                op,
+                status,
+                message,
+            },
+            ErrorClass::Unauthorized => DashboardError::Unauthorized {
+                op,
+                status,
+                message,
+            },
+            ErrorClass::Forbidden => DashboardError::Forbidden {
+                op,
+                status,
+                message,
+            },
+            ErrorClass::PasswordRejected => DashboardError::PasswordRejected {
+                op,
+                status,
+                message,
+            },
+            ErrorClass::Invalid => DashboardError::Invalid {
+                op,
+                status,
+                hint: hint_for(raw_message),
+                message,
+            },
+            ErrorClass::Transient => DashboardError::Transient {
+                op,
+                status: Some(status),
+                reason: format!("status {status}: {message}"),
+                source: None,
+            },
+            ErrorClass::Unexpected => DashboardError::Unexpected {
+                op,
+                status,
+                detail: message,
+            },
+        }
+    }
+}
+
+fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> DashboardError {
+    let reason = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "connection lost while reading the answer"
+    } else {
+        "connection lost before an answer"
+    };
+    DashboardError::Transient {
+        op,
+        status,
+        reason: reason.into(),
+        source: Some(e),
+    }
+}
+
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        _ => "OTHER",
+    }
+}

@@ -1,0 +1,407 @@
+//! The client's error type and the status + message classification of Dashboard answers.
+//!
+//! Tyk overloads status codes (403 means "duplicate email", "malformed body", "RBAC denial" or
+//! "forbidden key reset" depending on the route, tyk-dashboard-api.md §10.7), so every answer is
+//! classified from the status *and* the envelope `Message`. Errors carry the operation
+//! (`"create user"`), the HTTP status and Tyk's own error message — sanitised, because bodies
+//! can hold credentials (the admin create answer carries the access key in `Message`, §10.2).
+//! No request or response body is ever stored in an error.
+
+use std::fmt;
+
+/// What went wrong, as seen by a caller deciding what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    /// 403 "User email already exists for this Org" / "…for this org." (§2.1, §3.2).
+    #[error("{op}: user already exists ({status}: {message})")]
+    AlreadyExists {
+        op: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// 404, or 400 "user does not exist." on update / revoke (§10.6).
+    #[error("{op}: not found ({status}: {message})")]
+    NotFound {
+        op: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// 401 "Not authorised": wrong admin secret or API key (§1.2).
+    #[error("{op}: not authorised, check the credentials ({status}: {message})")]
+    Unauthorized {
+        op: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// 403 RBAC/OPA denial, an inactive caller, a forbidden key reset (§1.2, §3.7).
+    #[error("{op}: forbidden ({status}: {message})")]
+    Forbidden {
+        op: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// The Dashboard refused a password (length, policy, reuse; §3.6, §7).
+    #[error("{op}: password rejected ({status}: {message})")]
+    PasswordRejected {
+        op: &'static str,
+        status: u16,
+        message: String,
+    },
+    /// The request was refused as malformed or invalid; retrying the same request won't help.
+    #[error("{op}: request rejected as invalid ({status}: {message}){}", hint.map(|h| format!("; {h}")).unwrap_or_default())]
+    Invalid {
+        op: &'static str,
+        status: u16,
+        message: String,
+        hint: Option<&'static str>,
+    },
+    /// 5xx, 429, 408, timeouts, connection failures and resets: retry later. A write that
+    /// ends this way may or may not have been applied.
+    #[error("{op}: dashboard unavailable ({reason})")]
+    Transient {
+        op: &'static str,
+        status: Option<u16>,
+        reason: String,
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+    /// More than one user matched where one was expected (multi-org users, §8.2).
+    #[error("{op}: {count} users match, give an org id to choose")]
+    Ambiguous { op: &'static str, count: usize },
+    /// The answer did not have the documented shape.
+    #[error("{op}: unexpected answer ({status}): {detail}")]
+    Unexpected {
+        op: &'static str,
+        status: u16,
+        detail: String,
+    },
+    /// The client cannot make this call as configured (no API key, bad URL, bad CA, bad id).
+    #[error("{op}: {reason}")]
+    Config { op: &'static str, reason: String },
+}
+
+impl DashboardError {
+    /// A short, bounded label for metrics, Event reasons and logs.
+    pub fn category(&self) -> &'static str {
+        match self {
+            Self::AlreadyExists { .. } => "AlreadyExists",
+            Self::NotFound { .. } => "NotFound",
+            Self::Unauthorized { .. } => "Unauthorized",
+            Self::Forbidden { .. } => "Forbidden",
+            Self::PasswordRejected { .. } => "PasswordRejected",
+            Self::Invalid { .. } => "Invalid",
+            Self::Transient { .. } => "Transient",
+            Self::Ambiguous { .. } => "Ambiguous",
+            Self::Unexpected { .. } => "Unexpected",
+            Self::Config { .. } => "Config",
+        }
+    }
+
+    /// The operation that failed, e.g. `"create user"`.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::AlreadyExists { op, .. }
+            | Self::NotFound { op, .. }
+            | Self::Unauthorized { op, .. }
+            | Self::Forbidden { op, .. }
+            | Self::PasswordRejected { op, .. }
+            | Self::Invalid { op, .. }
+            | Self::Transient { op, .. }
+            | Self::Ambiguous { op, .. }
+            | Self::Unexpected { op, .. }
+            | Self::Config { op, .. } => op,
+        }
+    }
+
+    /// The HTTP status, when an answer arrived.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::AlreadyExists { status, .. }
+            | Self::NotFound { status, .. }
+            | Self::Unauthorized { status, .. }
+            | Self::Forbidden { status, .. }
+            | Self::PasswordRejected { status, .. }
+            | Self::Invalid { status, .. }
+            | Self::Unexpected { status, .. } => Some(*status),
+            Self::Transient { status, .. } => *status,
+            Self::Ambiguous { .. } | Self::Config { .. } => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, Self::AlreadyExists { .. })
+    }
+
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient { .. })
+    }
+
+    pub(crate) fn config(op: &'static str, reason: impl Into<String>) -> Self {
+        Self::Config {
+            op,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The class of a non-success answer, before it is dressed with context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    AlreadyExists,
+    NotFound,
+    Unauthorized,
+    Forbidden,
+    PasswordRejected,
+    Invalid,
+    Transient,
+    Unexpected,
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// What kind of call produced the answer; some messages mean different things per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    /// Any call that does not set a password.
+    Plain,
+    /// A call that sets a password (`actions/reset`, admin PUT with `password`).
+    SetsPassword,
+}
+
+/// Classifies a non-2xx answer (or a 2xx answer whose envelope says `Error`).
+/// `message` is the envelope `Message`, or `""` when the body was not an envelope.
+pub fn classify(status: u16, message: &str, kind: CallKind) -> ErrorClass {
+    let m = message.to_ascii_lowercase();
+    match status {
+        401 => ErrorClass::Unauthorized,
+        // 403 is overloaded (§10.7): look at the message.
+        403 | 400 | 409 | 422 if m.contains("already exists") => ErrorClass::AlreadyExists,
+        409 => ErrorClass::AlreadyExists,
+        400 if m.contains("does not exist") || m.contains("could not retrieve user detail") => {
+            ErrorClass::NotFound
+        }
+        400 | 403 | 422 if kind == CallKind::SetsPassword && is_password_refusal(&m) => {
+            ErrorClass::PasswordRejected
+        }
+        403 if m.contains("malformed")
+            || m.contains("specify at least one permission")
+            || m.contains("validation") =>
+        {
+            ErrorClass::Invalid
+        }
+        403 if is_permission_denial(&m) => ErrorClass::Forbidden,
+        // e.g. an invalid email format on update (§3.4).
+        403 if m.contains("email") => ErrorClass::Invalid,
+        403 => ErrorClass::Forbidden,
+        404 | 410 => ErrorClass::NotFound,
+        408 | 429 => ErrorClass::Transient,
+        // A 500 that is really a refusal of this request (§2.3, §10.5); retrying won't help.
+        500 if m.contains("could not update api session")
+            || m.contains("body empty")
+            || m.contains("malformed") =>
+        {
+            ErrorClass::Invalid
+        }
+        // "Attempted unauthorised access." is a 500 for a user outside the caller's org (§3.3).
+        500 if m.contains("unauthorised access") => ErrorClass::Forbidden,
+        500..=599 => ErrorClass::Transient,
+        400..=499 => ErrorClass::Invalid,
+        _ => ErrorClass::Unexpected,
+    }
+}
+
+fn is_permission_denial(m: &str) -> bool {
+    m.contains("access denied")
+        || m.contains("permission")
+        || m.contains("not active")
+        || m.contains("forbidden")
+        || m.contains("not allowed")
+}
+
+/// Policy/reuse refusals on a password call. A denial to reset *someone else's* password is
+/// a permission problem, not a password problem (§3.6).
+fn is_password_refusal(m: &str) -> bool {
+    if m.contains("permission") || m.contains("access denied") || m.contains("not active") {
+        return false;
+    }
+    m.contains("password")
+        || m.contains("reuse")
+        || m.contains("history")
+        || m.contains("too short")
+        || m.contains("length")
+        || m.contains("policy")
+}
+
+/// A hint for messages whose cause is known but not obvious.
+pub(crate) fn hint_for(message: &str) -> Option<&'static str> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("could not update api session") {
+        Some(
+            "the admin update needs the full user object including its access_key \
+             (GET the user first; tyk issue #2223)",
+        )
+    } else if m.contains("body empty") {
+        Some("the request body was empty")
+    } else {
+        None
+    }
+}
+
+/// Makes a server message safe to keep: known secrets and anything shaped like a key
+/// (a run of 32+ hex digits, a dashed UUID) are replaced, and the length is bounded.
+pub(crate) fn sanitize_message(message: &str, secrets: &[&str]) -> String {
+    let mut out = message.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s, "<redacted>");
+    }
+    let out = redact_key_shaped(&out);
+    let mut out: String = out.chars().filter(|c| !c.is_control()).collect();
+    const MAX: usize = 200;
+    if out.chars().count() > MAX {
+        out = out.chars().take(MAX).collect::<String>() + "…";
+    }
+    out
+}
+
+fn redact_key_shaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        let hex = token.chars().filter(|c| c.is_ascii_hexdigit()).count();
+        let only_hex_or_dash = token.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if only_hex_or_dash && hex >= 32 {
+            out.push_str("<redacted>");
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_table() {
+        use CallKind::*;
+        use ErrorClass::*;
+        let cases: &[(u16, &str, CallKind, ErrorClass)] = &[
+            (
+                403,
+                "User email already exists for this Org",
+                Plain,
+                AlreadyExists,
+            ),
+            (
+                403,
+                "User email already exists for this org.",
+                Plain,
+                AlreadyExists,
+            ),
+            (401, "Not authorised", Plain, Unauthorized),
+            (404, "Could not retrieve user detail", Plain, NotFound),
+            (404, "User not found", Plain, NotFound),
+            (400, "user does not exist.", Plain, NotFound),
+            (400, "Could not retrieve user detail.", Plain, NotFound),
+            (403, "Request body malformed", Plain, Invalid),
+            (
+                403,
+                "To create a user specify at least one permission, or make them an admin.",
+                Plain,
+                Invalid,
+            ),
+            (400, "User object validation failed.", Plain, Invalid),
+            (
+                403,
+                "access denied: You do not have permission to access  /api/users",
+                Plain,
+                Forbidden,
+            ),
+            (403, "User is not active", Plain, Forbidden),
+            (
+                403,
+                "You do not have permission to reset the password for other users.",
+                SetsPassword,
+                Forbidden,
+            ),
+            (
+                403,
+                "Password has been used before",
+                SetsPassword,
+                PasswordRejected,
+            ),
+            (
+                400,
+                "Password must be at least 6 characters",
+                SetsPassword,
+                PasswordRejected,
+            ),
+            (403, "Request body malformed.", SetsPassword, Invalid),
+            (
+                500,
+                "Could not update API session when update user",
+                Plain,
+                Invalid,
+            ),
+            (
+                500,
+                "Failed to read response body, body empty",
+                Plain,
+                Invalid,
+            ),
+            (500, "Attempted unauthorised access.", Plain, Forbidden),
+            (
+                500,
+                "Failed to unmarshal keys data from Tyk API",
+                Plain,
+                Transient,
+            ),
+            (502, "", Plain, Transient),
+            (503, "", Plain, Transient),
+            (429, "", Plain, Transient),
+            (302, "", Plain, Unexpected),
+        ];
+        for (status, msg, kind, want) in cases {
+            assert_eq!(
+                classify(*status, msg, *kind),
+                *want,
+                "{status} {msg:?} {kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sanitize_removes_keys_and_known_secrets() {
+        let key = "c8251902f3f44dfa729e0267d0d62859";
+        let s = sanitize_message(
+            &format!("bad key {key}, uuid 7a7b140f-2480-4b1c-9a6c-0d1e2f3a4b5c"),
+            &[],
+        );
+        assert!(!s.contains(key) && !s.contains("7a7b140f"), "{s}");
+        let s = sanitize_message("secret is hunter22 ok", &["hunter22"]);
+        assert_eq!(s, "secret is <redacted> ok");
+        // 24-hex ids are not keys and stay readable.
+        let s = sanitize_message("user 679a02465715ecdd507d7273", &[]);
+        assert!(s.contains("679a02465715ecdd507d7273"));
+        assert!(sanitize_message(&"x".repeat(500), &[]).chars().count() <= 201);
+    }
+}

@@ -1,0 +1,20 @@
+//! Typed client for the Tyk Dashboard Admin API and Dashboard API user routes.
+//!
+//! A thin layer over reqwest/rustls: one [`DashboardClient`] per connection, a timeout on every
+//! request, a bound on requests in flight, tolerant decoding of every documented answer shape
+//! (`tyk-dashboard-api.md` §1.3), errors classified from status *and* message, and credentials
+//! that never print. See `README.md` in this directory for the behaviour and its limits.
+
+mod client;
+pub mod error;
+mod observe;
+pub mod secret;
+mod tls;
+mod users;
+pub mod wire;
+
+pub use client::{ConnectionConfig, DashboardClient};
+pub use error::DashboardError;
+pub use observe::{RequestObservation, RequestObserver};
+pub use secret::{AccessKey, AdminSecret, ApiKey, Password};
+pub use wire::{CreatedUser, Envelope, MetaKind, NewUser, User, UserList};

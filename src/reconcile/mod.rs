@@ -1,0 +1,4 @@
+//! Reconciling `DashboardUser`s: observe, [`plan`], act, write status once.
+
+pub mod fingerprint;
+pub mod plan;

@@ -1,0 +1,394 @@
+//! The pure heart of the reconcile: from what was observed to what to do (DESIGN §3.1).
+//!
+//! No I/O here. The executor gathers an [`Observed`], calls [`plan`], runs the returned
+//! [`Step`]s in order and reports the [`Plan::pending`] blocker (if any) as the condition
+//! once every step succeeded. Most of the operator's decisions are tested in `tests.rs`.
+
+mod desired;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+pub use desired::{DesiredUser, desired_user, normalized_permissions};
+
+use super::fingerprint::Fingerprint;
+use crate::crd::{AdoptionPolicy, DashboardUser, DeletionPolicy, reason};
+
+/// Why the reconcile cannot (fully) proceed. `stalled` = only a change to a watched
+/// object helps (kstatus Stalled); otherwise it is retried with backoff.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocker {
+    pub reason: &'static str,
+    pub message: String,
+    pub stalled: bool,
+}
+
+impl Blocker {
+    pub fn stalled(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+            stalled: true,
+        }
+    }
+
+    pub fn retry(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+            stalled: false,
+        }
+    }
+}
+
+/// The resolved connection, or why it could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionView {
+    Ready {
+        url: String,
+        org_id: Option<String>,
+        has_api_key: bool,
+    },
+    Unavailable(Blocker),
+}
+
+/// The password Secret, reduced to what the plan may know: its fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordView {
+    NotManaged,
+    Unavailable(Blocker),
+    Present(Fingerprint),
+}
+
+/// A credential value the plan compares but must never print.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "<empty>"
+        } else {
+            "<redacted>"
+        })
+    }
+}
+
+/// The managed fields of the remote user, as `GET /admin/users/{id}` returned them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteUser {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub active: bool,
+    pub group_id: String,
+    pub permissions: BTreeMap<String, String>,
+    pub password_max_days: i64,
+    /// `""` when the Dashboard hides it (tyk-dashboard-api.md §10.8).
+    pub access_key: Redacted,
+}
+
+// One value per reconcile: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteView {
+    /// `status.userId` is unset: nothing was looked up.
+    NoId,
+    /// `GET` by `status.userId` answered 404: deleted in the Dashboard.
+    NotFound,
+    Found(RemoteUser),
+}
+
+/// The access Secret as it is now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessSecretView {
+    pub data: BTreeMap<String, Redacted>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// Controller ownerReference points at this DashboardUser.
+    pub owned: bool,
+}
+
+pub struct Observed<'a> {
+    pub user: &'a DashboardUser,
+    pub connection: ConnectionView,
+    pub password: PasswordView,
+    pub access_secret: Option<AccessSecretView>,
+    pub remote: RemoteView,
+}
+
+/// How a password reaches the Dashboard (DESIGN §3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordPath {
+    /// `POST /api/users/{id}/actions/reset` with the new user's own key (first password).
+    SelfReset,
+    /// `PUT /admin/users/{id}` with the full object plus `password` and `access_key`.
+    AdminPut,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Record a create intent, `POST /admin/users`, record `status.userId`. On "already
+    /// exists": adopt the user with this email if `may_adopt`, else report AlreadyExists.
+    Create { may_adopt: bool, recreate: bool },
+    /// Set the first password of a user this reconcile created.
+    InitialPassword { via: PasswordPath },
+    /// Admin `PUT` of the full object with the desired fields (and the password).
+    Update { fields: bool, password: bool },
+    /// The fingerprint key changed: keep the password, re-record its fingerprint.
+    RefreshFingerprint,
+    /// `PUT /api/users/{id}/actions/key/reset`, then read the new key.
+    RotateKey { request: String },
+    /// Server-side apply the access Secret.
+    WriteAccessSecret,
+    /// The access Secret was renamed in the spec: remove the one we wrote before.
+    DeleteAccessSecret { name: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Reported instead of Ready=True once the steps succeed (or at once, if there are none).
+    pub pending: Option<Blocker>,
+    /// The desired user; `None` when the spec or connection blocks everything.
+    pub desired: Option<DesiredUser>,
+}
+
+impl Plan {
+    fn blocked(b: Blocker) -> Self {
+        Self {
+            steps: vec![],
+            pending: Some(b),
+            desired: None,
+        }
+    }
+}
+
+/// Decides what an Apply reconcile must do.
+pub fn plan(o: &Observed<'_>) -> Plan {
+    let (url, conn_org) = match &o.connection {
+        ConnectionView::Ready { url, org_id, .. } => (url, org_id.as_deref()),
+        ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
+    };
+    let desired = match desired_user(&o.user.spec, conn_org) {
+        Ok(d) => d,
+        Err(msg) => return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg)),
+    };
+    let status = o.user.status.clone().unwrap_or_default();
+    let mut steps = Vec::new();
+    let mut pending = None;
+
+    let password_wanted = match &o.password {
+        PasswordView::NotManaged => None,
+        PasswordView::Unavailable(b) => {
+            pending = Some(b.clone());
+            None
+        }
+        PasswordView::Present(fp) => Some(fp),
+    };
+
+    match &o.remote {
+        RemoteView::NoId | RemoteView::NotFound => {
+            // A user wanting a password is not created without it: a passwordless
+            // account would be usable only through its key and confuse everyone.
+            if let Some(b) = &pending {
+                return Plan::blocked(b.clone());
+            }
+            let recreate = o.remote == RemoteView::NotFound;
+            // An intent left by an earlier attempt for this very email means our POST may
+            // have committed before we crashed: that user is ours (DESIGN §3.2).
+            let own_intent = status
+                .create_intent
+                .as_ref()
+                .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.email));
+            let may_adopt = own_intent || o.user.spec.adoption_policy == AdoptionPolicy::IfExists;
+            steps.push(Step::Create {
+                may_adopt,
+                recreate,
+            });
+            if password_wanted.is_some() {
+                // An inactive user's own key is refused, so use the admin path then.
+                let via = if desired.active {
+                    PasswordPath::SelfReset
+                } else {
+                    PasswordPath::AdminPut
+                };
+                steps.push(Step::InitialPassword { via });
+            }
+            steps.push(Step::WriteAccessSecret);
+        }
+        RemoteView::Found(remote) => {
+            let fields = !desired.matches(remote);
+            let mut password = false;
+            if let Some(fp) = password_wanted {
+                match status.password_fingerprint.as_deref() {
+                    Some(stored) if stored == fp.0 => {}
+                    _ if status.rejected_password_fingerprint.as_deref() == Some(&fp.0) => {
+                        pending = Some(Blocker::stalled(
+                            reason::PASSWORD_REJECTED,
+                            "the dashboard refused this password; change the password Secret to retry",
+                        ));
+                    }
+                    Some(stored) if Fingerprint(stored.into()).key_id() != fp.key_id() => {
+                        steps.push(Step::RefreshFingerprint);
+                    }
+                    _ => password = true,
+                }
+            }
+            if fields || password {
+                steps.push(Step::Update { fields, password });
+            }
+            if let Some(request) = o.user.rotation_request()
+                && status.rotated_access_key.as_deref() != Some(request)
+            {
+                steps.push(Step::RotateKey {
+                    request: request.to_string(),
+                });
+            }
+            let rotating = steps.iter().any(|s| matches!(s, Step::RotateKey { .. }));
+            if rotating || !access_secret_current(o, &desired, remote, url) {
+                steps.push(Step::WriteAccessSecret);
+            }
+        }
+    }
+
+    if let Some(old) = status.access_key_secret_name.as_deref()
+        && old != o.user.access_secret_name()
+    {
+        steps.push(Step::DeleteAccessSecret { name: old.into() });
+    }
+
+    Plan {
+        steps,
+        pending,
+        desired: Some(desired),
+    }
+}
+
+/// The access Secret's data for this user, with `access_key` as the key value.
+pub fn access_secret_data(
+    user: &DashboardUser,
+    desired: &DesiredUser,
+    user_id: &str,
+    access_key: &str,
+    url: &str,
+) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (user.access_secret_key(), access_key.to_string()),
+        ("userId".into(), user_id.to_string()),
+        ("email".into(), desired.email.clone()),
+        ("orgId".into(), desired.org_id.clone()),
+        ("dashboardUrl".into(), url.to_string()),
+    ])
+}
+
+/// Labels every access Secret carries: the user's own plus the managed-by label.
+pub fn access_secret_labels(user: &DashboardUser) -> BTreeMap<String, String> {
+    let mut labels = user
+        .spec
+        .access_key_secret
+        .as_ref()
+        .map(|s| s.labels.clone())
+        .unwrap_or_default();
+    labels.insert(
+        crate::crd::MANAGED_BY_LABEL.into(),
+        crate::crd::MANAGED_BY_VALUE.into(),
+    );
+    labels
+}
+
+fn access_secret_current(
+    o: &Observed<'_>,
+    desired: &DesiredUser,
+    remote: &RemoteUser,
+    url: &str,
+) -> bool {
+    let Some(secret) = &o.access_secret else {
+        return false;
+    };
+    let key_name = o.user.access_secret_key();
+    // A hidden key (§10.8) is not a change: keep what the Secret already holds.
+    let key = if remote.access_key.0.is_empty() {
+        secret
+            .data
+            .get(&key_name)
+            .map(|k| k.0.clone())
+            .unwrap_or_default()
+    } else {
+        remote.access_key.0.clone()
+    };
+    let want = access_secret_data(o.user, desired, &remote.id, &key, url);
+    let have: BTreeMap<String, String> = secret
+        .data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
+    let want_annotations = o
+        .user
+        .spec
+        .access_key_secret
+        .as_ref()
+        .map(|s| s.annotations.clone())
+        .unwrap_or_default();
+    secret.owned
+        && have == want
+        && access_secret_labels(o.user)
+            .iter()
+            .all(|(k, v)| secret.labels.get(k) == Some(v))
+        && want_annotations
+            .iter()
+            .all(|(k, v)| secret.annotations.get(k) == Some(v))
+}
+
+/// What deleting a DashboardUser does in the Dashboard (DESIGN §3.6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cleanup {
+    /// Nothing to do; `note` explains why (for the event, if any).
+    Nothing {
+        note: Option<&'static str>,
+    },
+    Delete,
+    /// Deactivate; `fallback` = Delete was asked but there is no API key to delete with.
+    Deactivate {
+        fallback: bool,
+    },
+    /// The connection is gone or unusable: let go rather than block namespace deletion.
+    Release {
+        warning: String,
+    },
+}
+
+pub fn plan_cleanup(user: &DashboardUser, connection: &ConnectionView) -> Cleanup {
+    let has_id = user
+        .status
+        .as_ref()
+        .and_then(|s| s.user_id.as_ref())
+        .is_some();
+    let policy = user.spec.deletion_policy;
+    if !has_id {
+        return Cleanup::Nothing {
+            note: Some("no dashboard user was ever recorded"),
+        };
+    }
+    if policy == DeletionPolicy::Orphan {
+        return Cleanup::Nothing {
+            note: Some("deletionPolicy Orphan: the dashboard user is left as is"),
+        };
+    }
+    match connection {
+        ConnectionView::Unavailable(b) => Cleanup::Release {
+            warning: format!(
+                "finalizer released without touching the dashboard: {}",
+                b.message
+            ),
+        },
+        ConnectionView::Ready { has_api_key, .. } => match policy {
+            DeletionPolicy::Delete if *has_api_key => Cleanup::Delete,
+            DeletionPolicy::Delete => Cleanup::Deactivate { fallback: true },
+            _ => Cleanup::Deactivate { fallback: false },
+        },
+    }
+}

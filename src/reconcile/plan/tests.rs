@@ -1,0 +1,583 @@
+//! The operator's decisions, one scenario per test.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::crd::{AccessKeySecret, CreateIntent, DashboardUser, DeletionPolicy, ROTATE_ANNOTATION};
+use crate::reconcile::fingerprint::FingerprintKey;
+
+const ORG: &str = "5e9d9544a1dcd60001d0ed20";
+const ID: &str = "679a02465715ecdd507d7273";
+const URL: &str = "http://dash:3000";
+type Drift = Box<dyn Fn(&mut RemoteUser)>;
+type SpecEdit = Box<dyn Fn(&mut crate::crd::DashboardUserSpec)>;
+
+const KEY: &str = "c8251902f3f44dfa729e0267d0d62859";
+
+fn conn() -> ConnectionView {
+    ConnectionView::Ready {
+        url: URL.into(),
+        org_id: Some(ORG.into()),
+        has_api_key: true,
+    }
+}
+
+fn fp(pw: &str) -> Fingerprint {
+    FingerprintKey::new(vec![1; 32]).fingerprint("uid-alice", pw.as_bytes())
+}
+
+fn remote_for(u: &DashboardUser) -> RemoteUser {
+    let d = desired_user(&u.spec, Some(ORG)).unwrap();
+    RemoteUser {
+        id: ID.into(),
+        org_id: d.org_id,
+        email: d.email,
+        first_name: d.first_name,
+        last_name: d.last_name,
+        active: d.active,
+        group_id: d.group_id,
+        permissions: d.permissions.unwrap_or_default(),
+        password_max_days: d.password_max_days.unwrap_or(0),
+        access_key: Redacted(KEY.into()),
+    }
+}
+
+fn secret_for(u: &DashboardUser) -> AccessSecretView {
+    let d = desired_user(&u.spec, Some(ORG)).unwrap();
+    AccessSecretView {
+        data: access_secret_data(u, &d, ID, KEY, URL)
+            .into_iter()
+            .map(|(k, v)| (k, Redacted(v)))
+            .collect(),
+        labels: access_secret_labels(u),
+        annotations: BTreeMap::new(),
+        owned: true,
+    }
+}
+
+/// Everything in line: remote user as desired, Secret current.
+fn steady(u: &DashboardUser) -> Observed<'_> {
+    Observed {
+        user: u,
+        connection: conn(),
+        password: PasswordView::NotManaged,
+        access_secret: Some(secret_for(u)),
+        remote: RemoteView::Found(remote_for(u)),
+    }
+}
+
+fn fresh(u: &DashboardUser) -> Observed<'_> {
+    Observed {
+        user: u,
+        connection: conn(),
+        password: PasswordView::NotManaged,
+        access_secret: None,
+        remote: RemoteView::NoId,
+    }
+}
+
+#[test]
+fn steady_state_does_nothing() {
+    let u = DashboardUser::test().created(ID, ORG);
+    let p = plan(&steady(&u));
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(p.pending, None);
+}
+
+#[test]
+fn new_user_is_created_then_secret_written() {
+    let u = DashboardUser::test();
+    let p = plan(&fresh(&u));
+    assert_eq!(
+        p.steps,
+        vec![
+            Step::Create {
+                may_adopt: false,
+                recreate: false
+            },
+            Step::WriteAccessSecret
+        ]
+    );
+    assert_eq!(p.desired.unwrap().org_id, ORG);
+}
+
+#[test]
+fn new_user_with_password_gets_self_reset_or_admin_path_when_inactive() {
+    let u = DashboardUser::test().with_password_ref("pw");
+    let mut o = fresh(&u);
+    o.password = PasswordView::Present(fp("pw-1"));
+    assert!(plan(&o).steps.contains(&Step::InitialPassword {
+        via: PasswordPath::SelfReset
+    }));
+
+    let inactive = u.clone().with_spec(|s| s.active = false);
+    let mut o = fresh(&inactive);
+    o.password = PasswordView::Present(fp("pw-1"));
+    assert!(plan(&o).steps.contains(&Step::InitialPassword {
+        via: PasswordPath::AdminPut
+    }));
+}
+
+#[test]
+fn missing_password_secret_blocks_creation_and_stalls() {
+    let u = DashboardUser::test().with_password_ref("pw");
+    let mut o = fresh(&u);
+    o.password = PasswordView::Unavailable(Blocker::stalled(
+        reason::PASSWORD_SECRET_NOT_FOUND,
+        "secret default/pw not found",
+    ));
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    let b = p.pending.unwrap();
+    assert_eq!(b.reason, reason::PASSWORD_SECRET_NOT_FOUND);
+    assert!(b.stalled);
+}
+
+#[test]
+fn missing_password_secret_does_not_stop_syncing_an_existing_user() {
+    let u = DashboardUser::test()
+        .with_password_ref("pw")
+        .created(ID, ORG)
+        .with_spec(|s| s.first_name = Some("Alice".into()));
+    let mut o = steady(&u);
+    o.password = PasswordView::Unavailable(Blocker::stalled(
+        reason::PASSWORD_SECRET_KEY_MISSING,
+        "key password missing",
+    ));
+    let mut remote = remote_for(&u);
+    remote.first_name = "Mallory".into();
+    o.remote = RemoteView::Found(remote);
+    let p = plan(&o);
+    assert_eq!(
+        p.steps,
+        vec![Step::Update {
+            fields: true,
+            password: false
+        }]
+    );
+    assert_eq!(
+        p.pending.unwrap().reason,
+        reason::PASSWORD_SECRET_KEY_MISSING
+    );
+}
+
+#[test]
+fn own_create_intent_or_if_exists_allows_adoption() {
+    let plain = DashboardUser::test();
+    assert!(matches!(
+        plan(&fresh(&plain)).steps[0],
+        Step::Create {
+            may_adopt: false,
+            ..
+        }
+    ));
+
+    let crashed = DashboardUser::test().with_status(|s| {
+        s.create_intent = Some(CreateIntent {
+            email: "ALICE@example.com".into(),
+            time: "2026-01-01T00:00:00Z".into(),
+        })
+    });
+    assert!(matches!(
+        plan(&fresh(&crashed)).steps[0],
+        Step::Create {
+            may_adopt: true,
+            ..
+        }
+    ));
+
+    let other_email = DashboardUser::test().with_status(|s| {
+        s.create_intent = Some(CreateIntent {
+            email: "bob@example.com".into(),
+            time: "2026-01-01T00:00:00Z".into(),
+        })
+    });
+    assert!(matches!(
+        plan(&fresh(&other_email)).steps[0],
+        Step::Create {
+            may_adopt: false,
+            ..
+        }
+    ));
+
+    let if_exists = DashboardUser::test()
+        .with_spec(|s| s.adoption_policy = crate::crd::AdoptionPolicy::IfExists);
+    assert!(matches!(
+        plan(&fresh(&if_exists)).steps[0],
+        Step::Create {
+            may_adopt: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn remote_deletion_recreates() {
+    let u = DashboardUser::test().created(ID, ORG);
+    let mut o = steady(&u);
+    o.remote = RemoteView::NotFound;
+    assert_eq!(
+        plan(&o).steps,
+        vec![
+            Step::Create {
+                may_adopt: false,
+                recreate: true
+            },
+            Step::WriteAccessSecret
+        ]
+    );
+}
+
+#[test]
+fn drift_in_any_managed_field_is_put_back() {
+    let u = DashboardUser::test().created(ID, ORG).with_spec(|s| {
+        s.permissions = BTreeMap::from([("apis".into(), "write".into())]);
+        s.group_id = Some("g1".into());
+    });
+    let drifts: Vec<Drift> = vec![
+        Box::new(|r| r.email = "mallory@example.com".into()),
+        Box::new(|r| r.first_name = "X".into()),
+        Box::new(|r| r.active = false),
+        Box::new(|r| r.org_id = "other".into()),
+        Box::new(|r| r.group_id = String::new()),
+        Box::new(|r| {
+            r.permissions.insert("apis".into(), "read".into());
+        }),
+        Box::new(|r| {
+            r.permissions.insert("keys".into(), "write".into());
+        }),
+    ];
+    for drift in drifts {
+        let mut remote = remote_for(&u);
+        drift(&mut remote);
+        let mut o = steady(&u);
+        o.remote = RemoteView::Found(remote.clone());
+        assert_eq!(
+            plan(&o).steps,
+            vec![Step::Update {
+                fields: true,
+                password: false
+            }],
+            "drift not detected: {remote:?}"
+        );
+    }
+}
+
+#[test]
+fn normalisation_hides_case_server_keys_and_deny() {
+    let u = DashboardUser::test().created(ID, ORG).with_spec(|s| {
+        s.email = "Alice@Example.COM".into();
+        s.permissions = BTreeMap::from([
+            ("apis".into(), "write".into()),
+            ("users".into(), "deny".into()),
+        ]);
+    });
+    let mut remote = remote_for(&u);
+    remote.email = "alice@example.com".into();
+    remote.permissions = BTreeMap::from([
+        ("apis".into(), "write".into()),
+        ("ResetPassword".into(), "admin".into()),
+    ]);
+    let mut o = steady(&u);
+    o.remote = RemoteView::Found(remote);
+    assert_eq!(plan(&o).steps, vec![]);
+}
+
+#[test]
+fn deny_matters_for_admins() {
+    let u = DashboardUser::test().created(ID, ORG).with_spec(|s| {
+        s.permissions = BTreeMap::from([
+            ("IsAdmin".into(), "admin".into()),
+            ("apis".into(), "deny".into()),
+        ]);
+    });
+    let mut remote = remote_for(&u);
+    remote.permissions.remove("apis");
+    let mut o = steady(&u);
+    o.remote = RemoteView::Found(remote);
+    assert!(!plan(&o).steps.is_empty());
+}
+
+#[test]
+fn unmanaged_permissions_are_left_alone_and_kept_on_put() {
+    let u = DashboardUser::test().created(ID, ORG);
+    let mut remote = remote_for(&u);
+    remote.permissions = BTreeMap::from([("IsAdmin".into(), "admin".into())]);
+    let mut o = steady(&u);
+    o.remote = RemoteView::Found(remote.clone());
+    assert_eq!(plan(&o).steps, vec![]);
+    let d = desired_user(&u.spec, Some(ORG)).unwrap();
+    assert_eq!(
+        d.permissions_for_put(&remote.permissions),
+        remote.permissions
+    );
+}
+
+#[test]
+fn password_sent_only_when_its_fingerprint_changes() {
+    let base = DashboardUser::test()
+        .with_password_ref("pw")
+        .created(ID, ORG);
+    let applied = base
+        .clone()
+        .with_status(|s| s.password_fingerprint = Some(fp("pw-1").0));
+
+    // Unchanged password (restart, deleted access Secret, unrelated Secret edit): nothing.
+    let mut o = steady(&applied);
+    o.password = PasswordView::Present(fp("pw-1"));
+    assert_eq!(plan(&o).steps, vec![]);
+
+    // Changed password: one admin PUT carrying it.
+    o.password = PasswordView::Present(fp("pw-2"));
+    assert_eq!(
+        plan(&o).steps,
+        vec![Step::Update {
+            fields: false,
+            password: true
+        }]
+    );
+
+    // Never applied yet (e.g. adopted user): set it.
+    let mut o = steady(&base);
+    o.password = PasswordView::Present(fp("pw-1"));
+    assert_eq!(
+        plan(&o).steps,
+        vec![Step::Update {
+            fields: false,
+            password: true
+        }]
+    );
+}
+
+#[test]
+fn rejected_password_is_not_retried_until_it_changes() {
+    let u = DashboardUser::test()
+        .with_password_ref("pw")
+        .created(ID, ORG)
+        .with_status(|s| {
+            s.password_fingerprint = Some(fp("pw-1").0);
+            s.rejected_password_fingerprint = Some(fp("pw-2").0);
+        });
+    let mut o = steady(&u);
+    o.password = PasswordView::Present(fp("pw-2"));
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(
+        p.pending.as_ref().unwrap().reason,
+        reason::PASSWORD_REJECTED
+    );
+    assert!(p.pending.unwrap().stalled);
+
+    o.password = PasswordView::Present(fp("pw-3"));
+    assert_eq!(
+        plan(&o).steps,
+        vec![Step::Update {
+            fields: false,
+            password: true
+        }]
+    );
+}
+
+#[test]
+fn replaced_fingerprint_key_refreshes_instead_of_resending() {
+    let old_key = FingerprintKey::new(vec![9; 32]);
+    let u = DashboardUser::test()
+        .with_password_ref("pw")
+        .created(ID, ORG)
+        .with_status(|s| {
+            s.password_fingerprint = Some(old_key.fingerprint("uid-alice", b"pw-1").0)
+        });
+    let mut o = steady(&u);
+    o.password = PasswordView::Present(fp("pw-1"));
+    assert_eq!(plan(&o).steps, vec![Step::RefreshFingerprint]);
+}
+
+#[test]
+fn access_secret_restored_when_missing_tampered_or_unlabelled() {
+    let u = DashboardUser::test().created(ID, ORG);
+    let mut o = steady(&u);
+    o.access_secret = None;
+    assert_eq!(plan(&o).steps, vec![Step::WriteAccessSecret]);
+
+    let mut tampered = secret_for(&u);
+    tampered
+        .data
+        .insert("accessKey".into(), Redacted("nope".into()));
+    o.access_secret = Some(tampered);
+    assert_eq!(plan(&o).steps, vec![Step::WriteAccessSecret]);
+
+    let mut unlabelled = secret_for(&u);
+    unlabelled.labels.clear();
+    o.access_secret = Some(unlabelled);
+    assert_eq!(plan(&o).steps, vec![Step::WriteAccessSecret]);
+
+    let mut foreign = secret_for(&u);
+    foreign.owned = false;
+    o.access_secret = Some(foreign);
+    assert_eq!(plan(&o).steps, vec![Step::WriteAccessSecret]);
+}
+
+#[test]
+fn hidden_remote_key_keeps_the_published_one() {
+    let u = DashboardUser::test().created(ID, ORG);
+    let mut remote = remote_for(&u);
+    remote.access_key = Redacted::default();
+    let mut o = steady(&u);
+    o.remote = RemoteView::Found(remote);
+    assert_eq!(plan(&o).steps, vec![]);
+}
+
+#[test]
+fn rotation_annotation_rotates_once() {
+    let u = DashboardUser::test()
+        .created(ID, ORG)
+        .with_annotation(ROTATE_ANNOTATION, "r1");
+    assert_eq!(
+        plan(&steady(&u)).steps,
+        vec![
+            Step::RotateKey {
+                request: "r1".into()
+            },
+            Step::WriteAccessSecret
+        ]
+    );
+    let handled = u.with_status(|s| s.rotated_access_key = Some("r1".into()));
+    assert_eq!(plan(&steady(&handled)).steps, vec![]);
+}
+
+#[test]
+fn renamed_access_secret_replaces_the_old_one() {
+    let u = DashboardUser::test().created(ID, ORG).with_spec(|s| {
+        s.access_key_secret = Some(AccessKeySecret {
+            name: Some("renamed".into()),
+            ..Default::default()
+        })
+    });
+    let u = u.with_status(|s| s.access_key_secret_name = Some("alice-dashboard-access".into()));
+    let mut o = steady(&u);
+    o.access_secret = None;
+    assert_eq!(
+        plan(&o).steps,
+        vec![
+            Step::WriteAccessSecret,
+            Step::DeleteAccessSecret {
+                name: "alice-dashboard-access".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn invalid_specs_stall_with_invalid_spec() {
+    let cases: Vec<SpecEdit> = vec![
+        Box::new(|s| s.email = "not-an-email".into()),
+        Box::new(|s| {
+            s.permissions.insert("apis".into(), "admin".into());
+        }),
+        Box::new(|s| {
+            s.permissions.insert("IsAdmin".into(), "write".into());
+        }),
+        Box::new(|s| {
+            s.super_user = true;
+            s.org_id = Some(ORG.into());
+        }),
+    ];
+    for case in cases {
+        let u = DashboardUser::test().with_spec(|s| case(s));
+        let p = plan(&fresh(&u));
+        assert_eq!(p.steps, vec![]);
+        let b = p.pending.unwrap();
+        assert_eq!(b.reason, reason::INVALID_SPEC, "{}", b.message);
+        assert!(b.stalled);
+    }
+}
+
+#[test]
+fn org_less_user_needs_super_user() {
+    let u = DashboardUser::test();
+    let mut o = fresh(&u);
+    o.connection = ConnectionView::Ready {
+        url: URL.into(),
+        org_id: None,
+        has_api_key: true,
+    };
+    assert_eq!(plan(&o).pending.unwrap().reason, reason::INVALID_SPEC);
+
+    let su = DashboardUser::test().with_spec(|s| s.super_user = true);
+    let mut o = fresh(&su);
+    o.connection = conn();
+    let p = plan(&o);
+    assert_eq!(p.pending, None);
+    assert_eq!(
+        p.desired.unwrap().org_id,
+        "",
+        "a super user ignores the connection org"
+    );
+}
+
+#[test]
+fn spec_org_overrides_connection_org() {
+    let u = DashboardUser::test().with_spec(|s| s.org_id = Some("other-org".into()));
+    assert_eq!(plan(&fresh(&u)).desired.unwrap().org_id, "other-org");
+}
+
+#[test]
+fn connection_problem_blocks_with_its_reason() {
+    let u = DashboardUser::test();
+    let mut o = fresh(&u);
+    o.connection = ConnectionView::Unavailable(Blocker::stalled(
+        reason::CONNECTION_NOT_ALLOWED,
+        "namespace default not allowed",
+    ));
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(p.pending.unwrap().reason, reason::CONNECTION_NOT_ALLOWED);
+}
+
+#[test]
+fn cleanup_follows_deletion_policy() {
+    let ready = conn();
+    let no_key = ConnectionView::Ready {
+        url: URL.into(),
+        org_id: None,
+        has_api_key: false,
+    };
+    let gone = ConnectionView::Unavailable(Blocker::stalled(reason::CONNECTION_NOT_FOUND, "gone"));
+    let u = DashboardUser::test().created(ID, ORG).deleting();
+    assert_eq!(plan_cleanup(&u, &ready), Cleanup::Delete);
+    assert_eq!(
+        plan_cleanup(&u, &no_key),
+        Cleanup::Deactivate { fallback: true }
+    );
+    assert!(matches!(plan_cleanup(&u, &gone), Cleanup::Release { .. }));
+
+    let deact = u
+        .clone()
+        .with_spec(|s| s.deletion_policy = DeletionPolicy::Deactivate);
+    assert_eq!(
+        plan_cleanup(&deact, &ready),
+        Cleanup::Deactivate { fallback: false }
+    );
+
+    let orphan = u
+        .clone()
+        .with_spec(|s| s.deletion_policy = DeletionPolicy::Orphan);
+    assert!(matches!(
+        plan_cleanup(&orphan, &ready),
+        Cleanup::Nothing { .. }
+    ));
+
+    let never_created = DashboardUser::test().deleting();
+    assert!(matches!(
+        plan_cleanup(&never_created, &gone),
+        Cleanup::Nothing { .. }
+    ));
+}
+
+#[test]
+fn redacted_values_never_print() {
+    let u = DashboardUser::test().created(ID, ORG);
+    let o = steady(&u);
+    let dbg = format!("{:?} {:?}", o.remote, o.access_secret);
+    assert!(!dbg.contains(KEY), "{dbg}");
+}
