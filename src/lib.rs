@@ -1,6 +1,19 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
 
 pub mod config;
+pub mod connection;
+pub mod connection_status;
+pub mod context;
+pub mod controller;
 pub mod crd;
 pub mod dashboard;
+pub mod leader;
+pub mod metrics;
 pub mod reconcile;
+pub mod runtime;
+pub mod secrets;
+pub mod server;
+pub mod status;
+pub mod telemetry;
+
+pub use runtime::{run, run_with};

@@ -1,11 +1,12 @@
-//! Entry point: parse the command line and hand over to the library.
+//! Entry point: parse the command line, set up logging, hand over to the library.
 use clap::Parser;
 use dashboard_user_operator::{
     config::{Cli, Command},
-    crd,
+    crd, run, telemetry,
 };
 
-fn main() {
+#[tokio::main]
+async fn main() {
     let cli = Cli::parse();
     match cli.command {
         Command::Crd => match crd::crds_yaml() {
@@ -15,9 +16,12 @@ fn main() {
                 std::process::exit(1);
             }
         },
-        Command::Run(_) => {
-            eprintln!("error: `run` is not wired yet in this build");
-            std::process::exit(2);
+        Command::Run(config) => {
+            telemetry::init(config.log_format, &config.log_level);
+            if let Err(e) = run(config).await {
+                tracing::error!(error = %dashboard_user_operator::reconcile::error::chain(&e), "operator failed");
+                std::process::exit(1);
+            }
         }
     }
 }

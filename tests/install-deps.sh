@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 
 # Pinned Python packages (Helm 4 through helm-python-sdk, YAML handling).
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+# Lua 5.1 runs the Argo CD health checks in health/argocd (Argo CD embeds a Lua 5.1).
+command -v lua5.1 >/dev/null || { apt-get update -qq && apt-get install -y -qq lua5.1 >/dev/null; }

@@ -2,7 +2,8 @@
 //! `dashboard-user-operator crd`): the copy in the chart must not drift, and neither may what
 //! the chart renders from it.
 //!
-//! To refresh the copy after the CRDs changed: `UPDATE_CHART_CRDS=1 cargo test --test packaging crds`.
+//! After the CRDs changed, refresh the copy and everything rendered from it (deploy/) with
+//! `UPDATE_PACKAGING=1 cargo test --test packaging`.
 
 use crate::support::{chart_dir, first_difference, parse_documents, render, workspace};
 use serde_json::Value;
@@ -27,29 +28,40 @@ fn generated() -> BTreeMap<String, String> {
     files
 }
 
-#[test]
-fn chart_copy_of_the_crds_matches_crds_dir() {
-    let source = generated();
-    let copy_dir = chart_dir().join("files/crds");
-    if std::env::var_os("UPDATE_CHART_CRDS").is_some() {
+/// The message every generated-file drift ends with.
+pub const REFRESH: &str = "refresh: UPDATE_PACKAGING=1 cargo test --test packaging";
+
+/// With `UPDATE_PACKAGING` set, copies crds/ into the chart, once per test process (the
+/// deploy/ test renders from the copy, so it calls this first too).
+pub fn refresh_copy_if_asked() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("UPDATE_PACKAGING").is_none() {
+        return;
+    }
+    ONCE.call_once(|| {
+        let copy_dir = chart_dir().join("files/crds");
         let _ = std::fs::remove_dir_all(&copy_dir);
         std::fs::create_dir_all(&copy_dir).unwrap();
-        for (name, text) in &source {
+        for (name, text) in &generated() {
             std::fs::write(copy_dir.join(name), text).unwrap();
         }
-    }
-    let copy = yaml_files(&copy_dir);
+    });
+}
+
+#[test]
+fn chart_copy_of_the_crds_matches_crds_dir() {
+    refresh_copy_if_asked();
+    let source = generated();
+    let copy = yaml_files(&chart_dir().join("files/crds"));
     assert_eq!(
         copy.keys().collect::<Vec<_>>(),
         source.keys().collect::<Vec<_>>(),
-        "charts/dashboard-user-operator/files/crds/ must hold exactly crds/*.yaml \
-         (refresh: UPDATE_CHART_CRDS=1 cargo test --test packaging crds)"
+        "charts/dashboard-user-operator/files/crds/ must hold exactly crds/*.yaml ({REFRESH})"
     );
     for (name, text) in &source {
         assert!(
             copy[name] == *text,
-            "files/crds/{name} drifted from crds/{name} \
-             (refresh: UPDATE_CHART_CRDS=1 cargo test --test packaging crds)"
+            "chart's files/crds/{name} drifted from crds/{name} ({REFRESH})"
         );
     }
 }
@@ -78,6 +90,7 @@ fn without_chart_metadata(mut crd: Value) -> Value {
 
 #[test]
 fn rendered_crds_are_the_generated_ones_plus_the_keep_policy() {
+    refresh_copy_if_asked();
     let mut expected: Vec<Value> = generated()
         .values()
         .flat_map(|t| parse_documents(t))

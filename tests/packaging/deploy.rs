@@ -1,8 +1,9 @@
 //! `deploy/`: the chart rendered with its defaults, as plain manifests for `kubectl apply -f`
 //! (and `-k`, through `deploy/Kustomization`). The test fails when they drift from the chart.
 //!
-//! To regenerate after a chart change: `UPDATE_DEPLOY=1 cargo test --test packaging deploy`.
+//! To regenerate after a chart or CRD change: `UPDATE_PACKAGING=1 cargo test --test packaging`.
 
+use crate::crds::REFRESH;
 use crate::support::{helm, render_step, workspace};
 use serde_json::json;
 
@@ -11,7 +12,7 @@ pub const NAMESPACE: &str = "dashboard-user-operator";
 
 const HEADER: &str = "# Generated from charts/dashboard-user-operator with its default values\n\
 # (release and namespace \"dashboard-user-operator\"). Do not edit: change the chart, then run\n\
-#   UPDATE_DEPLOY=1 cargo test --test packaging deploy\n";
+#   UPDATE_PACKAGING=1 cargo test --test packaging\n";
 
 /// The expected contents of every generated file in deploy/, by file name.
 pub fn expected_files() -> Vec<(&'static str, String)> {
@@ -71,9 +72,10 @@ fn install_rank(template: &str) -> usize {
 
 #[test]
 fn deploy_dir_matches_the_chart_rendered_with_defaults() {
+    crate::crds::refresh_copy_if_asked();
     let dir = workspace().join("deploy");
     let expected = expected_files();
-    if std::env::var_os("UPDATE_DEPLOY").is_some() {
+    if std::env::var_os("UPDATE_PACKAGING").is_some() {
         std::fs::create_dir_all(&dir).unwrap();
         for (name, text) in &expected {
             std::fs::write(dir.join(name), text).unwrap();
@@ -81,11 +83,10 @@ fn deploy_dir_matches_the_chart_rendered_with_defaults() {
     }
     for (name, text) in &expected {
         let actual = std::fs::read_to_string(dir.join(name))
-            .unwrap_or_else(|e| panic!("deploy/{name}: {e} (run UPDATE_DEPLOY=1 ...)"));
+            .unwrap_or_else(|e| panic!("deploy/{name}: {e} ({REFRESH})"));
         assert!(
             actual == *text,
-            "deploy/{name} drifted from `helm template` of the chart \
-             (regenerate: UPDATE_DEPLOY=1 cargo test --test packaging deploy)"
+            "deploy/{name} drifted from `helm template` of the chart ({REFRESH})"
         );
     }
     // Nothing else that `kubectl apply -f deploy/` would pick up.

@@ -9,7 +9,8 @@ Ops (chart = chart directory; values = dict):
   render    {chart, values, name, namespace}     -> {manifests: {template path: text}}
   validate  {chart, values}                      -> {} (schema check only)
   lint      {chart, values, strict}              -> {report}
-  install   {kubeconfig, chart, name, namespace, values} -> {manifest, version, status}
+  install   {kubeconfig, chart, name, namespace, values, create_namespace}
+            -> {manifest, version, status, hooks}
   upgrade   {kubeconfig, chart, name, namespace, values} -> same
   uninstall {kubeconfig, name, namespace}        -> {info}
   status    {kubeconfig, name, namespace}        -> {version, status}
@@ -56,10 +57,19 @@ def run(step):
         return {"report": report}
     if op in ("install", "upgrade"):
         with _config(step) as cfg, helm.Chart.load(step["chart"]) as chart:
-            action = cfg.install if op == "install" else cfg.upgrade
-            release = action(
-                chart, step["name"], values, namespace=step["namespace"], timeout=60
-            )
+            if op == "install":
+                release = cfg.install(
+                    chart,
+                    step["name"],
+                    values,
+                    namespace=step["namespace"],
+                    create_namespace=step.get("create_namespace", False),
+                    timeout=60,
+                )
+            else:
+                release = cfg.upgrade(
+                    chart, step["name"], values, namespace=step["namespace"], timeout=60
+                )
         return _summary(release)
     if op == "uninstall":
         with _config(step) as cfg:

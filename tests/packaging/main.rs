@@ -8,4 +8,6 @@
 mod chart;
 mod crds;
 mod deploy;
+mod kstatus;
+mod rbac;
 mod support;

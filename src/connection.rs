@@ -1,0 +1,346 @@
+//! Resolving a user's connection: the connection object, whether the user's namespace
+//! may use it, its Secrets, and a cached [`DashboardClient`] (DESIGN §2 connections).
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+    time::Duration,
+};
+
+use k8s_openapi::{api::core::v1::Namespace, apimachinery::pkg::apis::meta::v1::LabelSelector};
+use kube::{Api, Client, ResourceExt};
+use parking_lot::Mutex;
+
+use crate::crd::{
+    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionSettings,
+    DashboardConnection, DashboardUser, SecretKeyRef, reason,
+};
+use crate::dashboard::{
+    AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
+};
+use crate::metrics::Metrics;
+use crate::reconcile::plan::Blocker;
+use crate::secrets;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("reading {what}")]
+    Read {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
+}
+
+/// A usable connection.
+#[derive(Clone)]
+pub struct Resolved {
+    /// `cluster/<name>` or `<namespace>/<name>`: the metrics label and log field.
+    pub label: String,
+    pub url: String,
+    pub org_id: Option<String>,
+    pub client: DashboardClient,
+}
+
+/// Clients per connection, rebuilt only when the connection or its Secrets change.
+#[derive(Default)]
+pub struct ClientCache {
+    clients: Mutex<HashMap<String, (u64, DashboardClient)>>,
+}
+
+impl ClientCache {
+    fn get_or_build(
+        &self,
+        label: &str,
+        cfg: ConnectionConfig,
+        fingerprint: u64,
+        metrics: &Arc<Metrics>,
+    ) -> Result<DashboardClient, Blocker> {
+        if let Some((fp, c)) = self.clients.lock().get(label)
+            && *fp == fingerprint
+        {
+            return Ok(c.clone());
+        }
+        let metrics = metrics.clone();
+        let conn_label = label.to_string();
+        let client = DashboardClient::new(cfg)
+            .map_err(|e| {
+                Blocker::retry(
+                    reason::CONNECTION_NOT_READY,
+                    format!("connection {label}: {e}"),
+                )
+            })?
+            .with_observer(Arc::new(move |o: &RequestObservation| {
+                metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
+            }));
+        self.clients
+            .lock()
+            .insert(label.to_string(), (fingerprint, client.clone()));
+        Ok(client)
+    }
+}
+
+/// Everything needed to resolve connections.
+pub struct Resolver<'a> {
+    pub client: &'a Client,
+    pub operator_namespace: &'a str,
+    pub cache: &'a ClientCache,
+    pub metrics: &'a Arc<Metrics>,
+}
+
+impl Resolver<'_> {
+    /// The connection a user should use, or the blocker explaining why it cannot.
+    pub async fn for_user(
+        &self,
+        user: &DashboardUser,
+    ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let ns = user.namespace().unwrap_or_default();
+        let r = user.connection();
+        match r.kind {
+            ConnectionKind::DashboardConnection => {
+                let api: Api<DashboardConnection> = Api::namespaced(self.client.clone(), &ns);
+                let Some(c) =
+                    api.get_opt(&r.name)
+                        .await
+                        .map_err(|source| ConnectionError::Read {
+                            what: format!("DashboardConnection {ns}/{}", r.name),
+                            source,
+                        })?
+                else {
+                    return Ok(Err(Blocker::stalled(
+                        reason::CONNECTION_NOT_FOUND,
+                        format!("DashboardConnection {ns}/{} not found", r.name),
+                    )));
+                };
+                self.build(&format!("{ns}/{}", r.name), &c.spec.settings, &ns, false)
+                    .await
+            }
+            ConnectionKind::ClusterDashboardConnection => {
+                let api: Api<ClusterDashboardConnection> = Api::all(self.client.clone());
+                let Some(c) =
+                    api.get_opt(&r.name)
+                        .await
+                        .map_err(|source| ConnectionError::Read {
+                            what: format!("ClusterDashboardConnection {}", r.name),
+                            source,
+                        })?
+                else {
+                    return Ok(Err(Blocker::stalled(
+                        reason::CONNECTION_NOT_FOUND,
+                        format!("ClusterDashboardConnection {} not found", r.name),
+                    )));
+                };
+                if !self
+                    .namespace_allowed(&ns, c.spec.allowed_namespaces.as_ref())
+                    .await?
+                {
+                    return Ok(Err(Blocker::stalled(
+                        reason::CONNECTION_NOT_ALLOWED,
+                        format!(
+                            "ClusterDashboardConnection {} does not allow namespace {ns} (see spec.allowedNamespaces)",
+                            r.name
+                        ),
+                    )));
+                }
+                let op_ns = self.operator_namespace.to_string();
+                self.build(
+                    &format!("cluster/{}", r.name),
+                    &c.spec.settings,
+                    &op_ns,
+                    true,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn namespace_allowed(
+        &self,
+        ns: &str,
+        allowed: Option<&AllowedNamespaces>,
+    ) -> Result<bool, ConnectionError> {
+        let names = allowed.map(|a| a.names.as_slice()).unwrap_or_default();
+        let selector = allowed.and_then(|a| a.selector.as_ref());
+        if ns == self.operator_namespace || names.iter().any(|n| n == ns) {
+            return Ok(true);
+        }
+        let Some(selector) = selector else {
+            return Ok(false);
+        };
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let labels = api
+            .get_opt(ns)
+            .await
+            .map_err(|source| ConnectionError::Read {
+                what: format!("Namespace {ns}"),
+                source,
+            })?
+            .map(|n| n.labels().clone())
+            .unwrap_or_default();
+        Ok(selector_matches(selector, &labels))
+    }
+
+    /// Reads the connection's Secrets and returns a (cached) client.
+    /// `cross_namespace`: cluster connections may name a Secret namespace; namespaced
+    /// ones may not, or they would read Secrets their users cannot.
+    pub async fn build(
+        &self,
+        label: &str,
+        s: &ConnectionSettings,
+        secret_ns: &str,
+        cross_namespace: bool,
+    ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let read = |r: &SecretKeyRef, default_key: &'static str| {
+            let ns = match (&r.namespace, cross_namespace) {
+                (Some(ns), true) => ns.clone(),
+                _ => secret_ns.to_string(),
+            };
+            let name = r.name.clone();
+            let key = r.key.clone().unwrap_or_else(|| default_key.to_string());
+            let what = format!("connection {label}");
+            async move {
+                let v = secrets::read_key(
+                    self.client,
+                    &ns,
+                    &name,
+                    &key,
+                    reason::CONNECTION_NOT_READY,
+                    reason::CONNECTION_NOT_READY,
+                )
+                .await?;
+                // Connection Secrets are not watched: retry with backoff rather than stall.
+                Ok::<_, ConnectionError>(
+                    v.map_err(|b| Blocker::retry(b.reason, format!("{what}: {}", b.message))),
+                )
+            }
+        };
+        let admin = match read(&s.admin_secret_ref, "adminSecret").await? {
+            Ok(v) => v,
+            Err(b) => return Ok(Err(b)),
+        };
+        let api_key = match &s.api_key_secret_ref {
+            None => None,
+            Some(r) => match read(r, "apiKey").await? {
+                Ok(v) => Some(v),
+                Err(b) => return Ok(Err(b)),
+            },
+        };
+        let ca = match s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref()) {
+            None => None,
+            Some(r) => match read(r, "ca.crt").await? {
+                Ok(v) => Some(v),
+                Err(b) => return Ok(Err(b)),
+            },
+        };
+        let text = |v: Vec<u8>| String::from_utf8_lossy(&v).trim().to_string();
+        let mut cfg = match ConnectionConfig::new(&s.url, AdminSecret::new(text(admin.clone()))) {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(Err(Blocker::stalled(
+                    reason::CONNECTION_NOT_READY,
+                    format!("connection {label}: {e}"),
+                )));
+            }
+        };
+        cfg.api_key = api_key.clone().map(|k| ApiKey::new(text(k)));
+        cfg.ca_pem = ca.clone();
+        cfg.insecure_skip_verify = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
+        cfg.timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
+        cfg.max_concurrent_requests = s.max_concurrent_requests.unwrap_or(8) as usize;
+
+        // In-memory only: tells "same inputs" apart without keeping another copy around.
+        let mut h = DefaultHasher::new();
+        (
+            &s.url,
+            &admin,
+            &api_key,
+            &ca,
+            cfg.insecure_skip_verify,
+            s.timeout_seconds,
+            s.max_concurrent_requests,
+        )
+            .hash(&mut h);
+        let client = match self
+            .cache
+            .get_or_build(label, cfg, h.finish(), self.metrics)
+        {
+            Ok(c) => c,
+            Err(b) => return Ok(Err(b)),
+        };
+        Ok(Ok(Resolved {
+            label: label.to_string(),
+            url: s.url.clone(),
+            org_id: s.org_id.clone().filter(|o| !o.is_empty()),
+            client,
+        }))
+    }
+}
+
+/// Label selector semantics (matchLabels AND matchExpressions).
+pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let labels_ok = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let exprs_ok = sel.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.clone().unwrap_or_default();
+        let have = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => have.is_some_and(|v| values.contains(v)),
+            "NotIn" => have.is_none_or(|v| !values.contains(v)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && exprs_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn selector_semantics() {
+        let sel = LabelSelector {
+            match_labels: Some(labels(&[("team", "a")])),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "env".into(),
+                operator: "In".into(),
+                values: Some(vec!["dev".into(), "test".into()]),
+            }]),
+        };
+        assert!(selector_matches(
+            &sel,
+            &labels(&[("team", "a"), ("env", "dev")])
+        ));
+        assert!(!selector_matches(
+            &sel,
+            &labels(&[("team", "a"), ("env", "prod")])
+        ));
+        assert!(!selector_matches(&sel, &labels(&[("env", "dev")])));
+        let not_in = LabelSelector {
+            match_labels: None,
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "env".into(),
+                operator: "NotIn".into(),
+                values: Some(vec!["prod".into()]),
+            }]),
+        };
+        assert!(selector_matches(&not_in, &labels(&[])));
+        assert!(!selector_matches(&not_in, &labels(&[("env", "prod")])));
+    }
+}

@@ -1,0 +1,160 @@
+//! The small controller that reports each connection's health: Ready from a cheap
+//! authenticated probe (DESIGN §2), re-probed periodically and on change.
+
+use std::{sync::Arc, time::Duration};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{Api, Resource, ResourceExt, runtime::controller::Action};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::context::Context;
+use crate::crd::{
+    ClusterDashboardConnection, ConnectionSettings, ConnectionStatus, DashboardConnection,
+    condition, reason,
+};
+use crate::dashboard::DashboardError;
+use crate::reconcile::{ReconcileError, error::chain, plan::Blocker};
+use crate::status;
+
+pub const CONTROLLER: &str = "dashboardconnection";
+/// Healthy connections are re-probed this often (reads only; no writes if unchanged).
+const REPROBE: Duration = Duration::from_secs(120);
+
+pub async fn reconcile_namespaced(
+    c: Arc<DashboardConnection>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let ns = c.namespace().unwrap_or_default();
+    let label = format!("{ns}/{}", c.name_any());
+    let secret_ns_ok = [
+        &Some(c.spec.settings.admin_secret_ref.clone()),
+        &c.spec.settings.api_key_secret_ref,
+    ]
+    .into_iter()
+    .flatten()
+    .all(|r| r.namespace.as_deref().is_none_or(|n| n == ns));
+    let health = if secret_ns_ok {
+        probe(&ctx, &label, &c.spec.settings, &ns, false).await?
+    } else {
+        Err(Blocker::stalled(
+            reason::INVALID_SPEC,
+            "a DashboardConnection reads Secrets of its own namespace only; use a ClusterDashboardConnection",
+        ))
+    };
+    let api: Api<DashboardConnection> = Api::namespaced(ctx.client.clone(), &ns);
+    finish(&ctx, &api, c.as_ref(), c.status.as_ref(), &label, health).await
+}
+
+pub async fn reconcile_cluster(
+    c: Arc<ClusterDashboardConnection>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let label = format!("cluster/{}", c.name_any());
+    let op_ns = ctx.config.operator_namespace.clone();
+    let health = probe(&ctx, &label, &c.spec.settings, &op_ns, true).await?;
+    let api: Api<ClusterDashboardConnection> = Api::all(ctx.client.clone());
+    finish(&ctx, &api, c.as_ref(), c.status.as_ref(), &label, health).await
+}
+
+async fn probe(
+    ctx: &Context,
+    label: &str,
+    settings: &ConnectionSettings,
+    secret_ns: &str,
+    cross_ns: bool,
+) -> Result<Result<(), Blocker>, ReconcileError> {
+    let resolved = match ctx
+        .resolver()
+        .build(label, settings, secret_ns, cross_ns)
+        .await?
+    {
+        Ok(r) => r,
+        Err(b) => return Ok(Err(b)),
+    };
+    Ok(resolved.client.probe().await.map_err(|e| {
+        let r = match &e {
+            DashboardError::Transient { .. } => reason::DASHBOARD_UNREACHABLE,
+            DashboardError::Unauthorized { .. } => reason::UNAUTHORIZED,
+            DashboardError::Forbidden { .. } => reason::FORBIDDEN,
+            _ => reason::DASHBOARD_ERROR,
+        };
+        Blocker::retry(r, chain(&e))
+    }))
+}
+
+async fn finish<K>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    current: Option<&ConnectionStatus>,
+    label: &str,
+    health: Result<(), Blocker>,
+) -> Result<Action, ReconcileError>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let generation = obj.meta().generation;
+    let existing = current.map(|s| s.conditions.clone()).unwrap_or_default();
+    let ready = match &health {
+        Ok(()) => ready_condition(
+            &existing,
+            generation,
+            "True",
+            "Connected",
+            "the dashboard answered an authenticated probe",
+        ),
+        Err(b) => ready_condition(&existing, generation, "False", b.reason, &b.message),
+    };
+    let new = ConnectionStatus {
+        observed_generation: generation,
+        conditions: vec![ready],
+    };
+    status::apply(api, obj, current, &new)
+        .await
+        .map_err(ReconcileError::kube("write connection status"))?;
+    let key = format!("connection/{label}");
+    let reason = health.as_ref().err().map(|b| b.reason);
+    ctx.metrics.reconciled(CONTROLLER, Duration::ZERO, reason);
+    Ok(match health {
+        Ok(()) => {
+            ctx.succeeded(&key);
+            Action::requeue(REPROBE)
+        }
+        Err(_) => Action::requeue(ctx.backoff(&key)),
+    })
+}
+
+fn ready_condition(
+    existing: &[Condition],
+    generation: Option<i64>,
+    st: &str,
+    why: &str,
+    msg: &str,
+) -> Condition {
+    let mut c = Condition {
+        type_: condition::READY.into(),
+        status: st.into(),
+        reason: why.into(),
+        message: msg.into(),
+        observed_generation: generation,
+        last_transition_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            jiff::Timestamp::now(),
+        ),
+    };
+    if let Some(old) = existing.iter().find(|o| o.type_ == condition::READY)
+        && old.status == st
+    {
+        c.last_transition_time = old.last_transition_time.clone();
+    }
+    c
+}
+
+pub fn error_policy<K: ResourceExt>(
+    obj: Arc<K>,
+    err: &ReconcileError,
+    ctx: Arc<Context>,
+) -> Action {
+    let key = format!("connection/{}", obj.name_any());
+    tracing::warn!(connection = %obj.name_any(), error = %chain(err), "connection status update failed");
+    Action::requeue(ctx.backoff(&key))
+}

@@ -1,0 +1,138 @@
+//! The one shared state every reconcile gets.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use kube::{
+    Client, ResourceExt,
+    runtime::{events::Recorder, reflector::Store},
+};
+use parking_lot::Mutex;
+use rand::Rng;
+
+use crate::config::Config;
+use crate::connection::{ClientCache, Resolver};
+use crate::crd::DashboardUser;
+use crate::metrics::Metrics;
+use crate::reconcile::fingerprint::FingerprintKey;
+use crate::secrets::{self, SecretError};
+
+const BACKOFF_BASE: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+pub struct Context {
+    pub client: Client,
+    pub config: Config,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    pub clients: ClientCache,
+    fingerprint_key: tokio::sync::OnceCell<FingerprintKey>,
+    /// Consecutive failures per object (`ns/name`), for exponential backoff.
+    failures: Mutex<HashMap<String, u32>>,
+    /// (namespace, password Secret name) → users reading it: maps Secret events to users.
+    password_index: Mutex<HashMap<(String, String), BTreeSet<String>>>,
+    /// The users cache, once the controller exists (for "is this id claimed?" checks).
+    pub users: OnceLock<Vec<Store<DashboardUser>>>,
+}
+
+impl Context {
+    pub fn new(client: Client, config: Config, recorder: Recorder, metrics: Arc<Metrics>) -> Self {
+        Self {
+            client,
+            config,
+            recorder,
+            metrics,
+            clients: ClientCache::default(),
+            fingerprint_key: tokio::sync::OnceCell::new(),
+            failures: Mutex::default(),
+            password_index: Mutex::default(),
+            users: OnceLock::new(),
+        }
+    }
+
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver {
+            client: &self.client,
+            operator_namespace: &self.config.operator_namespace,
+            cache: &self.clients,
+            metrics: &self.metrics,
+        }
+    }
+
+    /// Loaded once per process from the operator namespace (created on first use).
+    pub async fn fingerprint_key(&self) -> Result<&FingerprintKey, SecretError> {
+        self.fingerprint_key
+            .get_or_try_init(|| {
+                secrets::load_or_create_fingerprint_key(
+                    &self.client,
+                    &self.config.operator_namespace,
+                )
+            })
+            .await
+    }
+
+    /// Records a failure and returns how long to wait: 1 s doubling to 60 s, ±10 %.
+    pub fn backoff(&self, key: &str) -> Duration {
+        let mut f = self.failures.lock();
+        let n = f.entry(key.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
+        let exp = BACKOFF_BASE.saturating_mul(1u32 << (*n - 1).min(16));
+        jitter(exp.min(BACKOFF_MAX))
+    }
+
+    pub fn succeeded(&self, key: &str) {
+        self.failures.lock().remove(key);
+    }
+
+    /// The drift-check interval, ±10 % so many users do not resync in lockstep.
+    pub fn resync(&self) -> Duration {
+        jitter(self.config.resync_period)
+    }
+
+    /// Remembers which password Secret `user` reads (or none).
+    pub fn index_password_secret(&self, user: &DashboardUser) {
+        let ns = user.namespace().unwrap_or_default();
+        let name = user.name_any();
+        let mut idx = self.password_index.lock();
+        for ((secret_ns, _), users) in idx.iter_mut() {
+            if *secret_ns == ns {
+                users.remove(&name);
+            }
+        }
+        idx.retain(|_, users| !users.is_empty());
+        if let Some(r) = &user.spec.password_secret_ref
+            && user.metadata.deletion_timestamp.is_none()
+        {
+            idx.entry((ns, r.name.clone())).or_default().insert(name);
+        }
+    }
+
+    /// Users (names, in `namespace`) reading the password Secret `name`.
+    pub fn users_of_password_secret(&self, namespace: &str, name: &str) -> Vec<String> {
+        self.password_index
+            .lock()
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Another DashboardUser (not `me`) already records `user_id` on `connection_label`?
+    pub fn user_id_claimed(&self, me: &DashboardUser, user_id: &str) -> bool {
+        let Some(stores) = self.users.get() else {
+            return false;
+        };
+        stores.iter().flat_map(|s| s.state()).any(|u| {
+            u.uid() != me.uid()
+                && u.status.as_ref().and_then(|s| s.user_id.as_deref()) == Some(user_id)
+                && u.connection() == me.connection()
+        })
+    }
+}
+
+fn jitter(d: Duration) -> Duration {
+    let f = rand::rng().random_range(0.9..=1.1);
+    d.mul_f64(f)
+}

@@ -1,0 +1,130 @@
+//! The Cleanup side: what deleting a DashboardUser does in the Dashboard (DESIGN §3.6).
+
+use kube::{Api, ResourceExt, runtime::controller::Action};
+
+use super::error::ReconcileError;
+use super::events::{Note, publish};
+use super::plan::{Blocker, Cleanup, ConnectionView, plan_cleanup};
+use crate::context::Context;
+use crate::crd::{DashboardUser, reason};
+use crate::secrets;
+use crate::status::{self, Outcome};
+
+pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, ReconcileError> {
+    let ns = user.namespace().unwrap_or_default();
+    let api: Api<DashboardUser> = Api::namespaced(ctx.client.clone(), &ns);
+    ctx.index_password_secret(user);
+    let mut st = user.status.clone().unwrap_or_default();
+    st.conditions = status::conditions(
+        &st.conditions,
+        user.metadata.generation,
+        &Outcome::Progressing {
+            reason: reason::DELETING,
+            message: format!(
+                "deletionPolicy {:?} is being applied",
+                user.spec.deletion_policy
+            ),
+        },
+    );
+    // The object may already be gone from under us; that is fine.
+    let _ = status::apply(&api, user, user.status.as_ref(), &st).await;
+
+    // A broken connection must never keep the finalizer forever: resolve errors count
+    // as "connection unavailable" and release (DESIGN §3.6).
+    let resolved = match ctx.resolver().for_user(user).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(b)) => Err(b),
+        Err(e) => Err(Blocker::retry(
+            reason::CONNECTION_NOT_READY,
+            super::error::chain(&e),
+        )),
+    };
+    let view = match &resolved {
+        Ok(r) => ConnectionView::Ready {
+            url: r.url.clone(),
+            org_id: r.org_id.clone(),
+            has_api_key: r.client.has_api_key(),
+        },
+        Err(b) => ConnectionView::Unavailable(b.clone()),
+    };
+    let id = user
+        .status
+        .as_ref()
+        .and_then(|s| s.user_id.clone())
+        .unwrap_or_default();
+    match plan_cleanup(user, &view) {
+        Cleanup::Nothing { note } => {
+            if let Some(note) = note {
+                tracing::info!(user = %user.name_any(), note, "nothing to clean up in the dashboard");
+            }
+        }
+        Cleanup::Release { warning } => {
+            publish(
+                ctx,
+                user,
+                Note::warning("FinalizerReleased", "Delete", &warning),
+            )
+            .await;
+        }
+        Cleanup::Delete => {
+            let client = &resolved.as_ref().expect("planned with a connection").client;
+            match client.delete_user(&id).await {
+                Ok(()) => {
+                    publish(
+                        ctx,
+                        user,
+                        Note::normal("Deleted", "Delete", "dashboard user deleted"),
+                    )
+                    .await
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Cleanup::Deactivate { fallback } => {
+            let client = &resolved.as_ref().expect("planned with a connection").client;
+            if fallback {
+                publish(
+                    ctx,
+                    user,
+                    Note::warning(
+                        "DeactivatedInsteadOfDeleted",
+                        "Delete",
+                        "deletionPolicy Delete needs the connection's apiKeySecretRef; the user was deactivated instead",
+                    ),
+                )
+                .await;
+            }
+            match client.get_user(&id).await {
+                Ok(mut u) => {
+                    if u.active {
+                        u.active = false;
+                        match client.update_user(&u, None).await {
+                            Ok(()) => {
+                                publish(
+                                    ctx,
+                                    user,
+                                    Note::normal(
+                                        "Deactivated",
+                                        "Delete",
+                                        "dashboard user deactivated",
+                                    ),
+                                )
+                                .await
+                            }
+                            Err(e) if e.is_not_found() => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    // The access Secret is owned and garbage-collected; deleting it now also covers
+    // clusters (and emulators) without a garbage collector.
+    let name = user.access_secret_name();
+    secrets::delete_owned_secret(&ctx.client, user, &name).await?;
+    Ok(Action::await_change())
+}

@@ -1,0 +1,192 @@
+//! `dashboard-user-operator run`: client, servers, leader election, controllers and
+//! graceful shutdown, in that order.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use futures::{StreamExt, future::join_all};
+use http::{HeaderValue, header::USER_AGENT};
+use kube::{
+    Client,
+    runtime::events::{Recorder, Reporter},
+};
+
+use crate::config::Config;
+use crate::context::Context;
+use crate::controller::{self, Scope};
+use crate::leader::{LeaderElector, LeaderError};
+use crate::metrics::Metrics;
+use crate::server::{self, Health};
+
+/// The User-Agent every Kubernetes request carries (TEAM.md contract).
+pub const USER_AGENT_VALUE: &str = concat!("dashboard-user-operator/", env!("CARGO_PKG_VERSION"));
+/// Event reporter name.
+pub const REPORTER: &str = "dashboard-user-operator";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no usable kubeconfig or in-cluster configuration")]
+    KubeConfig(#[source] kube::config::InferConfigError),
+    #[error("building the kubernetes client")]
+    Client(#[source] kube::Error),
+    #[error("binding the metrics address {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("leadership lost; stopping so a fresh replica can take over")]
+    LeaderLost(#[source] LeaderError),
+}
+
+/// Runs until SIGTERM/SIGINT.
+pub async fn run(config: Config) -> Result<(), RunError> {
+    let kube_config = kube::Config::infer().await.map_err(RunError::KubeConfig)?;
+    run_with(config, kube_config, shutdown_signal()).await
+}
+
+/// Runs with an explicit Kubernetes configuration until `shutdown` resolves (the sandbox
+/// and tests run the operator in-process this way).
+pub async fn run_with(
+    config: Config,
+    mut kube_config: kube::Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    kube_config
+        .headers
+        .push((USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE)));
+    let client = Client::try_from(kube_config).map_err(RunError::Client)?;
+
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+
+    let metrics = Arc::new(Metrics::default());
+    let health = Health::default();
+    let (addr, server) = server::serve(
+        config.metrics_addr,
+        metrics.clone(),
+        health.clone(),
+        stopped(),
+    )
+    .await
+    .map_err(|source| RunError::Bind {
+        addr: config.metrics_addr,
+        source,
+    })?;
+    tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "serving /metrics, /livez, /readyz");
+
+    let elector = if config.leader_elect {
+        let e = LeaderElector::new(
+            client.clone(),
+            &config.operator_namespace,
+            &config.lease_name,
+        );
+        tracing::info!(identity = e.identity(), lease = %config.lease_name, "waiting for leadership");
+        tokio::select! {
+            _ = e.acquire() => tracing::info!("leadership acquired"),
+            _ = stopped() => {
+                let _ = server.await;
+                return Ok(());
+            }
+        }
+        Some(e)
+    } else {
+        None
+    };
+
+    let instance = std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .ok();
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: REPORTER.into(),
+            instance,
+        },
+    );
+    let ctx = Arc::new(Context::new(client, config.clone(), recorder, metrics));
+    let scopes = match config.namespaces() {
+        None => vec![Scope::All],
+        Some(ns) => ns.into_iter().map(Scope::Namespace).collect(),
+    };
+
+    let mut streams = Vec::new();
+    let mut user_stores = Vec::new();
+    let mut ready_waits = Vec::new();
+    for scope in &scopes {
+        let (store, s) = controller::users(ctx.clone(), scope, stopped());
+        ready_waits.push(Box::pin({
+            let st = store.clone();
+            async move { st.wait_until_ready().await.is_ok() }
+        })
+            as std::pin::Pin<Box<dyn Future<Output = bool> + Send>>);
+        user_stores.push(store);
+        streams.push(s.boxed());
+        let (cstore, cs) = controller::namespaced_connections(ctx.clone(), scope, stopped());
+        ready_waits.push(Box::pin(
+            async move { cstore.wait_until_ready().await.is_ok() },
+        ));
+        streams.push(cs.boxed());
+    }
+    let (clstore, cls) = controller::cluster_connections(ctx.clone(), stopped());
+    ready_waits.push(Box::pin(
+        async move { clstore.wait_until_ready().await.is_ok() },
+    ));
+    streams.push(cls.boxed());
+    let _ = ctx.users.set(user_stores);
+
+    let ready_health = health.clone();
+    tokio::spawn(async move {
+        if join_all(ready_waits).await.into_iter().all(|ok| ok) {
+            ready_health.set_ready(true);
+            tracing::info!("caches synced; ready");
+        }
+    });
+
+    let controllers = futures::stream::select_all(streams).for_each(|_| async {});
+    let result = match &elector {
+        None => {
+            controllers.await;
+            Ok(())
+        }
+        Some(e) => tokio::select! {
+            _ = controllers => Ok(()),
+            lost = e.hold() => Err(RunError::LeaderLost(lost)),
+        },
+    };
+    health.set_ready(false);
+    if let Some(e) = &elector
+        && result.is_ok()
+    {
+        e.release().await;
+    }
+    let _ = server.await;
+    tracing::info!("stopped");
+    result
+}
+
+/// Resolves on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,187 @@
+//! Fault injection for /admin and /api requests (never /__emulator): latency with jitter,
+//! error answers, hangs, connection resets and "commit then drop".
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// What happens to one request, besides latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with `status` (default 500) and an error envelope, without running the route.
+    Error,
+    /// Never answer; the client's timeout ends it.
+    Hang,
+    /// Close the TCP connection with a RST before running the route.
+    Reset,
+    /// Run the route (the write happens), then close the connection without answering.
+    CommitThenDrop,
+    /// Only add `latency_ms`; evaluation continues with the next rules.
+    Latency,
+}
+
+/// A scoped fault: e.g. "next 1 POST /admin/users → reset".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    pub kind: FaultKind,
+    /// For `error`: the status to answer (500, 502, 503, 429, ...). Default 500.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// For `latency`: the delay to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// HTTP method to match (case-insensitive); any when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Route pattern (`/admin/users/{id}`) or literal path to match; any when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// How many times the rule may fire; unlimited when absent. Spent rules are removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// Probability that a matching request triggers the rule. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+}
+
+/// The whole fault configuration; `POST /__emulator/faults` replaces it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Fixed latency added to every /admin and /api request.
+    pub latency_ms: u64,
+    /// Extra uniform random latency in `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// Probability of an injected error answer with `error_status`.
+    pub error_rate: f64,
+    pub error_status: u16,
+    pub hang_rate: f64,
+    pub reset_rate: f64,
+    pub commit_then_drop_rate: f64,
+    /// Scoped rules, checked in order before the global rates; the first that fires wins.
+    pub rules: Vec<FaultRule>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            latency_ms: 0,
+            jitter_ms: 0,
+            error_rate: 0.0,
+            error_status: 500,
+            hang_rate: 0.0,
+            reset_rate: 0.0,
+            commit_then_drop_rate: 0.0,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// The action decided for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Serve,
+    Error(u16),
+    Hang,
+    Reset,
+    CommitThenDrop,
+}
+
+fn valid_rate(r: f64) -> bool {
+    (0.0..=1.0).contains(&r)
+}
+
+fn valid_status(s: u16) -> bool {
+    (400..=599).contains(&s)
+}
+
+impl Faults {
+    pub fn validate(&self) -> Result<(), String> {
+        let rates = [
+            self.error_rate,
+            self.hang_rate,
+            self.reset_rate,
+            self.commit_then_drop_rate,
+        ];
+        if !rates.into_iter().all(valid_rate) {
+            return Err("rates must be within 0..=1".into());
+        }
+        if !valid_status(self.error_status) {
+            return Err("error_status must be a 4xx or 5xx status".into());
+        }
+        for r in &self.rules {
+            if !r.rate.is_none_or(valid_rate) {
+                return Err("rule rate must be within 0..=1".into());
+            }
+            if !r.status.is_none_or(valid_status) {
+                return Err("rule status must be a 4xx or 5xx status".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides latency and action for a request, consuming counted rules.
+    pub fn decide(&mut self, method: &str, route: &str, path: &str) -> (Duration, Action) {
+        let mut rng = rand::rng();
+        let jitter = if self.jitter_ms > 0 {
+            rng.random_range(0..=self.jitter_ms)
+        } else {
+            0
+        };
+        let mut latency = self.latency_ms + jitter;
+        let mut action = Action::Serve;
+        let mut i = 0;
+        while i < self.rules.len() {
+            let r = &mut self.rules[i];
+            let hit = r
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && r.route.as_deref().is_none_or(|p| p == route || p == path)
+                && rng.random_bool(r.rate.unwrap_or(1.0));
+            if !hit {
+                i += 1;
+                continue;
+            }
+            let fired = match r.kind {
+                FaultKind::Latency => {
+                    latency += r.latency_ms.unwrap_or(0);
+                    None
+                }
+                FaultKind::Error => Some(Action::Error(r.status.unwrap_or(500))),
+                FaultKind::Hang => Some(Action::Hang),
+                FaultKind::Reset => Some(Action::Reset),
+                FaultKind::CommitThenDrop => Some(Action::CommitThenDrop),
+            };
+            if let Some(n) = r.count.as_mut() {
+                *n = n.saturating_sub(1);
+            }
+            if r.count == Some(0) {
+                self.rules.remove(i);
+            } else {
+                i += 1;
+            }
+            if let Some(a) = fired {
+                action = a;
+                break;
+            }
+        }
+        if action == Action::Serve {
+            action = if rng.random_bool(self.hang_rate) {
+                Action::Hang
+            } else if rng.random_bool(self.reset_rate) {
+                Action::Reset
+            } else if rng.random_bool(self.commit_then_drop_rate) {
+                Action::CommitThenDrop
+            } else if rng.random_bool(self.error_rate) {
+                Action::Error(self.error_status)
+            } else {
+                Action::Serve
+            };
+        }
+        (Duration::from_millis(latency), action)
+    }
+}
