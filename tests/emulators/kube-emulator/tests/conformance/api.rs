@@ -168,7 +168,7 @@ async fn optimistic_concurrency_and_preconditions() {
         body["message"]
             .as_str()
             .unwrap()
-            .starts_with("Precondition failed: UID in precondition"),
+            .starts_with("Operation cannot be fulfilled on configmaps \"c\": Precondition failed: UID in precondition"),
         "{body}"
     );
     t.shutdown().await;

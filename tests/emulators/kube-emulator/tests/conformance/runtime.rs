@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, PartialObjectMeta, Patch, PatchParams,
@@ -25,22 +25,34 @@ fn cm(name: &str) -> ConfigMap {
     serde_json::from_value(json!({"metadata": {"name": name}})).unwrap()
 }
 
-/// Reads watcher events until `f` returns true (with a deadline).
-async fn until<S, K>(stream: &mut S, mut f: impl FnMut(&Event<K>) -> bool) -> Vec<Event<K>>
+/// Reads watcher events until `f` returns true (with a deadline). Stream errors are
+/// collected, not fatal: kube's watcher reports a 410 ERROR event as an error item and then
+/// re-lists by itself (§1.2).
+async fn until<S, K>(
+    stream: &mut S,
+    mut f: impl FnMut(&Event<K>) -> bool,
+) -> (Vec<Event<K>>, Vec<watcher::Error>)
 where
     S: futures::Stream<Item = Result<Event<K>, watcher::Error>> + Unpin,
 {
-    let mut seen = Vec::new();
+    let (mut seen, mut errors) = (Vec::new(), Vec::new());
     loop {
-        let ev = tokio::time::timeout(WAIT, stream.try_next())
+        let item = tokio::time::timeout(WAIT, stream.next())
             .await
             .expect("watcher event in time")
-            .expect("watcher ok")
             .expect("open");
-        let done = f(&ev);
-        seen.push(ev);
-        if done {
-            return seen;
+        match item {
+            Ok(ev) => {
+                let done = f(&ev);
+                seen.push(ev);
+                if done {
+                    return (seen, errors);
+                }
+            }
+            Err(e) => {
+                assert!(errors.len() < 20, "watcher keeps failing: {e}");
+                errors.push(e);
+            }
         }
     }
 }
@@ -65,7 +77,7 @@ async fn watchers_list_watch_streaming_and_metadata() {
         watcher::Config::default().streaming_lists(),
     ] {
         let mut s = watcher::watcher(api.clone(), cfg).boxed();
-        let init = until(&mut s, |e| matches!(e, Event::InitDone)).await;
+        let (init, _) = until(&mut s, |e| matches!(e, Event::InitDone)).await;
         let mut names: Vec<String> = init
             .iter()
             .filter(|e| matches!(e, Event::InitApply(_)))
@@ -77,10 +89,10 @@ async fn watchers_list_watch_streaming_and_metadata() {
         api.create(&PostParams::default(), &cm(&n[..13]))
             .await
             .unwrap();
-        let seen = until(&mut s, |e| matches!(e, Event::Apply(_))).await;
+        let (seen, _) = until(&mut s, |e| matches!(e, Event::Apply(_))).await;
         assert_eq!(name_of(seen.last().unwrap()).as_deref(), Some(&n[..13]));
         api.delete(&n[..13], &Default::default()).await.unwrap();
-        let seen = until(&mut s, |e| matches!(e, Event::Delete(_))).await;
+        let (seen, _) = until(&mut s, |e| matches!(e, Event::Delete(_))).await;
         assert_eq!(name_of(seen.last().unwrap()).as_deref(), Some(&n[..13]));
     }
 
@@ -96,7 +108,7 @@ async fn watchers_list_watch_streaming_and_metadata() {
         )
         .await
         .unwrap();
-    let seen = until(&mut m, |e| matches!(e, Event::Apply(_))).await;
+    let (seen, _) = until(&mut m, |e| matches!(e, Event::Apply(_))).await;
     match seen.last().unwrap() {
         Event::Apply(pom) => assert_eq!(
             pom.metadata.namespace.as_deref(),
@@ -132,7 +144,7 @@ async fn watcher_relists_after_compaction() {
         assert!(code.is_success(), "{path}");
     }
     // §1.2: only a 410 delivered as an ERROR event sends kube's watcher back to a full re-list.
-    let seen = until(&mut s, |e| matches!(e, Event::InitDone)).await;
+    let (seen, _) = until(&mut s, |e| matches!(e, Event::InitDone)).await;
     assert!(
         seen.iter().any(|e| matches!(e, Event::Init)),
         "watcher re-listed"
