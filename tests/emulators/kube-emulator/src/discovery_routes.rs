@@ -45,6 +45,14 @@ pub fn serve(shared: &Arc<Shared>, path: &str, headers: &HeaderMap) -> Response 
         ["api", v] => ok(discovery::resource_list(&types, "", v)),
         ["apis", g] => ok(discovery::group(&types, g)),
         ["apis", g, v] => ok(discovery::resource_list(&types, g, v)),
+        ["openapi", "v2"] => {
+            let (ct, body) = openapi::v2(accept);
+            let mut resp = json_response(200, &Value::Null);
+            *resp.body_mut() = axum::body::Body::from(body);
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            resp
+        }
         ["openapi", "v3"] => ok(Some(openapi::index(&types))),
         ["openapi", "v3", rest @ ..] => ok(openapi::parse_gv_path(&rest.join("/"))
             .and_then(|(g, v)| openapi::document(&types, &g, &v))),

@@ -11,8 +11,9 @@
 //! schema. CRD kinds get their `openAPIV3Schema` as a component, which is cheap and helps
 //! `kubectl explain`.
 //!
-//! `/openapi/v2` is not served: with a working v3 every kubectl 1.27–1.33 validates and patches
-//! without it (checked by the conformance suite, which runs all of them).
+//! `/openapi/v2` is an *empty* document: kubectl 1.27/1.28 `apply` fetch it eagerly (protobuf)
+//! and abort on a 404, but then validate through v3 and fall back to compiled-in patch
+//! strategies when v2 has no definitions (checked by the conformance suite for every kubectl).
 
 use serde_json::{Map, Value, json};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -47,6 +48,20 @@ pub fn is_builtin(t: &ResourceType) -> bool {
         t.group.as_str(),
         "" | "apps" | "batch" | "policy" | "autoscaling"
     ) || t.group.ends_with(".k8s.io")
+}
+
+/// The protobuf media type client-go asks for; the `@` form it sends in `Accept` is not a
+/// valid Content-Type for Go's mime parser, so the apiserver answers with the dotted form.
+pub const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// `GET /openapi/v2`: (Content-Type, body) of an empty Swagger document. In protobuf an empty
+/// `openapi_v2.Document` is zero bytes.
+pub fn v2(accept: Option<&str>) -> (&'static str, Vec<u8>) {
+    if accept.is_some_and(|a| a.contains("protobuf")) {
+        return (V2_PROTOBUF, Vec::new());
+    }
+    let doc = json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": SERVER_GIT_VERSION}, "paths": {}});
+    ("application/json", doc.to_string().into_bytes())
 }
 
 /// Stable content hash (uppercase hex) so kubectl's cache key changes when a CRD changes.

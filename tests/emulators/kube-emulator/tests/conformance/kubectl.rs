@@ -109,7 +109,13 @@ fn write(dir: &Path, name: &str, v: &Value) -> String {
 fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
     let dir = &k.home;
     let v = &k.version;
-    let crd = write(dir, "crd.yaml", &widget_crd(group));
+    // Every version runs at once with its own CRD group, so kinds and short names must be
+    // qualified: `widget` alone would be ambiguous across groups (as on a real cluster).
+    let res = format!("widgets.{group}");
+    let short = format!("wdg{}", v.replace('.', ""));
+    let mut crd_doc = widget_crd(group);
+    crd_doc["spec"]["names"]["shortNames"] = json!([short]);
+    let crd = write(dir, "crd.yaml", &crd_doc);
     assert!(k.ok(&["apply", "-f", &crd], None).contains("created"));
     k.ok(
         &[
@@ -140,7 +146,7 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         k.ok(&["apply", "-f", &f], None).contains("configured"),
         "{v}"
     );
-    let got = k.json(&["get", "widget", "w1"]);
+    let got = k.json(&["get", &res, "w1"]);
     assert_eq!(got["spec"]["size"], 2, "{v}: {got}");
     assert!(
         got["spec"].get("color").is_none(),
@@ -165,7 +171,7 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         None,
     );
     assert!(out.contains("serverside-applied"), "{v}: {out}");
-    let got = k.json(&["get", "widget", "w1"]);
+    let got = k.json(&["get", &res, "w1"]);
     assert_eq!(got["spec"]["size"], 3);
     assert!(
         got["metadata"]["managedFields"]
@@ -186,7 +192,7 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
             &k.ns,
             "wait",
             "--for=condition=Ready",
-            "widget/w1",
+            &format!("{res}/w1"),
             "--timeout=30s",
         ])
         .env("HOME", &k.home)
@@ -202,15 +208,15 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
     );
 
     // Table output comes from the server: printer columns, evaluated JSONPath filter.
-    let table = k.ok(&["get", "widgets"], None);
+    let table = k.ok(&["get", &res], None);
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(header, ["NAME", "READY", "SIZE", "AGE"], "{v}: {table}");
     let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(&row[..3], ["w1", "True", "3"], "{v}: {table}");
-    let short = k.ok(&["get", "wdg", "w1", "-o", "name"], None);
+    let short = k.ok(&["get", &short, "w1", "-o", "name"], None);
     assert_eq!(short.trim(), format!("widget.{group}/w1"));
 
-    let desc = k.ok(&["describe", "widget", "w1"], None);
+    let desc = k.ok(&["describe", &res, "w1"], None);
     assert!(
         desc.contains("Name:") && desc.contains("w1") && desc.contains("Reconciled"),
         "{v}: {desc}"
@@ -268,8 +274,8 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         "{v}: {table}"
     );
 
-    assert!(k.ok(&["delete", "widget", "w1"], None).contains("deleted"));
-    let err = k.fails(&["get", "widget", "w1"], None);
+    assert!(k.ok(&["delete", &res, "w1"], None).contains("deleted"));
+    let err = k.fails(&["get", &res, "w1"], None);
     assert!(
         err.contains(&format!("widgets.{group} \"w1\" not found")),
         "{v}: {err}"
