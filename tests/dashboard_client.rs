@@ -3,6 +3,10 @@
 
 #[path = "dashboard_client/decoding.rs"]
 mod decoding;
+#[path = "dashboard_client/emulator.rs"]
+mod emulator;
+#[path = "dashboard_client/emulator_faults.rs"]
+mod emulator_faults;
 #[path = "dashboard_client/mock.rs"]
 mod mock;
 #[path = "dashboard_client/mock_cases.rs"]

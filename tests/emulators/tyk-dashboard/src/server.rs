@@ -140,7 +140,13 @@ async fn connection(tcp: TcpStream, app: Router, mut shutdown: watch::Receiver<b
     let ctl2 = ctl.clone();
     let svc = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ctl2.clone());
-        hyper::service::Service::call(&inner, req)
+        let answer = hyper::service::Service::call(&inner, req);
+        async move {
+            let mut resp = answer.await?;
+            // axum adds `Allow` to method mismatches; Go's router answers a bare 404.
+            resp.headers_mut().remove(http::header::ALLOW);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
     let how = tokio::select! {

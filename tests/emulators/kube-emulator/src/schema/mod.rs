@@ -125,3 +125,7 @@ pub fn process_cr(
 #[cfg(test)]
 #[path = "mod_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "operator_crds_tests.rs"]
+mod operator_crds_tests;

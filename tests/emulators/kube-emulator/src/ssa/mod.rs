@@ -216,7 +216,8 @@ pub fn validate_apply_body(
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    if !url_name.is_empty() && name != url_name {
+    // An apply body without a name (kube's `patch_status` sends none) takes the URL's.
+    if !url_name.is_empty() && !name.is_empty() && name != url_name {
         return Err(ApplyError::BadRequest(format!(
             "the name of the object ({name}) does not match the name on the URL ({url_name})"
         )));
