@@ -21,6 +21,7 @@ pub mod namespaces;
 pub mod openapi;
 pub mod patch;
 pub mod patching;
+pub mod protobuf;
 pub mod read;
 pub mod registry;
 pub mod request;
