@@ -68,7 +68,7 @@ async fn helm_install_upgrade_uninstall() {
         )
     });
     assert_eq!(installed["status"], "deployed", "{installed}");
-    assert_eq!(installed["version"], 1);
+    assert_eq!(installed["revision"], 1);
 
     let secret = format!("/api/v1/namespaces/{ns}/secrets/{rel}-secret");
     let (code, s) = t.get(&secret).await;
@@ -97,7 +97,7 @@ async fn helm_install_upgrade_uninstall() {
             Some(json!({"message": "two", "size": 2})),
         )
     });
-    assert_eq!(upgraded["version"], 2, "{upgraded}");
+    assert_eq!(upgraded["revision"], 2, "{upgraded}");
     let (_, s) = t.get(&secret).await;
     assert_eq!(s["data"]["message"], "dHdv", "{s}");
     let (_, c) = t
@@ -111,7 +111,8 @@ async fn helm_install_upgrade_uninstall() {
         .await;
     assert_eq!(g["spec"]["size"], 2, "{g}");
 
-    tokio::task::block_in_place(|| step(&t, &ns, &rel, "uninstall", None));
+    let removed = tokio::task::block_in_place(|| step(&t, &ns, &rel, "uninstall", None));
+    assert_eq!(removed["status"], "uninstalled", "{removed}");
     for path in [
         secret.clone(),
         format!("/api/v1/namespaces/{ns}/configmaps/{rel}-config"),

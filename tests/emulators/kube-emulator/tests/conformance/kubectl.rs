@@ -171,7 +171,8 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         None,
     );
     assert!(out.contains("serverside-applied"), "{v}: {out}");
-    let got = k.json(&["get", &res, "w1"]);
+    // kubectl hides managedFields unless asked.
+    let got = k.json(&["get", &res, "w1", "--show-managed-fields"]);
     assert_eq!(got["spec"]["size"], 3);
     assert!(
         got["metadata"]["managedFields"]

@@ -28,8 +28,7 @@ def main() -> int:
     except helm.HelmError as e:
         print(f"helm {action} failed: {e}", file=sys.stderr)
         return 1
-    info = rel.get("info") or {}
-    print(json.dumps({"name": rel.get("name"), "version": rel.get("version"), "status": info.get("status")}))
+    print(json.dumps({"name": rel.get("name"), "revision": rel.get("revision"), "status": rel.get("status")}))
     return 0
 
 
