@@ -33,6 +33,7 @@ pub mod ssa;
 pub mod status;
 pub mod store;
 pub mod table;
+pub mod typed;
 pub mod watch;
 pub mod write;
 
