@@ -203,7 +203,9 @@ async fn api_request(
         Err(e) => e.into_response(),
     };
     for w in &ctx.warnings {
-        let text = format!("299 - \"{}\"", w.replace('"', "'"));
+        // apiserver NewWarningHeader: the text is quoted with `"` and `\` escaped,
+        // so kubectl prints `Warning: unknown field "spec.foo"` (§6 Should 6).
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
         if let Ok(v) = HeaderValue::from_str(&text) {
             resp.headers_mut().append("warning", v);
         }
