@@ -25,6 +25,7 @@ pub mod protobuf;
 pub mod read;
 pub mod registry;
 pub mod request;
+pub mod scale;
 pub mod schema;
 pub mod schema_hooks;
 pub mod selectors;
