@@ -12,6 +12,9 @@ use tyk_dashboard_emulator::{Profile, Settings, SettingsPatch, TykEmulator};
 
 use crate::secrets::{ADMIN_SECRET, PASSWORD, assert_clean};
 
+/// Every response-shape profile (§1.3 version variants).
+pub const PROFILES: [Profile; 2] = [Profile::V5_8, Profile::Legacy];
+
 pub const ORG: &str = "5e9d9544a1dcd60001d0ed20";
 
 pub async fn emulator(profile: Profile) -> TykEmulator {
@@ -183,7 +186,14 @@ async fn every_operation_round_trips_under_each_profile() {
 
 #[tokio::test]
 async fn already_exists_and_not_found_classes() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        already_exists_and_not_found_classes_under(profile).await;
+    }
+}
+
+async fn already_exists_and_not_found_classes_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
@@ -226,7 +236,14 @@ async fn already_exists_and_not_found_classes() {
 
 #[tokio::test]
 async fn unauthorized_forbidden_and_invalid_classes() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        unauthorized_forbidden_and_invalid_classes_under(profile).await;
+    }
+}
+
+async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let (org_admin_user, api) = org_admin(&emu).await;
     let reader = admin

@@ -4,12 +4,19 @@
 use dashboard_user_operator::dashboard::Password;
 use tyk_dashboard_emulator::{Profile, SettingsPatch};
 
-use crate::emulator::{ORG, admin_client, emulator, expect_err, new_user, org_admin};
+use crate::emulator::{ORG, PROFILES, admin_client, emulator, expect_err, new_user, org_admin};
 use crate::secrets::PASSWORD;
 
 #[tokio::test]
 async fn password_refusals_are_password_rejected() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        password_refusals_are_password_rejected_under(profile).await;
+    }
+}
+
+async fn password_refusals_are_password_rejected_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let u = admin
         .create_user(&new_user("pw@example.org", &[], true))
@@ -63,7 +70,14 @@ async fn password_refusals_are_password_rejected() {
 
 #[tokio::test]
 async fn hidden_access_keys_come_back_empty_from_the_dashboard_api() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        hidden_access_keys_come_back_empty_from_the_dashboard_api_under(profile).await;
+    }
+}
+
+async fn hidden_access_keys_come_back_empty_from_the_dashboard_api_under(profile: Profile) {
+    let emu = emulator(profile).await;
     emu.update_settings(SettingsPatch {
         forbid_admin_view_access_token: Some(true),
         ..Default::default()
