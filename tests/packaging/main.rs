@@ -6,8 +6,14 @@
 //! cluster is the in-process Kubernetes API emulator, one per test.
 
 mod chart;
+mod cluster;
 mod crds;
 mod deploy;
+mod health;
+mod health_fixtures;
+mod health_live;
+mod install;
+mod kubectl;
 mod kstatus;
 mod rbac;
 mod support;
