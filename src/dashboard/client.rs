@@ -361,6 +361,10 @@ impl DashboardClient {
 }
 
 fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> DashboardError {
+    // A refused certificate is a configuration problem (CA bundle, host name), not an outage.
+    if let Some(tls) = tls_error(&e) {
+        return DashboardError::config(op, format!("tls handshake failed: {tls}"));
+    }
     let reason = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -376,6 +380,34 @@ fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> 
         reason: reason.into(),
         source: Some(e),
     }
+}
+
+/// Finds a rustls certificate error in the chain. hyper nests it in `io::Error`s, whose
+/// `source()` skips the wrapped error itself, so those are opened with `get_ref()`.
+fn tls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return is_certificate_error(t).then_some(t);
+        }
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+fn is_certificate_error(e: &rustls::Error) -> bool {
+    matches!(
+        e,
+        rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::UnsupportedNameType
+    )
 }
 
 fn method_label(m: &Method) -> &'static str {

@@ -214,7 +214,26 @@ pub fn classify(status: u16, message: &str, kind: CallKind) -> ErrorClass {
         500 if m.contains("unauthorised access") => ErrorClass::Forbidden,
         500..=599 => ErrorClass::Transient,
         400..=499 => ErrorClass::Invalid,
+        // A 2xx whose envelope says "Error": only the message can tell.
+        200..=299 => classify_message(&m),
         _ => ErrorClass::Unexpected,
+    }
+}
+
+fn classify_message(m: &str) -> ErrorClass {
+    if m.contains("already exists") {
+        ErrorClass::AlreadyExists
+    } else if m.contains("not found")
+        || m.contains("does not exist")
+        || m.contains("could not retrieve user detail")
+    {
+        ErrorClass::NotFound
+    } else if m.contains("not authorised") {
+        ErrorClass::Unauthorized
+    } else if is_permission_denial(m) {
+        ErrorClass::Forbidden
+    } else {
+        ErrorClass::Unexpected
     }
 }
 

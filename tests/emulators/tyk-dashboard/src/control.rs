@@ -120,6 +120,44 @@ impl Shared {
         Ok(())
     }
 
+    /// Adds an active-or-not user directly, as `POST /admin/users` would (empty permissions
+    /// get the admin defaults), without counting a request or a write.
+    pub fn seed_user(
+        &self,
+        org_id: &str,
+        email: &str,
+        permissions: &[(&str, &str)],
+        active: bool,
+    ) -> Result<UserState, String> {
+        let mut store = self.store.lock();
+        if store.email_taken(org_id, email, None) {
+            return Err("User email already exists for this Org".into());
+        }
+        let mut u = User::new(org_id.to_string(), email);
+        u.active = active;
+        let perms: &[(&str, &str)] = if permissions.is_empty() {
+            &[("IsAdmin", "admin"), ("ResetPassword", "admin")]
+        } else {
+            permissions
+        };
+        u.user_permissions = perms
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let state = UserState::from(&u);
+        store.users.push(u);
+        Ok(state)
+    }
+
+    /// Adds an organisation directly; returns its id.
+    pub fn seed_org(&self, owner_name: &str) -> String {
+        let id = crate::model::object_id();
+        let mut org = crate::model::org_template(&id);
+        org.insert("owner_name".into(), json!(owner_name));
+        self.store.lock().orgs.push(org);
+        id
+    }
+
     /// Forgets all users, orgs, groups, statistics and faults; settings stay.
     pub fn reset(&self) {
         *self.store.lock() = Default::default();

@@ -40,7 +40,7 @@ impl Reply {
     pub fn json(value: &Value) -> Reply {
         Reply {
             status: StatusCode::OK,
-            body: value.to_string(),
+            body: go_escape(value.to_string()),
             content_type: "application/json",
         }
     }
@@ -69,16 +69,30 @@ impl Reply {
         Reply {
             status,
             // serde_json's default writer is compact, as Go's encoding/json (§1.1).
-            body: serde_json::to_string(&env).expect("envelope serialises"),
+            body: go_escape(serde_json::to_string(&env).expect("envelope serialises")),
             content_type: "application/json",
         }
     }
 }
 
+/// Go's `json.Marshal` escapes `<`, `>`, `&`, U+2028 and U+2029 inside strings; serde_json
+/// does not. Those characters can only occur inside JSON strings, so a plain replace is exact.
+fn go_escape(json: String) -> String {
+    if !json.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+        return json;
+    }
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let mut r = (self.status, self.body).into_response();
-        r.headers_mut().insert(
+        let h = r.headers_mut();
+        h.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
         );
@@ -98,4 +112,31 @@ pub mod msg {
     pub const USER_NOT_ACTIVE: &str = "User is not active";
     pub const ONE_PERMISSION: &str =
         "To create a user specify at least one permission, or make them an admin.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn envelope_is_compact_and_ordered() {
+        let r = Reply::ok("m", json!({"b": 1, "a": [null, ""]}));
+        assert_eq!(
+            r.body,
+            r#"{"Status":"OK","Message":"m","Meta":{"b":1,"a":[null,""]}}"#
+        );
+        let r = Reply::err(403, "x");
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(r.body, r#"{"Status":"Error","Message":"x","Meta":null}"#);
+    }
+
+    #[test]
+    fn html_characters_are_escaped_like_go() {
+        let r = Reply::json(&json!({"first_name": "<b>&\u{2028}"}));
+        assert_eq!(r.body, r#"{"first_name":"\u003cb\u003e\u0026\u2028"}"#);
+        // Round-trips to the same value.
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["first_name"], "<b>&\u{2028}");
+    }
 }

@@ -185,3 +185,97 @@ impl Faults {
         (Duration::from_millis(latency), action)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(kind: FaultKind, count: Option<u64>) -> FaultRule {
+        FaultRule {
+            kind,
+            status: None,
+            latency_ms: Some(7),
+            method: Some("POST".into()),
+            route: Some("/admin/users".into()),
+            count,
+            rate: None,
+        }
+    }
+
+    #[test]
+    fn no_faults_serves_without_delay() {
+        let mut f = Faults::default();
+        assert_eq!(f.decide("GET", "/x", "/x"), (Duration::ZERO, Action::Serve));
+    }
+
+    #[test]
+    fn counted_rule_fires_then_disappears_and_ignores_other_requests() {
+        let mut f = Faults {
+            rules: vec![rule(FaultKind::Reset, Some(2))],
+            ..Default::default()
+        };
+        assert_eq!(
+            f.decide("GET", "/admin/users", "/admin/users").1,
+            Action::Serve
+        );
+        assert_eq!(
+            f.decide("post", "/admin/users", "/admin/users").1,
+            Action::Reset
+        );
+        assert_eq!(f.rules[0].count, Some(1));
+        assert_eq!(
+            f.decide("POST", "/admin/users", "/admin/users").1,
+            Action::Reset
+        );
+        assert!(f.rules.is_empty());
+        assert_eq!(
+            f.decide("POST", "/admin/users", "/admin/users").1,
+            Action::Serve
+        );
+    }
+
+    #[test]
+    fn latency_rules_add_up_and_let_later_rules_fire() {
+        let mut error = rule(FaultKind::Error, None);
+        error.status = Some(503);
+        let mut f = Faults {
+            latency_ms: 5,
+            rules: vec![rule(FaultKind::Latency, None), error],
+            ..Default::default()
+        };
+        let (d, a) = f.decide("POST", "/admin/users", "/admin/users");
+        assert_eq!((d, a), (Duration::from_millis(12), Action::Error(503)));
+        assert_eq!(f.rules.len(), 2, "uncounted rules stay");
+    }
+
+    #[test]
+    fn global_rates_of_one_always_fire_in_documented_order() {
+        let mut f = Faults {
+            error_rate: 1.0,
+            error_status: 429,
+            ..Default::default()
+        };
+        assert_eq!(f.decide("GET", "/a", "/a").1, Action::Error(429));
+        f.commit_then_drop_rate = 1.0;
+        assert_eq!(f.decide("GET", "/a", "/a").1, Action::CommitThenDrop);
+        f.reset_rate = 1.0;
+        assert_eq!(f.decide("GET", "/a", "/a").1, Action::Reset);
+        f.hang_rate = 1.0;
+        assert_eq!(f.decide("GET", "/a", "/a").1, Action::Hang);
+    }
+
+    #[test]
+    fn validation_rejects_bad_rates_and_statuses() {
+        let bad_rate = Faults {
+            hang_rate: 1.5,
+            ..Default::default()
+        };
+        assert!(bad_rate.validate().is_err());
+        let bad_status = Faults {
+            error_status: 302,
+            ..Default::default()
+        };
+        assert!(bad_status.validate().is_err());
+        assert!(Faults::default().validate().is_ok());
+    }
+}

@@ -108,6 +108,25 @@ impl TykEmulator {
         self.state.stats_snapshot()
     }
 
+    /// Adds a user directly (no request, no write counted); empty `permissions` get the
+    /// admin defaults `IsAdmin`+`ResetPassword`. Fails on a duplicate (org, email).
+    pub fn seed_user(
+        &self,
+        org_id: &str,
+        email: &str,
+        permissions: &[(&str, &str)],
+        active: bool,
+    ) -> anyhow::Result<UserState> {
+        self.state
+            .seed_user(org_id, email, permissions, active)
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// Adds an organisation directly; returns its id.
+    pub fn seed_org(&self, owner_name: &str) -> String {
+        self.state.seed_org(owner_name)
+    }
+
     /// Same as `POST /__emulator/reset`.
     pub fn reset(&self) {
         self.state.reset()

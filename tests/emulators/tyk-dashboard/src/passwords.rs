@@ -99,3 +99,44 @@ pub fn set(user: &mut User, new: &str, s: &Settings) -> Result<(), PolicyError> 
     user.password_updated = now();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User::new(String::new(), "a@b.c")
+    }
+
+    #[test]
+    fn hash_matches_only_its_password_and_is_salted() {
+        let a = PasswordHash::new("secret-1");
+        let b = PasswordHash::new("secret-1");
+        assert!(a.matches("secret-1") && !a.matches("secret-2"));
+        assert_ne!(a.digest, b.digest, "same password, different salt");
+        assert_eq!(format!("{a:?}"), "PasswordHash(..)");
+    }
+
+    #[test]
+    fn length_counts_characters() {
+        let s = Settings::default();
+        assert_eq!(check(&user(), "12345", &s), Err(PolicyError::TooShort(6)));
+        assert_eq!(check(&user(), "éééééé", &s), Ok(()));
+    }
+
+    #[test]
+    fn history_covers_the_current_and_previous_passwords() {
+        let s = Settings {
+            password_history: 2,
+            ..Settings::default()
+        };
+        let mut u = user();
+        for p in ["one-one", "two-two", "three-three"] {
+            set(&mut u, p, &s).unwrap();
+        }
+        assert_eq!(check(&u, "three-three", &s), Err(PolicyError::Reused(2)));
+        assert_eq!(check(&u, "two-two", &s), Err(PolicyError::Reused(2)));
+        assert_eq!(check(&u, "one-one", &s), Ok(()));
+        assert_ne!(u.password_updated, crate::model::ZERO_TIME);
+    }
+}

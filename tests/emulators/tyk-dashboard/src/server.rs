@@ -20,6 +20,7 @@ use crate::state::{AppState, RequestRecord};
 
 const KILL_RESET: u8 = 1;
 const KILL_DROP: u8 = 2;
+const KILL_HANG: u8 = 3;
 
 /// Lets a request end its own TCP connection without an answer.
 #[derive(Clone, Default)]
@@ -96,6 +97,7 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
         }
         Action::Hang => {
             record("hang".into());
+            kill(KILL_HANG);
             std::future::pending().await
         }
         Action::Reset => {
@@ -138,28 +140,53 @@ async fn connection(tcp: TcpStream, app: Router, mut shutdown: watch::Receiver<b
     let ctl2 = ctl.clone();
     let svc = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ctl2.clone());
-        hyper::service::Service::call(&inner, req)
+        let answer = hyper::service::Service::call(&inner, req);
+        async move {
+            let mut resp = answer.await?;
+            // axum adds `Allow` to method mismatches; Go's router answers a bare 404.
+            resp.headers_mut().remove(http::header::ALLOW);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = ctl.0.0.notified() => {
-            match ctl.0.1.load(Ordering::SeqCst) {
-                KILL_RESET => {
-                    // SO_LINGER 0 makes the close send a RST. Tokio deprecates it because a
-                    // non-zero linger blocks on drop; a zero linger never blocks.
-                    #[allow(deprecated)]
-                    let _ = handle.set_linger(Some(Duration::ZERO));
-                }
-                KILL_DROP => {
-                    if let Ok(std) = handle.into_std() {
-                        let _ = std.shutdown(std::net::Shutdown::Both);
-                    }
-                }
-                _ => {}
+    let how = tokio::select! {
+        _ = conn => return,
+        _ = ctl.0.0.notified() => ctl.0.1.load(Ordering::SeqCst),
+        _ = shutdown.changed() => return,
+    };
+    // Hyper's half of the socket is gone from here on; `handle` decides how it ends.
+    match how {
+        KILL_RESET => {
+            // SO_LINGER 0 makes the close send a RST. Tokio deprecates it because a
+            // non-zero linger blocks on drop; a zero linger never blocks.
+            #[allow(deprecated)]
+            let _ = handle.set_linger(Some(Duration::ZERO));
+        }
+        KILL_DROP => {
+            if let Ok(std) = handle.into_std() {
+                let _ = std.shutdown(std::net::Shutdown::Both);
             }
         }
-        _ = shutdown.changed() => {}
+        KILL_HANG => {
+            // Hyper does not read while a request is in flight, so it would never notice the
+            // client giving up; watch for EOF ourselves so a hung request does not leak.
+            tokio::select! {
+                _ = wait_for_eof(&handle) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn wait_for_eof(s: &TcpStream) {
+    let mut buf = [0u8; 1];
+    loop {
+        match s.peek(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            // Pipelined bytes we will never serve: poll again later rather than spin.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
 }
 

@@ -6,8 +6,7 @@
 //! (kube-api-emulator.md §1.5):
 //! - `test` with `value: null` succeeds when the key is absent (kube-runtime's
 //!   finalizer helper sends exactly that);
-//! - `replace` of a missing *object key* behaves like `add` (v4 only checks the
-//!   parent exists); a missing parent or an out-of-range index still fails;
+//! - `replace`/`remove` of a missing key or index fail (422), like a failed `test`;
 //! - negative array indices count from the end.
 
 use super::PatchError;
@@ -96,10 +95,14 @@ fn apply_op(doc: &mut Value, op: &Value) -> Result<(), String> {
             };
             let (parent, key) = find_parent(doc, path).ok_or_else(missing)?;
             match parent {
-                Value::Object(map) => {
+                // v4 `replace` requires the key to exist (partialDoc.get fails).
+                Value::Object(map) if map.contains_key(&key) => {
                     map.insert(key, value);
                     Ok(())
                 }
+                Value::Object(_) => Err(format!(
+                    "replace operation does not apply: doc is missing key: {path}: missing value"
+                )),
                 Value::Array(items) => {
                     let idx = array_index(&key, items.len(), false).map_err(|_| {
                         format!(
@@ -122,6 +125,16 @@ fn apply_op(doc: &mut Value, op: &Value) -> Result<(), String> {
                 )
             };
             let (src, src_key) = find_parent(doc, from).ok_or_else(missing_from)?;
+            if src.is_object() && src.get(&src_key).is_none() {
+                let what = if kind == "move" {
+                    format!("error in move for path: '{src_key}'")
+                } else {
+                    format!("error in copy for from: '{from}'")
+                };
+                return Err(format!(
+                    "{what}: unable to get nonexistent key: {src_key}: missing value"
+                ));
+            }
             let moved = if kind == "move" {
                 remove(src, &src_key)
                     .map_err(|e| format!("error in move for path: '{src_key}': {e}"))?

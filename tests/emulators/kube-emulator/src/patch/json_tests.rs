@@ -45,11 +45,6 @@ fn successful_operations_table() {
             json!({"metadata": {"name": "w1", "finalizers": ["a", "b"]}, "spec": {"a/b": 2, "m~n": 3, "replicas": 1, "name": "w1"}}),
         ),
         (
-            "replace of a missing key acts as add (evanphx v4)",
-            json!([{"op":"replace","path":"/spec/new","value":true}]),
-            json!({"metadata": {"name": "w1", "finalizers": ["a", "b"]}, "spec": {"size": 1, "a/b": 2, "m~n": 3, "new": true}}),
-        ),
-        (
             "add replaces an existing key in place",
             json!([{"op":"add","path":"/spec/size","value":5}]),
             json!({"metadata": {"name": "w1", "finalizers": ["a", "b"]}, "spec": {"size": 5, "a/b": 2, "m~n": 3}}),
@@ -128,9 +123,24 @@ fn failing_operations_table() {
             "Unexpected kind: frob: unknown object type",
         ),
         (
-            "copy from missing",
+            "replace of a missing key",
+            json!([{"op":"replace","path":"/spec/new","value":true}]),
+            "replace operation does not apply: doc is missing key: /spec/new: missing value",
+        ),
+        (
+            "move from a missing key",
+            json!([{"op":"move","from":"/spec/none","path":"/spec/x"}]),
+            "error in move for path: 'none': unable to get nonexistent key: none: missing value",
+        ),
+        (
+            "copy from a missing key",
             json!([{"op":"copy","from":"/spec/none","path":"/spec/x"}]),
-            "copy operation does not apply: doc is missing from path: /spec/none: missing value",
+            "error in copy for from: '/spec/none': unable to get nonexistent key: none: missing value",
+        ),
+        (
+            "copy from missing parent",
+            json!([{"op":"copy","from":"/nope/none","path":"/spec/x"}]),
+            "copy operation does not apply: doc is missing from path: /nope/none: missing value",
         ),
     ];
     for (name, patch, want) in cases {

@@ -133,12 +133,12 @@ impl FieldError {
 
     /// `field.TooMany(path, actual, max)`.
     pub fn too_many(field: &str, actual: i64, max: i64) -> Self {
-        let noun = if max == 1 { "item" } else { "items" };
+        // Unlike TooLong, Go never singularises "items" here.
         Self::new(
             FieldErrorType::TooMany,
             field,
             Some(json!(actual)),
-            &format!("must have at most {max} {noun}"),
+            &format!("must have at most {max} items"),
         )
     }
 

@@ -81,6 +81,51 @@ pub fn bad_request_status(message: &str) -> Value {
     })
 }
 
+/// Why [`process_cr`] refused an object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CrError {
+    /// 400 BadRequest (a `fieldValidation=Strict` unknown field).
+    BadRequest(String),
+    /// 422 Invalid; render with [`invalid_status`].
+    Invalid(Vec<FieldError>),
+}
+
+/// The request-time CR pipeline of kube-api-emulator.md §2.12 in order:
+/// prune (unknown fields per `fieldValidation`, the query value as sent),
+/// drop non-nullable nulls and default, then validate against `old` (which is
+/// defaulted first, as reads from storage are) for ratcheting and transition
+/// rules. Returns the `Warning:` header values.
+pub fn process_cr(
+    schema: &CrSchema,
+    obj: &mut Value,
+    old: Option<&Value>,
+    field_validation: &str,
+) -> Result<Vec<String>, CrError> {
+    let mode = FieldValidation::parse(field_validation).unwrap_or(FieldValidation::Warn);
+    let unknown = schema.prune(obj);
+    let warnings = match check_unknown_fields(mode, &unknown) {
+        UnknownFields::Ok => Vec::new(),
+        UnknownFields::Warn(w) => w,
+        UnknownFields::Reject(msg) => return Err(CrError::BadRequest(msg)),
+    };
+    schema.default(obj);
+    let old = old.map(|o| {
+        let mut o = o.clone();
+        schema.default(&mut o);
+        o
+    });
+    let errs = schema.validate(obj, old.as_ref());
+    if errs.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(CrError::Invalid(errs))
+    }
+}
+
 #[cfg(test)]
 #[path = "mod_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "operator_crds_tests.rs"]
+mod operator_crds_tests;

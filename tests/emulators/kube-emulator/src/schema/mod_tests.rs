@@ -141,3 +141,44 @@ fn field_validation_modes() {
     assert_eq!(body["code"], 400);
     assert_eq!(body["reason"], "BadRequest");
 }
+
+#[test]
+fn process_cr_runs_the_pipeline_in_order() {
+    let schema = CrSchema::new(
+        &json!({"type": "object", "properties": {"spec": {"type": "object",
+        "properties": {"size": {"type": "integer", "minimum": 0, "default": 1}},
+        "x-kubernetes-validations": [{"rule": "self.size < 10", "message": "too big"}]}}}),
+    );
+    let mut obj = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"foo": 1}});
+    let warnings = process_cr(&schema, &mut obj, None, "Warn").unwrap();
+    assert_eq!(warnings, vec!["unknown field \"spec.foo\"".to_string()]);
+    assert_eq!(obj["spec"], json!({"size": 1}));
+
+    let mut strict = json!({"spec": {"foo": 1}});
+    assert_eq!(
+        process_cr(&schema, &mut strict, None, "Strict"),
+        Err(CrError::BadRequest(
+            "strict decoding error: unknown field \"spec.foo\"".into()
+        ))
+    );
+    let mut bad = json!({"spec": {"size": -1}});
+    let Err(CrError::Invalid(errs)) = process_cr(&schema, &mut bad, None, "") else {
+        panic!("expected 422")
+    };
+    assert_eq!(
+        errs[0].to_string(),
+        "spec.size: Invalid value: -1: spec.size in body should be greater than or equal to 0"
+    );
+    let mut big = json!({"spec": {"size": 20}});
+    let Err(CrError::Invalid(errs)) = process_cr(&schema, &mut big, None, "Ignore") else {
+        panic!("expected 422")
+    };
+    assert_eq!(
+        errs[0].to_string(),
+        "spec: Invalid value: \"object\": too big"
+    );
+    // ratcheting: an unchanged invalid value passes on update
+    let old = json!({"spec": {"size": -1}});
+    let mut same = json!({"spec": {"size": -1}});
+    assert!(process_cr(&schema, &mut same, Some(&old), "").is_ok());
+}

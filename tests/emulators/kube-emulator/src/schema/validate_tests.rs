@@ -116,7 +116,7 @@ fn schema_error_table() {
         ),
         (
             json!({"size": 1, "labels": {"a": "1", "b": "2"}}),
-            "spec.labels: Too many: 2: must have at most 1 item",
+            "spec.labels: Too many: 2: must have at most 1 items",
         ),
         (
             json!({"size": 1, "labels": {"a": 1}}),

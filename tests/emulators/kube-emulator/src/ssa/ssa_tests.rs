@@ -374,3 +374,62 @@ fn list_map_item_without_key_is_an_error() {
     let e = apply(None, &cfg, "m", false, Some("status"), &ti, T0).unwrap_err();
     assert_eq!(e.code(), 500);
 }
+
+#[test]
+fn set_merge_follows_smd_order() {
+    let node = TypeNode {
+        list: ListType::Set,
+        ..TypeNode::default()
+    };
+    let cases = [
+        (
+            json!(["a", "b", "c"]),
+            json!(["c", "a"]),
+            json!(["b", "c", "a"]),
+        ),
+        (json!(["a"]), json!(["b"]), json!(["a", "b"])),
+        (
+            json!(["a", "b"]),
+            json!(["b", "x", "a"]),
+            json!(["b", "x", "a"]),
+        ),
+        (json!([]), json!(["x"]), json!(["x"])),
+    ];
+    for (live, applied, want) in cases {
+        assert_eq!(
+            merge(&live, &applied, &node).unwrap(),
+            want,
+            "{live} + {applied}"
+        );
+    }
+}
+
+#[test]
+fn atomic_lists_are_owned_whole() {
+    let ti = widget_ti();
+    let obj = apply(
+        None,
+        &w(json!({"args": ["a", "b"]})),
+        "m1",
+        false,
+        None,
+        &ti,
+        T0,
+    )
+    .unwrap();
+    assert_eq!(mf(&obj)[0]["fieldsV1"], json!({"f:spec": {"f:args": {}}}));
+    let err = apply(
+        Some(&obj),
+        &w(json!({"args": ["a"]})),
+        "m2",
+        false,
+        None,
+        &ti,
+        T1,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Apply failed with 1 conflict: conflict with \"m1\": .spec.args"
+    );
+}

@@ -94,7 +94,8 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, BodyError> {
 
 /// The writable fields of a user, as the Dashboard unmarshals them. Unknown fields are
 /// ignored (Go's encoding/json); a wrong type is a malformed body.
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it carries a plaintext password.
+#[derive(Default, Deserialize)]
 pub struct UserInput {
     pub id: Option<String>,
     pub org_id: Option<String>,
@@ -135,4 +136,37 @@ pub fn page<T>(items: Vec<T>, query: &HashMap<String, String>, size: usize) -> (
     }
     let start = (p.max(1) as usize - 1).saturating_mul(size);
     (items.into_iter().skip(start).take(size).collect(), pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(p: &str) -> HashMap<String, String> {
+        [("p".to_string(), p.to_string())].into_iter().collect()
+    }
+
+    #[test]
+    fn pages_are_one_based_and_negative_means_all() {
+        let items: Vec<u32> = (1..=5).collect();
+        assert_eq!(page(items.clone(), &q("-1"), 2), (items.clone(), 3));
+        assert_eq!(page(items.clone(), &q("1"), 2), (vec![1, 2], 3));
+        assert_eq!(page(items.clone(), &q("3"), 2), (vec![5], 3));
+        assert_eq!(page(items.clone(), &q("4"), 2), (vec![], 3));
+        assert_eq!(page(items.clone(), &q("0"), 2), (vec![1, 2], 3));
+        assert_eq!(page(items.clone(), &q("x"), 2), (vec![1, 2], 3));
+        assert_eq!(page(items, &HashMap::new(), 2), (vec![1, 2], 3));
+        assert_eq!(page(Vec::<u32>::new(), &q("-1"), 2), (vec![], 1));
+    }
+
+    #[test]
+    fn body_parsing_tells_empty_from_malformed() {
+        let err = |b: &'static [u8]| UserInput::parse(&Bytes::from_static(b)).err();
+        assert_eq!(err(b" \n"), Some(BodyError::Empty));
+        assert_eq!(err(b"{"), Some(BodyError::Malformed));
+        assert_eq!(err(br#"{"id":"123"}"#), Some(BodyError::Malformed));
+        assert_eq!(err(br#"{"active":"yes"}"#), Some(BodyError::Malformed));
+        let ok = Bytes::from_static(br#"{"id":"","org_id":null,"extra":1}"#);
+        assert!(UserInput::parse(&ok).is_ok());
+    }
 }

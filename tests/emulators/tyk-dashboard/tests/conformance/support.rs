@@ -146,6 +146,47 @@ impl Emu {
     }
 }
 
+/// Users every table case can refer to.
+pub struct World {
+    pub e: Emu,
+    /// Org admin in ORG.
+    pub a: (String, String),
+    /// `users:read` only, in ORG.
+    pub r: (String, String),
+    /// No users permission, in ORG.
+    pub n: (String, String),
+    /// Org admin in ORG2.
+    pub b: (String, String),
+    /// Inactive admin in ORG.
+    pub i: (String, String),
+}
+
+/// ORG: admin `a`, reader `r`, no-permission `n`, inactive admin `i`; ORG2: admin `b`.
+pub async fn world(settings: Settings) -> World {
+    let e = start(settings).await;
+    let a = e.org_admin(ORG, "admin@a.org").await;
+    let r = e
+        .user(ORG, "reader@a.org", json!({"users":"read"}), true)
+        .await;
+    let n = e
+        .user(ORG, "nobody@a.org", json!({"apis":"read"}), true)
+        .await;
+    let b = e.org_admin(ORG2, "admin@b.org").await;
+    let i = e
+        .user(ORG, "idle@a.org", json!({"IsAdmin":"admin"}), false)
+        .await;
+    World { e, a, r, n, b, i }
+}
+
+pub fn emails(v: &Value) -> Vec<String> {
+    v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email_address"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn is_hex(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

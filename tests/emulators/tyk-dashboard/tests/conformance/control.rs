@@ -1,12 +1,10 @@
 //! The `/__emulator/` control API and the binary.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::test]
@@ -244,4 +242,53 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
         .expect("exits")
         .unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn seeded_users_and_orgs_are_usable_over_http() {
+    let e = start_default().await;
+    let org = e.emu.seed_org("Seeded");
+    let admin = e.emu.seed_user(&org, "Seed@X.org", &[], true).unwrap();
+    assert_eq!(admin.email_address, "seed@x.org");
+    assert!(e.emu.seed_user(&org, "seed@x.org", &[], true).is_err());
+    let reader = e
+        .emu
+        .seed_user(&org, "r@x.org", &[("users", "read")], false)
+        .unwrap();
+    let list = e
+        .api(&admin.access_key, "GET", "/api/users?p=-1", None)
+        .await
+        .json();
+    assert_eq!(emails(&list), ["seed@x.org", "r@x.org"]);
+    e.api(&reader.access_key, "GET", "/api/users", None)
+        .await
+        .envelope(403, "Error", "User is not active");
+    let got = e
+        .admin("GET", &format!("/admin/organisations/{org}"), None)
+        .await
+        .json();
+    assert_eq!(got["owner_name"], "Seeded");
+    assert_eq!(e.stats().await["writes"], 0, "seeding is not a request");
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_like_go_without_allow_header() {
+    let e = start_default().await;
+    let c = client(None);
+    for (method, path) in [
+        ("GET", "/admin/users"),
+        ("GET", "/nope"),
+        ("PATCH", "/api/users"),
+    ] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = c
+            .request(m, format!("{}{path}", e.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{method} {path}");
+        assert!(r.headers().get("allow").is_none(), "{method} {path}");
+        assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(r.text().await.unwrap(), "404 page not found\n");
+    }
 }

@@ -1,11 +1,9 @@
 //! Fault injection: errors, latency, hangs, resets and commit-then-drop, global and scoped.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::json;
-use support::*;
 use tyk_dashboard_emulator::{FaultKind, FaultRule, Faults};
 
 fn rule(kind: FaultKind, method: &str, route: &str, count: Option<u64>) -> FaultRule {
