@@ -59,6 +59,16 @@ fn cond_is(o: &Value, ctype: &str, status: &str) -> bool {
     condition(o, ctype).is_some_and(|c| c["status"] == status)
 }
 
+/// The operator's log of the current run, quoted when a wait fails.
+static LOG: Mutex<Option<std::path::PathBuf>> = Mutex::new(None);
+
+fn log_tail() -> String {
+    let path = LOG.lock().unwrap().clone();
+    let text = path.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(12)..].join("\n")
+}
+
 /// Polls `api.get(name)` until `done` holds for it (deadline, no fixed sleeps in assertions).
 async fn wait_for(api: &Api<DynamicObject>, name: &str, what: &str, done: impl Fn(&Value) -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -69,7 +79,11 @@ async fn wait_for(api: &Api<DynamicObject>, name: &str, what: &str, done: impl F
                 return;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("{name}: never {what}; last status {}", v["status"]);
+                panic!(
+                    "{name}: never {what}; last status {}\noperator log tail:\n{}",
+                    v["status"],
+                    log_tail()
+                );
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -196,12 +210,15 @@ pub async fn run_lifecycle() -> Recorded {
     let down = json!({"url": "http://127.0.0.1:9", "orgId": org, "adminSecretRef": {"name": "tyk-admin"}});
     conns.create(&pp, &obj("DashboardConnection", "team-down", Some(TEAM), down)).await.unwrap();
 
+    let log_path = cluster.dir.path().join("operator.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    *LOG.lock().unwrap() = Some(log_path);
     let mut operator = tokio::process::Command::new(env!("CARGO_BIN_EXE_dashboard-user-operator"))
         .args(["run", "--operator-namespace", OPS, "--metrics-addr", "127.0.0.1:0"])
         .args(["--resync-period", "1h", "--log-format", "text"])
         .env("KUBECONFIG", &cluster.kubeconfig)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .expect("operator binary starts");
