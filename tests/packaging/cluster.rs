@@ -34,7 +34,9 @@ impl Cluster {
         for step in &mut steps {
             step["kubeconfig"] = json!(self.kubeconfig);
         }
-        tokio::task::spawn_blocking(move || helm(steps)).await.unwrap()
+        tokio::task::spawn_blocking(move || helm(steps))
+            .await
+            .unwrap()
     }
 
     /// The real kubectl with a HOME of its own (its discovery cache must not be shared).

@@ -104,8 +104,8 @@ pub fn argo_health(kind: &str, obj: &Value) -> Health {
 }
 
 fn read_yaml(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     parse_documents(&text).remove(0)
 }
 
@@ -122,8 +122,16 @@ fn argo_checks_give_the_recorded_verdicts_on_captured_statuses() {
             assert_eq!(obj["kind"], kind, "{input} is a {kind}");
             let got = argo_health(kind, &obj);
             let want = &case["healthStatus"];
-            assert_eq!(got.status, want["status"].as_str().unwrap(), "{kind} {input}");
-            assert_eq!(got.message, want["message"].as_str().unwrap(), "{kind} {input}");
+            assert_eq!(
+                got.status,
+                want["status"].as_str().unwrap(),
+                "{kind} {input}"
+            );
+            assert_eq!(
+                got.message,
+                want["message"].as_str().unwrap(),
+                "{kind} {input}"
+            );
         }
     }
 }

@@ -8,12 +8,23 @@ use serde_json::{Value, json};
 
 type Verdicts = [(Value, Health, KStatus)];
 
-fn pick<'a>(v: &'a Verdicts, name: &str, which: impl Fn(&Value) -> bool) -> Option<&'a (Value, Health, KStatus)> {
-    v.iter().filter(|(o, _, _)| o["metadata"]["name"] == name && which(o)).last()
+fn pick<'a>(
+    v: &'a Verdicts,
+    name: &str,
+    which: impl Fn(&Value) -> bool,
+) -> Option<&'a (Value, Health, KStatus)> {
+    v.iter()
+        .filter(|(o, _, _)| o["metadata"]["name"] == name && which(o))
+        .last()
 }
 
-fn first<'a>(v: &'a Verdicts, name: &str, which: impl Fn(&Value) -> bool) -> Option<&'a (Value, Health, KStatus)> {
-    v.iter().find(|(o, _, _)| o["metadata"]["name"] == name && which(o))
+fn first<'a>(
+    v: &'a Verdicts,
+    name: &str,
+    which: impl Fn(&Value) -> bool,
+) -> Option<&'a (Value, Health, KStatus)> {
+    v.iter()
+        .find(|(o, _, _)| o["metadata"]["name"] == name && which(o))
 }
 
 fn has_status(o: &Value) -> bool {
@@ -35,8 +46,10 @@ fn write_kind(kind: &str, cases: Vec<(&str, Option<&(Value, Health, KStatus)>)>)
         }
         let path = format!("testdata/{file}.yaml");
         std::fs::write(dir.join(&path), serde_yaml::to_string(&o).unwrap()).unwrap();
-        tests.push(json!({"healthStatus": {"status": argo.status, "message": argo.message},
-                          "inputPath": path}));
+        tests.push(
+            json!({"healthStatus": {"status": argo.status, "message": argo.message},
+                          "inputPath": path}),
+        );
     }
     let spec = format!(
         "# Argo CD health-check tests (Argo's resource_customizations format). The inputs are\n\
@@ -53,13 +66,27 @@ pub fn write(users: &Verdicts, conns: &Verdicts, cconns: &Verdicts) {
         vec![
             ("created", first(users, "jane", |o| !has_status(o))),
             ("first-sight", first(users, "jane", has_status)),
-            ("ready", pick(users, "jane", |o| o["metadata"]["generation"] == 1 && has_status(o))),
-            ("spec-changed", first(users, "jane", |o| {
-                o["metadata"]["generation"] == 2 && o["status"]["observedGeneration"] == 1
-            })),
+            (
+                "ready",
+                pick(users, "jane", |o| {
+                    o["metadata"]["generation"] == 1 && has_status(o)
+                }),
+            ),
+            (
+                "spec-changed",
+                first(users, "jane", |o| {
+                    o["metadata"]["generation"] == 2 && o["status"]["observedGeneration"] == 1
+                }),
+            ),
             ("ready-generation-2", pick(users, "jane", has_status)),
-            ("stalled-password-secret-missing", pick(users, "bob", has_status)),
-            ("stalled-already-exists", pick(users, "jane-twin", has_status)),
+            (
+                "stalled-password-secret-missing",
+                pick(users, "bob", has_status),
+            ),
+            (
+                "stalled-already-exists",
+                pick(users, "jane-twin", has_status),
+            ),
             ("dashboard-unreachable", pick(users, "dora", has_status)),
         ],
     );
@@ -67,8 +94,14 @@ pub fn write(users: &Verdicts, conns: &Verdicts, cconns: &Verdicts) {
         "DashboardConnection",
         vec![
             ("ready", pick(conns, "team-tyk", has_status)),
-            ("admin-secret-missing", pick(conns, "team-broken", has_status)),
-            ("dashboard-unreachable", pick(conns, "team-down", has_status)),
+            (
+                "admin-secret-missing",
+                pick(conns, "team-broken", has_status),
+            ),
+            (
+                "dashboard-unreachable",
+                pick(conns, "team-down", has_status),
+            ),
         ],
     );
     write_kind(

@@ -13,7 +13,9 @@ use crate::support::{parse_documents, workspace};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use kube::api::{
+    Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams, WatchEvent, WatchParams,
+};
 use kube::core::GroupVersionKind;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -24,15 +26,26 @@ const OPS: &str = "ops";
 const TEAM: &str = "team";
 
 fn resource(kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("userop.dev", "v1alpha1", kind), plural)
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("userop.dev", "v1alpha1", kind),
+        plural,
+    )
 }
 
 fn users_api(c: &kube::Client) -> Api<DynamicObject> {
-    Api::namespaced_with(c.clone(), TEAM, &resource("DashboardUser", "dashboardusers"))
+    Api::namespaced_with(
+        c.clone(),
+        TEAM,
+        &resource("DashboardUser", "dashboardusers"),
+    )
 }
 
 fn conns_api(c: &kube::Client) -> Api<DynamicObject> {
-    Api::namespaced_with(c.clone(), TEAM, &resource("DashboardConnection", "dashboardconnections"))
+    Api::namespaced_with(
+        c.clone(),
+        TEAM,
+        &resource("DashboardConnection", "dashboardconnections"),
+    )
 }
 
 fn cluster_conns_api(c: &kube::Client) -> Api<DynamicObject> {
@@ -52,7 +65,10 @@ fn obj(kind: &str, name: &str, namespace: Option<&str>, spec: Value) -> DynamicO
 }
 
 fn condition<'a>(o: &'a Value, ctype: &str) -> Option<&'a Value> {
-    o["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == ctype)
+    o["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == ctype)
 }
 
 fn cond_is(o: &Value, ctype: &str, status: &str) -> bool {
@@ -64,7 +80,9 @@ static LOG: Mutex<Option<std::path::PathBuf>> = Mutex::new(None);
 
 fn log_tail() -> String {
     let path = LOG.lock().unwrap().clone();
-    let text = path.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(12)..].join("\n")
 }
@@ -127,11 +145,19 @@ async fn install_crds(c: &kube::Client) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let got = crds.get(&name).await.unwrap();
-            let established = got.status.and_then(|s| s.conditions).unwrap_or_default().iter().any(|c| c.type_ == "Established" && c.status == "True");
+            let established = got
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
             if established {
                 break;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{name} never Established");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never Established"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -143,8 +169,10 @@ async fn create_org(tyk_url: &str) -> String {
     let reply: Value = http
         .post(format!("{tyk_url}/admin/organisations"))
         .header("admin-auth", ADMIN_SECRET)
-        .json(&json!({"owner_name": "packaging", "owner_slug": "packaging", "cname_enabled": false,
-                      "hybrid_enabled": false, "event_options": {}}))
+        .json(
+            &json!({"owner_name": "packaging", "owner_slug": "packaging", "cname_enabled": false,
+                      "hybrid_enabled": false, "event_options": {}}),
+        )
         .send()
         .await
         .unwrap()
@@ -158,7 +186,10 @@ async fn secret(c: &kube::Client, ns: &str, name: &str, data: Value) {
     let s: Secret = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": name, "namespace": ns}, "stringData": data}))
     .unwrap();
-    Api::<Secret>::namespaced(c.clone(), ns).create(&PostParams::default(), &s).await.unwrap();
+    Api::<Secret>::namespaced(c.clone(), ns)
+        .create(&PostParams::default(), &s)
+        .await
+        .unwrap();
 }
 
 /// Everything the run recorded, by kind.
@@ -199,22 +230,65 @@ pub async fn run_lifecycle() -> Recorded {
     let pp = PostParams::default();
     let conn_spec = json!({"url": tyk.url(), "orgId": org, "adminSecretRef": {"name": "tyk-admin"},
                            "allowedNamespaces": {"names": [TEAM]}});
-    cconns.create(&pp, &obj("ClusterDashboardConnection", "default", None, conn_spec)).await.unwrap();
+    cconns
+        .create(
+            &pp,
+            &obj("ClusterDashboardConnection", "default", None, conn_spec),
+        )
+        .await
+        .unwrap();
     let broken = json!({"url": tyk.url(), "adminSecretRef": {"name": "no-such-secret"}});
-    cconns.create(&pp, &obj("ClusterDashboardConnection", "broken", None, broken)).await.unwrap();
-    let team_conn = json!({"url": tyk.url(), "orgId": org, "adminSecretRef": {"name": "tyk-admin"}});
-    conns.create(&pp, &obj("DashboardConnection", "team-tyk", Some(TEAM), team_conn)).await.unwrap();
+    cconns
+        .create(
+            &pp,
+            &obj("ClusterDashboardConnection", "broken", None, broken),
+        )
+        .await
+        .unwrap();
+    let team_conn =
+        json!({"url": tyk.url(), "orgId": org, "adminSecretRef": {"name": "tyk-admin"}});
+    conns
+        .create(
+            &pp,
+            &obj("DashboardConnection", "team-tyk", Some(TEAM), team_conn),
+        )
+        .await
+        .unwrap();
     let team_broken = json!({"url": tyk.url(), "adminSecretRef": {"name": "no-such-secret"}});
-    conns.create(&pp, &obj("DashboardConnection", "team-broken", Some(TEAM), team_broken)).await.unwrap();
+    conns
+        .create(
+            &pp,
+            &obj(
+                "DashboardConnection",
+                "team-broken",
+                Some(TEAM),
+                team_broken,
+            ),
+        )
+        .await
+        .unwrap();
     // Nothing listens on port 9 of the loopback: every request is refused at once.
-    let down = json!({"url": "http://127.0.0.1:9", "orgId": org, "adminSecretRef": {"name": "tyk-admin"}});
-    conns.create(&pp, &obj("DashboardConnection", "team-down", Some(TEAM), down)).await.unwrap();
+    let down =
+        json!({"url": "http://127.0.0.1:9", "orgId": org, "adminSecretRef": {"name": "tyk-admin"}});
+    conns
+        .create(
+            &pp,
+            &obj("DashboardConnection", "team-down", Some(TEAM), down),
+        )
+        .await
+        .unwrap();
 
     let log_path = cluster.dir.path().join("operator.log");
     let log = std::fs::File::create(&log_path).unwrap();
     *LOG.lock().unwrap() = Some(log_path);
     let mut operator = tokio::process::Command::new(env!("CARGO_BIN_EXE_dashboard-user-operator"))
-        .args(["run", "--operator-namespace", OPS, "--metrics-addr", "127.0.0.1:0"])
+        .args([
+            "run",
+            "--operator-namespace",
+            OPS,
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
         .args(["--resync-period", "1h", "--log-format", "text"])
         .env("KUBECONFIG", &cluster.kubeconfig)
         .stdout(log.try_clone().unwrap())
@@ -224,28 +298,61 @@ pub async fn run_lifecycle() -> Recorded {
         .expect("operator binary starts");
 
     // Ready; then a spec change (a new generation); then two ways to stall.
-    users.create(&pp, &obj("DashboardUser", "jane", Some(TEAM), json!({"email": "jane@example.com"}))).await.unwrap();
+    users
+        .create(
+            &pp,
+            &obj(
+                "DashboardUser",
+                "jane",
+                Some(TEAM),
+                json!({"email": "jane@example.com"}),
+            ),
+        )
+        .await
+        .unwrap();
     wait_for(&users, "jane", "Ready", |o| cond_is(o, "Ready", "True")).await;
     let edit = json!({"spec": {"firstName": "Jane"}});
-    users.patch("jane", &PatchParams::default(), &Patch::Merge(&edit)).await.unwrap();
+    users
+        .patch("jane", &PatchParams::default(), &Patch::Merge(&edit))
+        .await
+        .unwrap();
     wait_for(&users, "jane", "Ready at generation 2", |o| {
         o["status"]["observedGeneration"] == 2 && cond_is(o, "Ready", "True")
     })
     .await;
     let bob = json!({"email": "bob@example.com", "passwordSecretRef": {"name": "bob-password"}});
-    users.create(&pp, &obj("DashboardUser", "bob", Some(TEAM), bob)).await.unwrap();
+    users
+        .create(&pp, &obj("DashboardUser", "bob", Some(TEAM), bob))
+        .await
+        .unwrap();
     wait_for(&users, "bob", "Stalled", |o| cond_is(o, "Stalled", "True")).await;
     let twin = json!({"email": "jane@example.com"});
-    users.create(&pp, &obj("DashboardUser", "jane-twin", Some(TEAM), twin)).await.unwrap();
-    wait_for(&users, "jane-twin", "Stalled", |o| cond_is(o, "Stalled", "True")).await;
+    users
+        .create(&pp, &obj("DashboardUser", "jane-twin", Some(TEAM), twin))
+        .await
+        .unwrap();
+    wait_for(&users, "jane-twin", "Stalled", |o| {
+        cond_is(o, "Stalled", "True")
+    })
+    .await;
     let dora = json!({"email": "dora@example.com",
                       "connectionRef": {"kind": "DashboardConnection", "name": "team-down"}});
-    users.create(&pp, &obj("DashboardUser", "dora", Some(TEAM), dora)).await.unwrap();
-    wait_for(&users, "dora", "not Ready", |o| cond_is(o, "Ready", "False")).await;
+    users
+        .create(&pp, &obj("DashboardUser", "dora", Some(TEAM), dora))
+        .await
+        .unwrap();
+    wait_for(&users, "dora", "not Ready", |o| {
+        cond_is(o, "Ready", "False")
+    })
+    .await;
     for (api, name) in [(&cconns, "default"), (&conns, "team-tyk")] {
         wait_for(api, name, "Ready", |o| cond_is(o, "Ready", "True")).await;
     }
-    for (api, name) in [(&cconns, "broken"), (&conns, "team-broken"), (&conns, "team-down")] {
+    for (api, name) in [
+        (&cconns, "broken"),
+        (&conns, "team-broken"),
+        (&conns, "team-down"),
+    ] {
         wait_for(api, name, "not Ready", |o| cond_is(o, "Ready", "False")).await;
     }
 
@@ -269,7 +376,10 @@ pub async fn run_lifecycle() -> Recorded {
 /// in progress for kstatus.
 fn assert_consistent(kind: &str, o: &Value, argo: &Health, k: KStatus) {
     let name = o["metadata"]["name"].as_str().unwrap_or("?");
-    let ctx = format!("{kind}/{name} status {}: argo {argo:?}, kstatus {k:?}", o["status"]);
+    let ctx = format!(
+        "{kind}/{name} status {}: argo {argo:?}, kstatus {k:?}",
+        o["status"]
+    );
     if o["status"].is_null() || o["status"]["conditions"].is_null() {
         // Before the operator's first write; kstatus would call it Current, which is why the
         // operator writes Ready=Unknown/Reconciling=True on first sight.
@@ -302,8 +412,12 @@ fn verdicts(kind: &str, versions: &[Value]) -> Vec<(Value, Health, KStatus)> {
         .collect()
 }
 
-fn of<'a>(v: &'a [(Value, Health, KStatus)], name: &'a str) -> impl Iterator<Item = &'a (Value, Health, KStatus)> + 'a {
-    v.iter().filter(move |(o, _, _)| o["metadata"]["name"] == name)
+fn of<'a>(
+    v: &'a [(Value, Health, KStatus)],
+    name: &'a str,
+) -> impl Iterator<Item = &'a (Value, Health, KStatus)> + 'a {
+    v.iter()
+        .filter(move |(o, _, _)| o["metadata"]["name"] == name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,22 +428,47 @@ async fn operator_statuses_read_alike_in_argo_cd_and_kstatus_through_the_lifecyc
     let cconns = verdicts("ClusterDashboardConnection", &rec.cluster_connections);
 
     // jane: progressing from the first status write until Ready, and Ready at the end.
-    let jane: Vec<_> = of(&users, "jane").filter(|(o, _, _)| !o["status"]["conditions"].is_null()).collect();
+    let jane: Vec<_> = of(&users, "jane")
+        .filter(|(o, _, _)| !o["status"]["conditions"].is_null())
+        .collect();
     let first = jane.first().expect("jane got a status");
-    assert_eq!((first.1.status.as_str(), first.2), ("Progressing", KStatus::InProgress), "first sight: {}", first.0["status"]);
+    assert_eq!(
+        (first.1.status.as_str(), first.2),
+        ("Progressing", KStatus::InProgress),
+        "first sight: {}",
+        first.0["status"]
+    );
     let last = jane.last().unwrap();
-    assert_eq!((last.1.status.as_str(), last.2), ("Healthy", KStatus::Current), "{}", last.0["status"]);
+    assert_eq!(
+        (last.1.status.as_str(), last.2),
+        ("Healthy", KStatus::Current),
+        "{}",
+        last.0["status"]
+    );
     // The spec change: a version whose status is one generation behind reads as progressing.
     let stale = jane
         .iter()
-        .find(|(o, _, _)| o["metadata"]["generation"] == 2 && o["status"]["observedGeneration"] == 1)
+        .find(|(o, _, _)| {
+            o["metadata"]["generation"] == 2 && o["status"]["observedGeneration"] == 1
+        })
         .expect("the edit was seen before the operator caught up");
-    assert_eq!((stale.1.status.as_str(), stale.2), ("Progressing", KStatus::InProgress));
+    assert_eq!(
+        (stale.1.status.as_str(), stale.2),
+        ("Progressing", KStatus::InProgress)
+    );
 
     // bob and jane-twin: stalled, so Degraded and Failed, with the operator's reason.
-    for (name, reason) in [("bob", "PasswordSecretNotFound"), ("jane-twin", "AlreadyExists")] {
+    for (name, reason) in [
+        ("bob", "PasswordSecretNotFound"),
+        ("jane-twin", "AlreadyExists"),
+    ] {
         let (o, argo, k) = of(&users, name).last().unwrap();
-        assert_eq!((argo.status.as_str(), *k), ("Degraded", KStatus::Failed), "{name}: {}", o["status"]);
+        assert_eq!(
+            (argo.status.as_str(), *k),
+            ("Degraded", KStatus::Failed),
+            "{name}: {}",
+            o["status"]
+        );
         assert!(argo.message.starts_with(reason), "{name}: {}", argo.message);
     }
     // dora's connection cannot reach its Dashboard: not Ready, not Healthy, never Current.

@@ -33,9 +33,18 @@ where
     api.get_opt(name).await.expect("get").is_some()
 }
 
-fn dynamic(client: &kube::Client, group: &str, version: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
+fn dynamic(
+    client: &kube::Client,
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+) -> Api<DynamicObject> {
     let gvk = GroupVersionKind::gvk(group, version, kind);
-    Api::all_with(client.clone(), &ApiResource::from_gvk_with_plural(&gvk, plural))
+    Api::all_with(
+        client.clone(),
+        &ApiResource::from_gvk_with_plural(&gvk, plural),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,7 +66,10 @@ async fn install_upgrade_uninstall_keeps_the_crds() {
     for crd in CRDS {
         let got = crds.get(crd).await.unwrap_or_else(|e| panic!("{crd}: {e}"));
         let keep = got.metadata.annotations.unwrap_or_default();
-        assert_eq!(keep.get("helm.sh/resource-policy").map(String::as_str), Some("keep"));
+        assert_eq!(
+            keep.get("helm.sh/resource-policy").map(String::as_str),
+            Some("keep")
+        );
     }
     // Helm keeps its release record in a Secret of the release namespace.
     let secrets: Api<Secret> = Api::namespaced(c.clone(), NS);
@@ -68,12 +80,17 @@ async fn install_upgrade_uninstall_keeps_the_crds() {
     assert_eq!(records.items.len(), 1, "one release record");
 
     // Upgrade to two replicas: leader election, its Role and a PDB appear.
-    let up = cluster.helm(vec![step("upgrade", json!({"replicas": 2}))]).await;
+    let up = cluster
+        .helm(vec![step("upgrade", json!({"replicas": 2}))])
+        .await;
     assert_eq!(up[0].expect_ok("upgrade")["version"], 2);
     let dep = deployments.get(NAME).await.unwrap();
     let spec = dep.spec.unwrap();
     assert_eq!(spec.replicas, Some(2));
-    let args = spec.template.spec.unwrap().containers[0].args.clone().unwrap();
+    let args = spec.template.spec.unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
     assert!(args.contains(&"--leader-elect".to_string()), "{args:?}");
     assert!(present(&pdbs, NAME).await);
     assert!(present(&roles, &format!("{NAME}-leader-election")).await);
@@ -81,11 +98,16 @@ async fn install_upgrade_uninstall_keeps_the_crds() {
     // And back: what is no longer rendered is removed.
     let down = cluster.helm(vec![step("upgrade", json!({}))]).await;
     down[0].expect_ok("upgrade back");
-    assert!(!present(&pdbs, NAME).await, "PDB removed with the second replica");
+    assert!(
+        !present(&pdbs, NAME).await,
+        "PDB removed with the second replica"
+    );
     assert!(!present(&roles, &format!("{NAME}-leader-election")).await);
 
     let gone = cluster
-        .helm(vec![json!({"op": "uninstall", "name": "duo", "namespace": NS})])
+        .helm(vec![
+            json!({"op": "uninstall", "name": "duo", "namespace": NS}),
+        ])
         .await;
     gone[0].expect_ok("uninstall");
     assert!(!present(&deployments, NAME).await, "Deployment removed");
@@ -137,7 +159,9 @@ async fn service_monitor_and_default_connection_when_the_apis_exist() {
                                    "x-kubernetes-preserve-unknown-fields": true}}}]}
     }))
     .unwrap();
-    crds.create(&PostParams::default(), &monitor_crd).await.unwrap();
+    crds.create(&PostParams::default(), &monitor_crd)
+        .await
+        .unwrap();
 
     let values = json!({
         "metrics": {"serviceMonitor": {"enabled": true, "labels": {"release": "prom"}}},
@@ -157,12 +181,24 @@ async fn service_monitor_and_default_connection_when_the_apis_exist() {
             "servicemonitors",
         ),
     );
-    let sm = monitors.get(NAME).await.expect("ServiceMonitor created where the API exists");
+    let sm = monitors
+        .get(NAME)
+        .await
+        .expect("ServiceMonitor created where the API exists");
     assert_eq!(sm.metadata.labels.unwrap()["release"], "prom");
     assert_eq!(sm.data["spec"]["endpoints"][0]["port"], "metrics");
 
-    let connections = dynamic(c, "userop.dev", "v1alpha1", "ClusterDashboardConnection", "clusterdashboardconnections");
-    let conn = connections.get("default").await.expect("default connection created");
+    let connections = dynamic(
+        c,
+        "userop.dev",
+        "v1alpha1",
+        "ClusterDashboardConnection",
+        "clusterdashboardconnections",
+    );
+    let conn = connections
+        .get("default")
+        .await
+        .expect("default connection created");
     let spec = &conn.data["spec"];
     assert_eq!(spec["url"], "http://tyk-dashboard.tyk:3000");
     assert_eq!(spec["adminSecretRef"]["name"], "tyk-admin");

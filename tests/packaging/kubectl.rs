@@ -2,8 +2,8 @@
 //! `kubectl apply -f deploy/`, `kubectl apply -k deploy/`, and what `kubectl get` shows for
 //! our kinds (printer columns, short names, category).
 
-use crate::deploy::NAMESPACE;
 use crate::cluster::Cluster;
+use crate::deploy::NAMESPACE;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -17,14 +17,20 @@ async fn assert_installed(cluster: &Cluster) {
         .get("dashboard-user-operator")
         .await
         .expect("Deployment applied");
-    let args = dep.spec.unwrap().template.spec.unwrap().containers[0].args.clone().unwrap();
+    let args = dep.spec.unwrap().template.spec.unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
     assert_eq!(args[0], "run");
     Api::<ClusterRole>::all(c.clone())
         .get("dashboard-user-operator")
         .await
         .expect("ClusterRole applied");
     let crds = Api::<CustomResourceDefinition>::all(c.clone());
-    for crd in ["dashboardusers.userop.dev", "clusterdashboardconnections.userop.dev"] {
+    for crd in [
+        "dashboardusers.userop.dev",
+        "clusterdashboardconnections.userop.dev",
+    ] {
         crds.get(crd).await.expect("CRD applied");
     }
 }
@@ -33,11 +39,17 @@ async fn assert_installed(cluster: &Cluster) {
 async fn kubectl_apply_f_deploy_installs_and_is_idempotent() {
     let cluster = Cluster::start("apply-f").await;
     let out = cluster.kubectl_ok(&["apply", "-f", "deploy/"]).await;
-    assert!(out.contains("deployment.apps/dashboard-user-operator created"), "{out}");
+    assert!(
+        out.contains("deployment.apps/dashboard-user-operator created"),
+        "{out}"
+    );
     assert_installed(&cluster).await;
     // A second apply finds nothing to change.
     let again = cluster.kubectl_ok(&["apply", "-f", "deploy/"]).await;
-    assert!(!again.contains(" created") && !again.contains(" configured"), "{again}");
+    assert!(
+        !again.contains(" created") && !again.contains(" configured"),
+        "{again}"
+    );
     cluster.stop().await;
 }
 
@@ -45,7 +57,10 @@ async fn kubectl_apply_f_deploy_installs_and_is_idempotent() {
 async fn kubectl_apply_k_deploy_installs() {
     let cluster = Cluster::start("apply-k").await;
     let out = cluster.kubectl_ok(&["apply", "-k", "deploy/"]).await;
-    assert!(out.contains("namespace/dashboard-user-operator created"), "{out}");
+    assert!(
+        out.contains("namespace/dashboard-user-operator created"),
+        "{out}"
+    );
     assert_installed(&cluster).await;
     cluster.stop().await;
 }
@@ -71,7 +86,9 @@ fn table(out: &str, name: &str) -> (Vec<String>, Vec<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_shows_our_columns_and_short_names() {
     let cluster = Cluster::start("get").await;
-    cluster.kubectl_ok(&["apply", "-f", "deploy/01-crds.yaml"]).await;
+    cluster
+        .kubectl_ok(&["apply", "-f", "deploy/01-crds.yaml"])
+        .await;
     cluster.kubectl_ok(&["create", "namespace", "team-a"]).await;
     let objects = r#"
 apiVersion: userop.dev/v1alpha1
@@ -89,7 +106,9 @@ spec:
 "#;
     let file = cluster.dir.path().join("objects.yaml");
     std::fs::write(&file, objects).unwrap();
-    cluster.kubectl_ok(&["apply", "-f", file.to_str().unwrap()]).await;
+    cluster
+        .kubectl_ok(&["apply", "-f", file.to_str().unwrap()])
+        .await;
 
     // A status such as the operator writes, so Ready and Reason have something to show.
     let users: Api<DynamicObject> = Api::namespaced_with(
@@ -105,30 +124,66 @@ spec:
             {"type": "Ready", "status": "True", "reason": "Synced", "message": "in line",
              "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1}]}});
     users
-        .patch_status("jane", &PatchParams::apply("packaging-test"), &Patch::Apply(&status))
+        .patch_status(
+            "jane",
+            &PatchParams::apply("packaging-test"),
+            &Patch::Apply(&status),
+        )
         .await
         .expect("status written");
 
     let out = cluster
         .kubectl_ok(&["get", "dashboardusers,dashboardconnections", "-n", "team-a"])
         .await;
-    let (header, row) = table(
-        out.split("\n\n").next().unwrap(),
-        "jane",
+    let (header, row) = table(out.split("\n\n").next().unwrap(), "jane");
+    assert_eq!(
+        header,
+        ["NAME", "EMAIL", "ORG", "READY", "REASON", "AGE"],
+        "{out}"
     );
-    assert_eq!(header, ["NAME", "EMAIL", "ORG", "READY", "REASON", "AGE"], "{out}");
-    assert_eq!(&row[..5], ["dashboarduser.userop.dev/jane", "jane@example.com", "org-1", "True", "Synced"]);
-    let connections = out.split("\n\n").nth(1).expect("a second table for connections");
+    assert_eq!(
+        &row[..5],
+        [
+            "dashboarduser.userop.dev/jane",
+            "jane@example.com",
+            "org-1",
+            "True",
+            "Synced"
+        ]
+    );
+    let connections = out
+        .split("\n\n")
+        .nth(1)
+        .expect("a second table for connections");
     let (header, row) = table(connections, "tyk");
-    assert_eq!(header, ["NAME", "URL", "ORG", "READY", "REASON", "AGE"], "{out}");
-    assert_eq!(&row[..3], ["dashboardconnection.userop.dev/tyk", "http://tyk-dashboard.tyk:3000", "org-1"]);
+    assert_eq!(
+        header,
+        ["NAME", "URL", "ORG", "READY", "REASON", "AGE"],
+        "{out}"
+    );
+    assert_eq!(
+        &row[..3],
+        [
+            "dashboardconnection.userop.dev/tyk",
+            "http://tyk-dashboard.tyk:3000",
+            "org-1"
+        ]
+    );
 
     // Short names and the category resolve to the same objects.
-    for (short, name) in [("dbu", "jane"), ("dbc", "tyk"), ("dashboard", "jane"), ("dashboard", "tyk")] {
+    for (short, name) in [
+        ("dbu", "jane"),
+        ("dbc", "tyk"),
+        ("dashboard", "jane"),
+        ("dashboard", "tyk"),
+    ] {
         let names = cluster
             .kubectl_ok(&["get", short, "-n", "team-a", "-o", "name"])
             .await;
-        assert!(names.lines().any(|l| l.ends_with(&format!("/{name}"))), "{short}: {names}");
+        assert!(
+            names.lines().any(|l| l.ends_with(&format!("/{name}"))),
+            "{short}: {names}"
+        );
     }
     let none = cluster.kubectl_ok(&["get", "cdbc", "-o", "name"]).await;
     assert_eq!(none.trim(), "", "cdbc resolves (cluster-scoped, none yet)");

@@ -313,7 +313,13 @@ fn evaluator_denies_what_no_rule_grants_and_flags_what_nothing_used() {
     // Denied: a verb not granted, a Lease of another name or namespace, a subresource.
     for bad in [
         req("deletecollection", "", "secrets", "team-a", ""),
-        req("patch", "coordination.k8s.io", "leases", "ops", "duo-dashboard-user-operator"),
+        req(
+            "patch",
+            "coordination.k8s.io",
+            "leases",
+            "ops",
+            "duo-dashboard-user-operator",
+        ),
         req(
             "update",
             "coordination.k8s.io",
