@@ -181,6 +181,9 @@ pub enum CallKind {
 pub fn classify(status: u16, message: &str, kind: CallKind) -> ErrorClass {
     let m = message.to_ascii_lowercase();
     match status {
+        // An inactive user's own key is refused with 401 or 403 depending on the version
+        // (§13.10); either way the caller's credentials are fine, the user is not.
+        401 | 403 if m.contains("not active") => ErrorClass::Forbidden,
         401 => ErrorClass::Unauthorized,
         // 403 is overloaded (§10.7): look at the message.
         403 | 400 | 409 | 422 if m.contains("already exists") => ErrorClass::AlreadyExists,
@@ -356,6 +359,7 @@ mod tests {
                 Forbidden,
             ),
             (403, "User is not active", Plain, Forbidden),
+            (401, "User is not active", Plain, Forbidden),
             (
                 403,
                 "You do not have permission to reset the password for other users.",

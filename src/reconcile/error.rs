@@ -75,7 +75,9 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         let s = err.to_string();
-        if !s.is_empty() && parts.last() != Some(&s) {
+        // Many errors (kube-runtime's among them) already print their source: skip a
+        // layer whose text the previous one contains.
+        if !s.is_empty() && !parts.last().is_some_and(|p| p.contains(&s)) {
             parts.push(s);
         }
         cur = err.source();

@@ -66,3 +66,6 @@ pub fn error_policy(user: Arc<DashboardUser>, err: &ReconcileError, ctx: Arc<Con
     );
     Action::requeue(wait)
 }
+
+#[cfg(test)]
+mod safety_tests;

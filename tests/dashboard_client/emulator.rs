@@ -302,7 +302,8 @@ async fn unauthorized_forbidden_and_invalid_classes() {
         .await
         .unwrap();
 
-    // An inactive user's own key is refused: 403 by default, 401 when so configured (§13.10).
+    // An inactive user's own key is refused: 403 by default, 401 when so configured
+    // (§13.10); both are Forbidden, since the key is valid but its user is not active.
     let idle = admin
         .create_user(&new_user("idle@example.org", &[], false))
         .await
@@ -322,7 +323,7 @@ async fn unauthorized_forbidden_and_invalid_classes() {
         admin
             .reset_access_key(&idle.user.id, &idle.access_key)
             .await,
-        "Unauthorized",
+        "Forbidden",
     );
 
     // An admin PUT without the access key: 500 "Could not update API session" → Invalid
@@ -416,5 +417,56 @@ async fn hidden_access_keys_come_back_empty_from_the_dashboard_api() {
         admin.get_user(&dora.user.id).await.unwrap().access_key,
         dora.access_key
     );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn observer_labels_match_the_emulator_route_statistics() {
+    use std::sync::{Arc, Mutex};
+
+    use dashboard_user_operator::dashboard::RequestObservation;
+
+    let emu = emulator(Profile::V5_8).await;
+    let (admin_user, _) = org_admin(&emu).await;
+    let seen: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+    let sink = seen.clone();
+    let c = client_with(
+        &emu.url(),
+        Some(admin_user.access_key.expose()),
+        Duration::from_secs(10),
+    )
+    .with_observer(Arc::new(move |o: &RequestObservation| {
+        let key = format!("{} {} {}", o.method, o.route, o.status.unwrap_or(0));
+        *sink.lock().unwrap().entry(key).or_default() += 1;
+    }));
+    let before = emu.stats().requests;
+    let u = c
+        .create_user(&new_user("obs@example.org", &[], true))
+        .await
+        .unwrap();
+    let user = c.get_user(&u.user.id).await.unwrap();
+    c.update_user(&user, None).await.unwrap();
+    c.reset_password_as_user(&u.user.id, &u.access_key, &Password::new(PASSWORD), None)
+        .await
+        .unwrap();
+    c.rotate_access_key(&u.user.id, &u.access_key)
+        .await
+        .unwrap();
+    c.find_user_by_email("obs@example.org", None)
+        .await
+        .unwrap()
+        .unwrap();
+    c.list_users().await.unwrap();
+    c.probe().await.unwrap();
+    c.delete_user(&u.user.id).await.unwrap();
+    c.delete_user(&u.user.id).await.unwrap_err();
+    // The emulator counts by "<METHOD> <route pattern> <status>": the client's labels must be
+    // the same bounded patterns, never concrete ids.
+    let mut served = emu.stats().requests;
+    for (k, n) in before {
+        *served.get_mut(&k).unwrap() -= n;
+    }
+    served.retain(|_, n| *n > 0);
+    assert_eq!(*seen.lock().unwrap(), served);
     emu.shutdown().await;
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::State;
 use crate::delete::{CRD_CLEANUP, delete_object};
@@ -12,25 +12,6 @@ use crate::registry::{ALL_VERBS, PrinterColumn, ResourceType};
 use crate::status::{ApiError, Cause};
 
 pub const CRD_KEY: &str = "apiextensions.k8s.io/customresourcedefinitions";
-
-/// The ObjectMeta fields a CR keeps; everything else under `metadata` is pruned.
-const OBJECT_META_FIELDS: [&str; 15] = [
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
 
 fn crd_name(t: &ResourceType) -> String {
     format!("{}.{}", t.plural, t.group)
@@ -69,97 +50,20 @@ pub fn is_terminating(st: &State, t: &ResourceType) -> bool {
     crd_of(st, t).is_some_and(|c| meta::is_deleting(&c))
 }
 
-fn is_lower(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// Registration validation of a CRD, its defaults and its status conditions.
 pub fn prepare_crd(st: &State, obj: &mut Value, old: Option<&Value>, causes: &mut Vec<Cause>) {
-    let name = meta::str_at(obj, "/metadata/name").to_string();
+    crate::schema_hooks::validate_crd_object(obj, causes);
     let group = meta::str_at(obj, "/spec/group").to_string();
-    let plural = meta::str_at(obj, "/spec/names/plural").to_string();
     let kind = meta::str_at(obj, "/spec/names/kind").to_string();
-    if group.is_empty() {
-        causes.push(Cause::required("spec.group"));
-    } else if !group.contains('.') {
-        causes.push(Cause::invalid(
-            "spec.group",
-            &json!(group),
-            "should be a domain with at least one dot",
-        ));
-    }
-    if !is_lower(&plural) {
-        causes.push(Cause::invalid(
-            "spec.names.plural",
-            &json!(plural),
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'",
-        ));
-    }
-    let singular = meta::str_at(obj, "/spec/names/singular").to_string();
-    if !singular.is_empty() && !is_lower(&singular) {
-        causes.push(Cause::invalid(
-            "spec.names.singular",
-            &json!(singular),
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'",
-        ));
-    }
-    if kind.is_empty() {
-        causes.push(Cause::required("spec.names.kind"));
-    }
-    if name != format!("{plural}.{group}") {
-        causes.push(Cause::invalid(
-            "metadata.name",
-            &json!(name),
-            "must be spec.names.plural+\".\"+spec.group",
-        ));
-    }
-    match meta::str_at(obj, "/spec/scope") {
-        "Namespaced" | "Cluster" => {}
-        other => causes.push(Cause::new(
-            "FieldValueNotSupported",
-            "spec.scope",
-            format!(
-                "Unsupported value: \"{other}\": supported values: \"Cluster\", \"Namespaced\""
-            ),
-        )),
-    }
     let versions = obj
         .pointer("/spec/versions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    if versions.is_empty() {
-        causes.push(Cause::invalid(
-            "spec.versions",
-            &json!([]),
-            "must have exactly one version marked as storage version",
-        ));
-    }
     let storage: Vec<&Value> = versions
         .iter()
         .filter(|v| v.get("storage") == Some(&json!(true)))
         .collect();
-    if !versions.is_empty() && storage.len() != 1 {
-        causes.push(Cause::invalid(
-            "spec.versions",
-            &json!(versions.len()),
-            "must have exactly one version marked as storage version",
-        ));
-    }
-    for (i, v) in versions.iter().enumerate() {
-        match v.pointer("/schema/openAPIV3Schema") {
-            None => causes.push(Cause::required(&format!(
-                "spec.versions[{i}].schema.openAPIV3Schema"
-            ))),
-            Some(schema) => crate::schema_hooks::validate_crd_schema(
-                schema,
-                &format!("spec.versions[{i}].schema.openAPIV3Schema"),
-                causes,
-            ),
-        }
-    }
     if old.is_some() && old.map(|o| meta::str_at(o, "/spec/group")) != Some(group.as_str()) {
         causes.push(Cause::invalid(
             "spec.group",
@@ -345,13 +249,5 @@ pub fn prepare_cr(
     warnings: &mut Vec<String>,
     causes: &mut Vec<Cause>,
 ) -> Result<(), ApiError> {
-    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        let pruned: Map<String, Value> = m
-            .iter()
-            .filter(|(k, _)| OBJECT_META_FIELDS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        *m = pruned;
-    }
     crate::schema_hooks::process_cr(t, obj, old, field_validation, warnings, causes)
 }

@@ -6,6 +6,7 @@
 // it would only add noise on a test server.
 #![allow(clippy::result_large_err)]
 
+pub mod apply;
 pub mod builtins;
 pub mod control;
 pub mod crd;

@@ -8,7 +8,7 @@ use crate::meta;
 use crate::patch::{PatchError, json_patch, merge_patch, strategic_merge_patch, strategy_for};
 use crate::read::present;
 use crate::server::Ctx;
-use crate::status::{ApiError, Cause};
+use crate::status::ApiError;
 use crate::write::{check_field_validation, commit, finish_update, respond, to_storage};
 
 const JSON_PATCH: &str = "application/json-patch+json";
@@ -23,16 +23,6 @@ impl From<PatchError> for ApiError {
         out.details = status.get("details").cloned();
         out
     }
-}
-
-fn patch_options_invalid(causes: Vec<Cause>) -> ApiError {
-    ApiError::invalid_kind(
-        "PatchOptions.meta.k8s.io",
-        "meta.k8s.io",
-        "PatchOptions",
-        "",
-        causes,
-    )
 }
 
 fn unsupported_patch(ct: &str, custom: bool) -> ApiError {
@@ -57,29 +47,12 @@ pub fn patch(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let ct = ctx.content_type();
     let is_apply = ct == APPLY;
     // ValidatePatchOptions (§2.2).
-    if is_apply && ctx.query.get("fieldManager").unwrap_or("").is_empty() {
-        return Err(patch_options_invalid(vec![Cause::new(
-            "FieldValueRequired",
-            "fieldManager",
-            "Required value: is required for apply patch",
-        )]));
-    }
-    if !is_apply && ctx.query.get("force").is_some() {
-        return Err(patch_options_invalid(vec![Cause::forbidden(
-            "force",
-            "may not be specified for non-apply patch",
-        )]));
-    }
+    let force = ctx.query.get("force").map(|v| v == "true");
+    crate::ssa::validate_patch_options(is_apply, ctx.query.get("fieldManager"), force)?;
     match ct.as_str() {
         JSON_PATCH | MERGE_PATCH => {}
         STRATEGIC if !t.is_custom() => {}
-        APPLY => {
-            return Err(ApiError::new(
-                415,
-                "UnsupportedMediaType",
-                "server-side apply is not available in this emulator build yet",
-            ));
-        }
+        APPLY => return crate::apply::apply(ctx),
         other => return Err(unsupported_patch(other, t.is_custom())),
     }
     let patch: Value = serde_json::from_slice(&ctx.body)
@@ -118,7 +91,8 @@ pub fn patch(ctx: &mut Ctx) -> Result<Response, ApiError> {
         doc["metadata"] = json!({});
     }
     let new = to_storage(&t, doc)?;
-    let new = finish_update(&st, ctx, &old, new)?;
+    let mut new = finish_update(&st, ctx, &old, new)?;
+    crate::apply::track_update(ctx, Some(&old), &mut new);
     let out = commit(&mut st, ctx, &old, new);
     respond(&t, ctx, 200, &out)
 }

@@ -25,6 +25,7 @@ pub fn present(t: &ResourceType, obj: &Value) -> Value {
     let mut o = obj.clone();
     if t.is_custom() {
         o["apiVersion"] = json!(t.api_version());
+        crate::schema_hooks::default_on_read(t, &mut o);
     }
     o
 }

@@ -164,9 +164,17 @@ fn prepare(
 pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
     ctx.query.check_dry_run()?;
     check_field_validation(ctx)?;
+    let body = decode_body(ctx)?;
+    create_object(ctx, body, false)
+}
+
+/// The create pipeline for a decoded body (POST, or the result of an apply that creates).
+/// `applied` bodies already carry their managedFields.
+pub fn create_object(ctx: &mut Ctx, body: Value, applied: bool) -> Result<Response, ApiError> {
+    ctx.query.check_dry_run()?;
     let want = want(ctx)?;
     let t = ctx.t.clone();
-    let mut obj = to_storage(&t, decode_body(ctx)?)?;
+    let mut obj = to_storage(&t, body)?;
     let url_ns = ctx.path.namespace.clone();
     {
         let m = meta_mut(&mut obj);
@@ -193,9 +201,11 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
             "resourceVersion",
             "generation",
             "selfLink",
-            "managedFields",
         ] {
             m.remove(f);
+        }
+        if !applied {
+            m.remove("managedFields");
         }
         let name = m
             .get("name")
@@ -245,6 +255,9 @@ pub fn create(ctx: &mut Ctx) -> Result<Response, ApiError> {
         m.insert("generation".into(), json!(1));
     }
 
+    if !applied {
+        crate::apply::track_update(ctx, None, &mut obj);
+    }
     meta::drop_empty_meta(meta_mut(&mut obj));
     let key = t.store_key();
     if st.store.get(&key, &url_ns, &name).is_some() {
@@ -415,8 +428,8 @@ pub fn update(ctx: &mut Ctx) -> Result<Response, ApiError> {
     } else if rv != meta::str_at(&old, "/metadata/resourceVersion") {
         return Err(ApiError::conflict(&t, &ctx.path.name));
     }
-    let new = finish_update(&st, ctx, &old, new)?;
-
+    let mut new = finish_update(&st, ctx, &old, new)?;
+    crate::apply::track_update(ctx, Some(&old), &mut new);
     let out = commit(&mut st, ctx, &old, new);
     Ok(json_response(200, &render_one(&t, want, &out)))
 }

@@ -1,1 +1,219 @@
-fn main() {}
+//! `cargo run -p sandbox`: an emulated cluster, an emulated Tyk Dashboard and the
+//! operator, wired together for a first look. Ctrl-C stops everything.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::Context as _;
+use dashboard_user_operator::{
+    config::{Config, LogFormat},
+    crd::{self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, DashboardUser},
+    dashboard::{AdminSecret, ConnectionConfig, DashboardClient, NewUser},
+};
+use k8s_openapi::{
+    api::core::v1::Secret,
+    apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+};
+use kube::{
+    Api, Client,
+    api::{ListParams, ObjectMeta, PostParams},
+};
+use serde::Deserialize;
+
+const NAMESPACE: &str = "default";
+const ADMIN_SECRET_NAME: &str = "tyk-dashboard-admin";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    dashboard_user_operator::telemetry::init(LogFormat::Text, "info,kube=warn,hyper=warn");
+    let workdir = workspace_root().join("target/sandbox");
+    std::fs::create_dir_all(&workdir)?;
+
+    let kube_emu = kube_emulator::Emulator::start(kube_emulator::Options::default()).await?;
+    let kubeconfig = workdir.join("kubeconfig");
+    kube_emu.write_kubeconfig(&kubeconfig)?;
+    let admin_secret = format!("sandbox-{:016x}", rand_u64());
+    let tyk = tyk_dashboard_emulator::TykEmulator::start(tyk_dashboard_emulator::Settings {
+        admin_secret: admin_secret.clone(),
+        ..Default::default()
+    })
+    .await?;
+
+    let client = kube_emu.client().await;
+    install_crds(&client).await?;
+    let (org_id, api_key) = bootstrap_dashboard(&tyk.url(), &admin_secret).await?;
+    create_connection(&client, &tyk.url(), &org_id, &admin_secret, &api_key).await?;
+    let applied = apply_examples(&client).await?;
+
+    let mut config = Config::defaults();
+    config.metrics_addr = "127.0.0.1:0".parse()?;
+    config.resync_period = Duration::from_secs(30);
+    config.log_format = LogFormat::Text;
+    let operator = tokio::spawn(dashboard_user_operator::run_with(
+        config,
+        kube_emu.kube_config(),
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    ));
+
+    println!();
+    println!("sandbox is up:");
+    println!("  kubernetes API (emulated): {}", kube_emu.url());
+    println!("  tyk dashboard (emulated):  {}  (org {org_id})", tyk.url());
+    println!("  applied from examples/:    {}", applied.join(", "));
+    println!();
+    println!("  kubeconfig: {}", kubeconfig.display());
+    println!(
+        "  try:        KUBECONFIG={} kubectl get dashboardusers -w",
+        kubeconfig.display()
+    );
+    println!("  dashboard users: curl {}/__emulator/users", tyk.url());
+    println!();
+    println!("Ctrl-C stops everything.");
+
+    let result = operator.await.context("operator task")?;
+    tyk.shutdown().await;
+    kube_emu.shutdown().await;
+    result.context("operator")?;
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+async fn install_crds(client: &Client) -> anyhow::Result<()> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for c in crd::all_crds() {
+        api.create(&PostParams::default(), &c)
+            .await
+            .context("creating CRD")?;
+    }
+    // Wait until the new types are served.
+    let users: Api<DashboardUser> = Api::all(client.clone());
+    for _ in 0..100 {
+        if users.list(&ListParams::default()).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("CRDs never became available")
+}
+
+/// An organisation, plus an org admin whose API key lets the operator find and delete users.
+async fn bootstrap_dashboard(url: &str, admin_secret: &str) -> anyhow::Result<(String, String)> {
+    #[derive(Deserialize)]
+    struct Created {
+        #[serde(rename = "Meta")]
+        meta: String,
+    }
+    let org: Created = reqwest::Client::new()
+        .post(format!("{url}/admin/organisations"))
+        .header("admin-auth", admin_secret)
+        .json(&serde_json::json!({"owner_name": "Sandbox", "owner_slug": "sandbox", "cname": "sandbox.local", "cname_enabled": true}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let dash = DashboardClient::new(ConnectionConfig::new(url, AdminSecret::new(admin_secret))?)?;
+    let admin = dash
+        .create_user(&NewUser {
+            org_id: org.meta.clone(),
+            first_name: "Sandbox".into(),
+            last_name: "Admin".into(),
+            email_address: "sandbox-admin@example.com".into(),
+            active: true,
+            user_permissions: [("IsAdmin".to_string(), "admin".to_string())].into(),
+            ..Default::default()
+        })
+        .await?;
+    Ok((org.meta, admin.access_key.expose().to_string()))
+}
+
+async fn create_connection(
+    client: &Client,
+    url: &str,
+    org: &str,
+    admin_secret: &str,
+    api_key: &str,
+) -> anyhow::Result<()> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), NAMESPACE);
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(ADMIN_SECRET_NAME.into()),
+            ..Default::default()
+        },
+        string_data: Some(
+            [
+                ("adminSecret".to_string(), admin_secret.to_string()),
+                ("apiKey".to_string(), api_key.to_string()),
+            ]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    secrets.create(&PostParams::default(), &secret).await?;
+    let spec: ClusterDashboardConnectionSpec = serde_json::from_value(serde_json::json!({
+        "url": url,
+        "orgId": org,
+        "adminSecretRef": {"name": ADMIN_SECRET_NAME, "key": "adminSecret"},
+        "apiKeySecretRef": {"name": ADMIN_SECRET_NAME, "key": "apiKey"},
+        "allowedNamespaces": {"names": [NAMESPACE]},
+    }))?;
+    let conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
+    conns
+        .create(
+            &PostParams::default(),
+            &ClusterDashboardConnection::new(crd::DEFAULT_CONNECTION, spec),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Creates the Secrets and DashboardUsers of `examples/*.yaml` (connections there point
+/// at a real Dashboard, so the sandbox uses its own).
+async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
+    let mut applied = vec![];
+    let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("examples"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let value = serde_json::Value::deserialize(doc)?;
+            let ns = value["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or(NAMESPACE)
+                .to_string();
+            match value["kind"].as_str() {
+                Some("Secret") => {
+                    let s: Secret = serde_json::from_value(value)?;
+                    let name = s.metadata.name.clone().unwrap_or_default();
+                    Api::<Secret>::namespaced(client.clone(), &ns)
+                        .create(&PostParams::default(), &s)
+                        .await?;
+                    applied.push(format!("secret/{name}"));
+                }
+                Some("DashboardUser") => {
+                    let u: DashboardUser = serde_json::from_value(value)?;
+                    let name = u.metadata.name.clone().unwrap_or_default();
+                    Api::<DashboardUser>::namespaced(client.clone(), &ns)
+                        .create(&PostParams::default(), &u)
+                        .await?;
+                    applied.push(format!("dashboarduser/{name}"));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(applied)
+}

@@ -1,7 +1,7 @@
 //! `tyk-dashboard-emulator --port <n|0> --admin-secret <s> [--profile ..] [settings] [faults]`
 
 use clap::Parser;
-use tyk_dashboard_emulator::{Faults, Profile, Settings, TykEmulator};
+use tyk_dashboard_emulator::{FaultRule, Faults, Profile, Settings, TykEmulator};
 
 #[derive(Parser, Debug)]
 #[command(about = "An in-memory Tyk Dashboard (users, orgs, groups) for tests")]
@@ -48,6 +48,14 @@ struct Args {
     reset_rate: f64,
     #[arg(long, default_value_t = 0.0)]
     commit_then_drop_rate: f64,
+    /// A scoped fault as JSON, e.g. '{"kind":"reset","method":"POST","route":"/admin/users","count":1}'.
+    /// Repeatable; rules are checked in the order given.
+    #[arg(long = "fault-rule", value_parser = parse_rule)]
+    fault_rules: Vec<FaultRule>,
+}
+
+fn parse_rule(s: &str) -> Result<FaultRule, String> {
+    serde_json::from_str(s).map_err(|e| e.to_string())
 }
 
 #[tokio::main]
@@ -77,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
         hang_rate: a.hang_rate,
         reset_rate: a.reset_rate,
         commit_then_drop_rate: a.commit_then_drop_rate,
-        rules: Vec::new(),
+        rules: a.fault_rules,
     };
     let emu = TykEmulator::start_with_faults(settings, faults).await?;
     println!("listening on {}", emu.url());

@@ -11,11 +11,37 @@ pub enum Profile {
     #[serde(rename = "v5_8")]
     #[value(name = "v5_8")]
     V5_8,
-    /// Older documented shapes: admin PUT "User updated" / `Meta:""`, `POST /api/users`
-    /// "User created" / `Meta:""`, delete/reset `Meta:""`, GET carries `"password":""`.
+    /// Dashboard 3.2.1 to 5.7: `POST /api/users` already answers "User and session have been
+    /// created" with the id, but the admin PUT still answers "User updated" / `Meta:""`.
+    #[serde(rename = "pre_5_8")]
+    #[value(name = "pre_5_8")]
+    Pre5_8,
+    /// Older documented shapes (2016–2019): admin PUT "User updated" / `Meta:""`, `POST
+    /// /api/users` "User created" / `Meta:""`, delete/reset `Meta:""`, GET carries
+    /// `"password":""`.
     #[serde(rename = "legacy")]
     #[value(name = "legacy")]
     Legacy,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 3] = [Profile::V5_8, Profile::Pre5_8, Profile::Legacy];
+
+    /// `PUT /admin/users/{id}` answers the key and the user (5.8+ swagger, §2.3).
+    pub fn admin_put_returns_user(self) -> bool {
+        self == Profile::V5_8
+    }
+
+    /// `POST /api/users` answers "User and session have been created" + id (v3.2.1+, §3.2).
+    pub fn api_create_returns_id(self) -> bool {
+        self != Profile::Legacy
+    }
+
+    /// Simple successes carry `Meta:""` rather than `null` (older docs, §1.3), and GETs show
+    /// `"password":""` (§2.2).
+    pub fn is_legacy(self) -> bool {
+        self == Profile::Legacy
+    }
 }
 
 /// Runtime settings. Field names match the Dashboard config keys where one exists.

@@ -25,9 +25,14 @@ pub enum PatchError {
     /// error in `NewGenericServerResponse(422, ..)`, so the text lands in a cause.
     #[error("{0}")]
     JsonPatchFailed(String),
-    /// 422 Invalid with a plain message (strategic merge patch errors).
+    /// 422 from a strategic merge patch, wrapped like [`PatchError::JsonPatchFailed`]
+    /// (`interpretStrategicMergePatchError`).
     #[error("{0}")]
     Invalid(String),
+    /// 500 reason `Unknown`: an error the apiserver passes through unconverted
+    /// (e.g. a strategic-merge list item without its merge key).
+    #[error("{0}")]
+    Internal(String),
     /// 413: more than [`MAX_JSON_PATCH_OPS`] operations.
     #[error("Request entity too large: {0}")]
     TooLarge(String),
@@ -40,6 +45,7 @@ impl PatchError {
             PatchError::BadRequest(_) => 400,
             PatchError::JsonPatchFailed(_) | PatchError::Invalid(_) => 422,
             PatchError::TooLarge(_) => 413,
+            PatchError::Internal(_) => 500,
         }
     }
 
@@ -49,6 +55,7 @@ impl PatchError {
             PatchError::BadRequest(_) => "BadRequest",
             PatchError::JsonPatchFailed(_) | PatchError::Invalid(_) => "Invalid",
             PatchError::TooLarge(_) => "RequestEntityTooLarge",
+            PatchError::Internal(_) => "Unknown",
         }
     }
 
@@ -57,7 +64,7 @@ impl PatchError {
         match self {
             // NewGenericServerResponse replaces the message with its generic text
             // and keeps the json-patch error as an UnexpectedServerResponse cause.
-            PatchError::JsonPatchFailed(_) => {
+            PatchError::JsonPatchFailed(_) | PatchError::Invalid(_) => {
                 "the server rejected our request due to an error in our request".to_string()
             }
             other => other.to_string(),
@@ -77,18 +84,17 @@ impl PatchError {
             "code": self.code(),
         });
         match self {
-            PatchError::JsonPatchFailed(detail) => {
+            PatchError::JsonPatchFailed(detail) | PatchError::Invalid(detail) => {
                 status["details"] = json!({
                     "causes": [{"reason": "UnexpectedServerResponse", "message": detail}]
                 });
             }
-            PatchError::BadRequest(_) | PatchError::TooLarge(_) => {
+            PatchError::BadRequest(_) | PatchError::TooLarge(_) | PatchError::Internal(_) => {
                 // NewBadRequest / NewRequestEntityTooLargeError carry no details.
                 if let Some(map) = status.as_object_mut() {
                     map.remove("details");
                 }
             }
-            PatchError::Invalid(_) => {}
         }
         status
     }

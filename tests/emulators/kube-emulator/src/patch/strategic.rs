@@ -89,7 +89,14 @@ pub fn strategic_merge_patch(
     strategy: &PatchStrategy,
 ) -> Result<(), PatchError> {
     let Value::Object(patch_map) = patch else {
-        return Err(PatchError::BadRequest("invalid JSON document".to_string()));
+        return Err(PatchError::BadRequest(format!(
+            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            if patch.is_array() {
+                "array"
+            } else {
+                "non-object"
+            }
+        )));
     };
     if !doc.is_object() {
         *doc = Value::Object(Map::new());
@@ -116,13 +123,14 @@ fn merge_map(
     match patch.get(DIRECTIVE) {
         None => {}
         Some(Value::String(d)) if d == "replace" => return Ok(Some(clean_map(patch))),
-        Some(Value::String(d)) if d == "delete" => return Ok(None),
+        // Go returns an empty map, not an absent field.
+        Some(Value::String(d)) if d == "delete" => return Ok(Some(Map::new())),
         Some(Value::String(d)) if d == "merge" => {}
         Some(other) => {
-            return Err(bad(format!(
-                "Unknown patch type: {} in map: {}",
-                display_scalar(other),
-                Value::Object(patch.clone())
+            return Err(PatchError::Internal(format!(
+                "unknown patch type: {} in map: {}",
+                go_v(other),
+                go_v(&Value::Object(patch.clone()))
             )));
         }
     }
@@ -130,13 +138,13 @@ fn merge_map(
         let keys = retain
             .as_array()
             .filter(|keys| keys.iter().all(Value::is_string))
-            .ok_or_else(|| bad("invalid patch format for retainKeys".to_string()))?;
+            .ok_or_else(|| bad("invalid patch format of retainKeys".to_string()))?;
         let keys: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
         for k in patch.keys().filter(|k| !k.starts_with('$')) {
             if !keys.contains(&k.as_str()) {
-                return Err(PatchError::Invalid(format!(
-                    "the patch has non-empty content that doesn't match retainKeys: {k}"
-                )));
+                return Err(PatchError::Invalid(
+                    "patch content doesn't match retainKeys list".to_string(),
+                ));
             }
         }
         original.retain(|k, _| keys.contains(&k.as_str()));
@@ -145,7 +153,7 @@ fn merge_map(
         if let Some(field) = k.strip_prefix(DELETE_PRIMITIVE) {
             let remove = v
                 .as_array()
-                .ok_or_else(|| bad(format!("invalid patch format for primitive list: {k}")))?;
+                .ok_or_else(|| bad("invalid patch format of primitive list".to_string()))?;
             if let Some(Value::Array(items)) = original.get_mut(field) {
                 items.retain(|item| !remove.contains(item));
                 if items.is_empty() {
@@ -154,6 +162,15 @@ fn merge_map(
             }
         }
     }
+    // Live lists that a `$setElementOrder` will reorder, as they were before merging.
+    let server_orders: Vec<(String, Vec<Value>)> = patch
+        .keys()
+        .filter_map(|k| k.strip_prefix(SET_ORDER))
+        .map(|f| {
+            let live = original.get(f).and_then(Value::as_array).cloned();
+            (f.to_string(), live.unwrap_or_default())
+        })
+        .collect();
     for (k, v) in patch {
         if k.starts_with('$') {
             continue;
@@ -187,17 +204,15 @@ fn merge_map(
             }
         }
     }
-    for (k, order) in patch {
-        if let Some(field) = k.strip_prefix(SET_ORDER) {
-            let order = order.as_array().ok_or_else(|| {
-                bad(format!(
-                    "invalid patch format for setElementOrder list: {k}"
-                ))
-            })?;
-            let item = strategy.get(field).unwrap_or(&EMPTY);
-            if let Some(Value::Array(items)) = original.get_mut(field) {
-                sort_by_order(items, order, &item.list);
-            }
+    for (field, server_order) in server_orders {
+        let order = patch
+            .get(&format!("{SET_ORDER}{field}"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("invalid patch type of setElementOrder list".to_string()))?;
+        let item = strategy.get(&field).unwrap_or(&EMPTY);
+        if let Some(Value::Array(items)) = original.get_mut(&field) {
+            let merged = std::mem::take(items);
+            *items = normalize_order(merged, order, &server_order, &item.list);
         }
     }
     Ok(Some(original))
@@ -230,6 +245,7 @@ fn merge_list(
     patch: &[Value],
     strategy: &PatchStrategy,
 ) -> Result<Vec<Value>, PatchError> {
+    let server_order = original.clone();
     // `{"$patch":"replace"}` as a list item replaces the whole list.
     let replace = patch.iter().any(|v| directive_of(v) == Some("replace"));
     let plain: Vec<&Value> = patch.iter().filter(|v| directive_of(v).is_none()).collect();
@@ -249,30 +265,32 @@ fn merge_list(
     }
     match &strategy.list {
         ListStrategy::MergePrimitive => {
-            for item in plain {
+            for item in &plain {
                 if item.is_object() || item.is_array() {
-                    return Err(bad("invalid patch format for primitive list".to_string()));
+                    return Err(bad("invalid patch format of primitive list".to_string()));
                 }
                 if !original.contains(item) {
-                    original.push(item.clone());
+                    original.push((*item).clone());
                 }
             }
-            Ok(original)
+            let order: Vec<Value> = plain.into_iter().cloned().collect();
+            Ok(normalize_order(
+                original,
+                &order,
+                &server_order,
+                &strategy.list,
+            ))
         }
         ListStrategy::MergeKey(key) => {
             for item in patch {
                 let Value::Object(p) = item else {
-                    return Err(PatchError::Invalid(format!(
-                        "map: {item} does not contain declared merge key: {key}"
-                    )));
+                    return Err(no_merge_key(item, key));
                 };
                 let Some(kv) = p.get(key) else {
                     if directive_of(item).is_some() {
                         continue;
                     }
-                    return Err(PatchError::Invalid(format!(
-                        "map: {item} does not contain declared merge key: {key}"
-                    )));
+                    return Err(no_merge_key(item, key));
                 };
                 let pos = original.iter().position(|o| o.get(key) == Some(kv));
                 if directive_of(item) == Some("delete") {
@@ -295,41 +313,90 @@ fn merge_list(
                     None => original.extend(new_value(item, strategy)?),
                 }
             }
-            Ok(original)
+            let order: Vec<Value> = plain.into_iter().cloned().collect();
+            Ok(normalize_order(
+                original,
+                &order,
+                &server_order,
+                &strategy.list,
+            ))
         }
         ListStrategy::Replace => Ok(original),
     }
 }
 
-/// `$setElementOrder`: listed items first, in the listed order; the rest keep
-/// their relative order after them (Go interleaves server-only items; we do not).
-fn sort_by_order(items: &mut Vec<Value>, order: &[Value], list: &ListStrategy) {
-    let identity = |v: &Value| -> Value {
+/// Go's `normalizeElementOrder`: items named in `patch_order` come in that
+/// order, server-only items keep their live order, and the two sequences are
+/// interleaved using the live list as the tie-breaker ("$setElementOrder >
+/// order in the patch list > order in the live list").
+fn normalize_order(
+    merged: Vec<Value>,
+    patch_order: &[Value],
+    server_order: &[Value],
+    list: &ListStrategy,
+) -> Vec<Value> {
+    let id = |v: &Value| -> Value {
         match list {
             ListStrategy::MergeKey(key) => v.get(key).cloned().unwrap_or(Value::Null),
             _ => v.clone(),
         }
     };
-    let order_ids: Vec<Value> = order.iter().map(identity).collect();
-    let mut indexed: Vec<(usize, Value)> = std::mem::take(items)
+    let index_in = |order: &[Value], v: &Value| -> Option<usize> {
+        let want = id(v);
+        order.iter().position(|o| id(o) == want)
+    };
+    let (mut patch_items, mut server_only): (Vec<Value>, Vec<Value>) = merged
         .into_iter()
-        .map(|v| {
-            let id = identity(&v);
-            let rank = order_ids
-                .iter()
-                .position(|o| *o == id)
-                .unwrap_or(order_ids.len());
-            (rank, v)
-        })
-        .collect();
-    // Stable sort keeps unlisted items in their merged order.
-    indexed.sort_by_key(|(rank, _)| *rank);
-    *items = indexed.into_iter().map(|(_, v)| v).collect();
+        .partition(|v| index_in(patch_order, v).is_some());
+    // Stable sorts; Go ranks items missing from the order list first (index -1).
+    let rank = |order: &[Value], v: &Value| index_in(order, v).map_or(0, |i| i + 1);
+    patch_items.sort_by_key(|v| rank(patch_order, v));
+    server_only.sort_by_key(|v| rank(server_order, v));
+    let mut out = Vec::with_capacity(patch_items.len() + server_only.len());
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        patch_items.into_iter().peekable(),
+    );
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(l), Some(r)) => match (index_in(server_order, l), index_in(server_order, r)) {
+                (Some(li), Some(ri)) => li < ri,
+                _ => false,
+            },
+        };
+        let next = if take_left { left.next() } else { right.next() };
+        out.extend(next);
+    }
+    out
 }
 
-fn display_scalar(v: &Value) -> String {
+fn no_merge_key(item: &Value, key: &str) -> PatchError {
+    PatchError::Internal(format!(
+        "map: {} does not contain declared merge key: {key}",
+        go_v(item)
+    ))
+}
+
+/// Go's `%v` of a decoded JSON value (`map[k:v ...]` with sorted keys).
+fn go_v(v: &Value) -> String {
     match v {
+        Value::Null => "<nil>".to_string(),
         Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(go_v).collect();
+            format!("[{}]", parts.join(" "))
+        }
+        Value::Object(map) => {
+            let mut parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", go_v(v)))
+                .collect();
+            parts.sort();
+            format!("map[{}]", parts.join(" "))
+        }
         other => other.to_string(),
     }
 }

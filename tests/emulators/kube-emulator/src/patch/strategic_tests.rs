@@ -48,7 +48,7 @@ fn merge_semantics_table() {
             "finalizers merge as a set",
             json!({"metadata": {"finalizers": ["y", "x"]}}),
             "/metadata/finalizers",
-            json!(["x", "y"]),
+            json!(["y", "x"]),
         ),
         (
             "ownerReferences merge by uid",
@@ -65,14 +65,16 @@ fn merge_semantics_table() {
         (
             "new container appended",
             json!({"spec": {"template": {"spec": {"containers": [{"name": "new", "image": "n"}]}}}}),
-            "/spec/template/spec/containers/2",
+            // normalizeElementOrder: patch items not in the live list go first
+            // (as in the kubernetes.io "kubectl patch" walkthrough).
+            "/spec/template/spec/containers/0",
             json!({"name": "new", "image": "n"}),
         ),
         (
             "env merges by name inside a container",
             json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "B", "value": "2"}]}]}}}}),
             "/spec/template/spec/containers/0/env",
-            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]),
+            json!([{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]),
         ),
         (
             "ports merge by containerPort",
@@ -111,10 +113,10 @@ fn merge_semantics_table() {
             json!({"z": "9"}),
         ),
         (
-            "$patch: delete on a map removes it",
+            "$patch: delete on a map empties it (Go returns an empty map)",
             json!({"spec": {"strategy": {"$patch": "delete"}}}),
-            "/spec",
-            json!({"replicas": 1, "template": deployment()["spec"]["template"].clone()}),
+            "/spec/strategy",
+            json!({}),
         ),
         (
             "$retainKeys drops other keys (strategy type switch)",
@@ -161,27 +163,34 @@ fn errors_table() {
     let cases: Vec<(Value, u16, &str)> = vec![
         (
             json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}}),
-            422,
-            "map: {\"image\":\"x\"} does not contain declared merge key: name",
+            500,
+            "map: map[image:x] does not contain declared merge key: name",
         ),
         (
             json!({"metadata": {"labels": {"$patch": "explode"}}}),
-            400,
-            "Unknown patch type: explode in map: {\"$patch\":\"explode\"}",
+            500,
+            "unknown patch type: explode in map: map[$patch:explode]",
         ),
         (
             json!({"spec": {"strategy": {"$retainKeys": ["type"], "rollingUpdate": {}}}}),
             422,
-            "the patch has non-empty content that doesn't match retainKeys: rollingUpdate",
+            "patch content doesn't match retainKeys list",
         ),
     ];
     for (patch, code, msg) in cases {
         let err = apply(patch).unwrap_err();
-        assert_eq!((err.code(), err.message().as_str()), (code, msg));
+        assert_eq!((err.code(), err.to_string().as_str()), (code, msg));
     }
     let mut doc = deployment();
     let err = strategic_merge_patch(&mut doc, &json!([1]), &PatchStrategy::new()).unwrap_err();
     assert_eq!(err.code(), 400);
+    let err = apply(json!({"metadata": {"labels": {"$patch": "explode"}}})).unwrap_err();
+    assert_eq!(err.status()["reason"], "Unknown");
+    let err = apply(json!({"spec": {"strategy": {"$retainKeys": ["type"], "x": 1}}})).unwrap_err();
+    assert_eq!(
+        err.status()["details"]["causes"][0]["reason"],
+        "UnexpectedServerResponse"
+    );
 }
 
 #[test]
@@ -219,4 +228,36 @@ fn secret_and_configmap_data_merge_per_key() {
     )
     .unwrap();
     assert_eq!(role, json!({"rules": [{"verbs": ["list"]}]}));
+}
+
+#[test]
+fn element_order_table() {
+    // (live finalizers, patch, expected) — Go's normalizeElementOrder
+    let cases = vec![
+        (
+            json!(["a"]),
+            json!({"metadata": {"finalizers": ["b"]}}),
+            json!(["b", "a"]),
+        ),
+        (
+            json!(["a", "b", "c"]),
+            json!({"metadata": {"finalizers": ["b", "d"]}}),
+            json!(["a", "b", "d", "c"]),
+        ),
+        (
+            json!(["a", "b"]),
+            json!({"metadata": {"$setElementOrder/finalizers": ["b", "a"], "finalizers": ["b"]}}),
+            json!(["b", "a"]),
+        ),
+        (
+            json!(["a", "b", "c"]),
+            json!({"metadata": {"$setElementOrder/finalizers": ["c", "a"], "finalizers": ["c"]}}),
+            json!(["b", "c", "a"]),
+        ),
+    ];
+    for (live, patch, want) in cases {
+        let mut doc = json!({"metadata": {"finalizers": live.clone()}});
+        strategic_merge_patch(&mut doc, &patch, &strategy_for("", "ConfigMap")).unwrap();
+        assert_eq!(doc["metadata"]["finalizers"], want, "{live} + {patch}");
+    }
 }

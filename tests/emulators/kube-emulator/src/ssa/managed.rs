@@ -178,8 +178,22 @@ fn reset_config(applied: &Value, subresource: Option<&str>, ti: &TypeInfo) -> Va
     config
 }
 
-fn walk_err(e: super::walk::WalkError) -> ApplyError {
-    ApplyError::Internal(format!("failed to create typed patch object: {}", e.0))
+/// `failed to create typed patch object (<group/version>, Kind=<kind>): <path>: <why>`.
+fn walk_err(applied: &Value) -> impl Fn(super::walk::WalkError) -> ApplyError + '_ {
+    move |e| {
+        let s = |k: &str| applied.get(k).and_then(Value::as_str).unwrap_or("");
+        let gv = s("apiVersion");
+        let gv = if gv.contains('/') {
+            gv.to_string()
+        } else {
+            format!("/{gv}")
+        };
+        ApplyError::Internal(format!(
+            "failed to create typed patch object ({gv}, Kind={}): {}",
+            s("kind"),
+            e.0
+        ))
+    }
 }
 
 /// Server-side apply; see [`super::apply`].
@@ -198,16 +212,16 @@ pub(super) fn apply(
     let config = reset_config(applied, subresource, ti);
     // Merge into the full live object so managedFields keeps its position and a
     // no-op apply serialises byte-identically.
-    let mut merged = merge(&live_full, &config, &ti.root).map_err(walk_err)?;
+    let new_set = to_field_set(&config, &ti.root)
+        .map_err(walk_err(applied))?
+        .difference(&strip_set());
+    let mut merged = merge(&live_full, &config, &ti.root).map_err(walk_err(applied))?;
     let mut entries = decode_all(live);
     let api_version = applied
         .get("apiVersion")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let new_set = to_field_set(&config, &ti.root)
-        .map_err(walk_err)?
-        .difference(&strip_set());
     let mine = entries
         .iter()
         .position(|e| e.same_key(manager, "Apply", sub));
@@ -228,7 +242,7 @@ pub(super) fn apply(
     drop_empty_metadata(&mut merged);
 
     let merged_obj = without_managed_fields(&merged);
-    let cmp = compare(&live_obj, &merged_obj, &ti.root).map_err(walk_err)?;
+    let cmp = compare(&live_obj, &merged_obj, &ti.root).map_err(walk_err(applied))?;
     let changed = cmp.modified.union(&cmp.added);
     let mut conflicts: Vec<(String, Vec<PathElement>)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
@@ -301,7 +315,7 @@ pub(super) fn update(
     let old_obj = old.map(without_managed_fields).unwrap_or_else(|| json!({}));
     let new_obj = without_managed_fields(new);
     let strip = strip_set();
-    let cmp = compare(&old_obj, &new_obj, &ti.root).map_err(walk_err)?;
+    let cmp = compare(&old_obj, &new_obj, &ti.root).map_err(walk_err(new))?;
     let cmp = Comparison {
         added: cmp.added.difference(&strip),
         removed: cmp.removed.difference(&strip),

@@ -32,8 +32,9 @@ pub enum ApplyError {
     /// 422 on `PatchOptions.meta.k8s.io ""`.
     #[error("{}", invalid_status("meta.k8s.io", "PatchOptions", "", .0)["message"].as_str().unwrap_or(""))]
     InvalidOptions(Vec<FieldError>),
-    /// 500: the object does not fit its type (e.g. a list-map item without its key).
-    #[error("Internal error occurred: {0}")]
+    /// 500 reason `Unknown`: the object does not fit its type (e.g. a list-map
+    /// item without its key); the apiserver passes that error through unconverted.
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -74,7 +75,7 @@ impl ApplyError {
             ApplyError::Conflict(_) => "Conflict",
             ApplyError::BadRequest(_) => "BadRequest",
             ApplyError::InvalidOptions(_) => "Invalid",
-            ApplyError::Internal(_) => "InternalError",
+            ApplyError::Internal(_) => "Unknown",
         }
     }
 
@@ -95,10 +96,7 @@ impl ApplyError {
             ApplyError::InvalidOptions(errs) => {
                 return invalid_status("meta.k8s.io", "PatchOptions", "", errs);
             }
-            ApplyError::Internal(msg) => {
-                status["details"] = json!({"causes": [{"message": msg}]});
-            }
-            ApplyError::BadRequest(_) => {}
+            ApplyError::Internal(_) | ApplyError::BadRequest(_) => {}
         }
         status["code"] = json!(self.code());
         status
@@ -216,7 +214,8 @@ pub fn validate_apply_body(
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    if !url_name.is_empty() && name != url_name {
+    // An apply body without a name (kube's `patch_status` sends none) takes the URL's.
+    if !url_name.is_empty() && !name.is_empty() && name != url_name {
         return Err(ApplyError::BadRequest(format!(
             "the name of the object ({name}) does not match the name on the URL ({url_name})"
         )));

@@ -373,6 +373,11 @@ fn list_map_item_without_key_is_an_error() {
     let cfg = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"}, "status": {"conditions": [{"status": "x"}]}});
     let e = apply(None, &cfg, "m", false, Some("status"), &ti, T0).unwrap_err();
     assert_eq!(e.code(), 500);
+    assert_eq!(
+        e.to_string(),
+        "failed to create typed patch object (example.com/v1, Kind=Widget): .status.conditions: element 0: associative list with keys has an element that omits key field \"type\" (and doesn't have default value)"
+    );
+    assert_eq!(e.status()["reason"], "Unknown");
 }
 
 #[test]

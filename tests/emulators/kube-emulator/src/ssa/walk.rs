@@ -26,13 +26,15 @@ fn item_pe(item: &Value, index: usize, list: &ListType) -> Result<PathElement, W
 fn items_with_pe<'a>(
     items: &'a [Value],
     list: &ListType,
+    path: &[PathElement],
 ) -> Result<Vec<(PathElement, &'a Value)>, WalkError> {
+    let at = |msg: String| WalkError(format!("{}: {msg}", super::fieldset::path_string(path)));
     let mut out: Vec<(PathElement, &Value)> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let pe = item_pe(item, i, list)?;
+        let pe = item_pe(item, i, list).map_err(|e| at(e.0))?;
         if out.iter().any(|(p, _)| *p == pe) {
             let shown = super::fieldset::path_string(std::slice::from_ref(&pe));
-            return Err(WalkError(format!("duplicate entries for key {shown}")));
+            return Err(at(format!("duplicate entries for key {shown}")));
         }
         out.push((pe, item));
     }
@@ -68,7 +70,7 @@ fn field_set(
             }
         }
         Value::Array(items) if node.list != ListType::Atomic => {
-            for (pe, item) in items_with_pe(items, &node.list)? {
+            for (pe, item) in items_with_pe(items, &node.list, path)? {
                 path.push(pe);
                 field_set(item, node.element(), path, set)?;
                 set.insert(path);
@@ -129,8 +131,16 @@ fn cmp(
         }
         (o, n) if granular_list(o) && granular_list(n) => {
             let none: Vec<Value> = Vec::new();
-            let oi = items_with_pe(o.and_then(Value::as_array).unwrap_or(&none), &node.list)?;
-            let ni = items_with_pe(n.and_then(Value::as_array).unwrap_or(&none), &node.list)?;
+            let oi = items_with_pe(
+                o.and_then(Value::as_array).unwrap_or(&none),
+                &node.list,
+                path,
+            )?;
+            let ni = items_with_pe(
+                n.and_then(Value::as_array).unwrap_or(&none),
+                &node.list,
+                path,
+            )?;
             for (pe, ov) in &oi {
                 let nv = ni.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
                 path.push(pe.clone());
@@ -170,8 +180,8 @@ pub fn merge(live: &Value, applied: &Value, node: &TypeNode) -> Result<Value, Wa
             Ok(Value::Object(out))
         }
         (Value::Array(li), Value::Array(ai)) if node.list != ListType::Atomic => {
-            let lhs = items_with_pe(li, &node.list)?;
-            let rhs = items_with_pe(ai, &node.list)?;
+            let lhs = items_with_pe(li, &node.list, &[])?;
+            let rhs = items_with_pe(ai, &node.list, &[])?;
             Ok(Value::Array(merge_items(&lhs, &rhs, node.element())?))
         }
         (_, Value::Object(am)) if !node.atomic => {

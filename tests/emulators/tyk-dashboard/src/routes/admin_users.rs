@@ -10,7 +10,6 @@ use crate::auth;
 use crate::envelope::{Reply, msg};
 use crate::model::{Render, User};
 use crate::passwords;
-use crate::settings::Profile;
 use crate::state::AppState;
 
 const EMAIL_TAKEN: &str = "User email already exists for this Org";
@@ -83,7 +82,7 @@ pub async fn get(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<
     let store = st.store.lock();
     match store.user(&id) {
         Some(u) => Reply::json(&u.to_json(Render {
-            blank_password: s.profile == Profile::Legacy,
+            blank_password: s.profile.is_legacy(),
             ..Render::default()
         })),
         None => Reply::err(404, msg::USER_DETAIL),
@@ -143,10 +142,11 @@ pub async fn update(
     {
         return Reply::err(e.status(), &e.message());
     }
-    let reply = match s.profile {
+    let reply = if s.profile.admin_put_returns_user() {
         // The 5.8 swagger's PUT answer has no `PWHistory`, unlike create.
-        Profile::V5_8 => Reply::ok(&u.access_key, u.to_json(Render::default())),
-        Profile::Legacy => Reply::ok("User updated", json!("")),
+        Reply::ok(&u.access_key, u.to_json(Render::default()))
+    } else {
+        Reply::ok("User updated", json!(""))
     };
     if let Some(slot) = store.user_mut(&id) {
         *slot = u;

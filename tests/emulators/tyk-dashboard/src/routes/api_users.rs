@@ -12,7 +12,7 @@ use crate::auth::{self, Caller, Need};
 use crate::envelope::{Reply, msg};
 use crate::model::{Permissions, Render, User};
 use crate::passwords;
-use crate::settings::{Profile, Settings};
+use crate::settings::Settings;
 use crate::state::{AppState, Store};
 
 pub const EMAIL_TAKEN: &str = "User email already exists for this org.";
@@ -23,7 +23,7 @@ const VALIDATION: &str = "User object validation failed.";
 pub fn view(u: &User, caller: &Caller, s: &Settings) -> Value {
     u.to_json(Render {
         pw_history: false,
-        blank_password: s.profile == Profile::Legacy,
+        blank_password: s.profile.is_legacy(),
         blank_key: s.forbid_admin_view_access_token && u.id != caller.id,
     })
 }
@@ -131,9 +131,10 @@ pub async fn create(
     {
         return Reply::err(e.status(), &e.message());
     }
-    let reply = match s.profile {
-        Profile::V5_8 => Reply::ok("User and session have been created", json!(u.id)),
-        Profile::Legacy => Reply::ok("User created", json!("")),
+    let reply = if s.profile.api_create_returns_id() {
+        Reply::ok("User and session have been created", json!(u.id))
+    } else {
+        Reply::ok("User created", json!(""))
     };
     store.users.push(u);
     drop(store);
@@ -249,8 +250,9 @@ pub async fn delete(
 
 /// `Meta` of the simple success answers: `null` now, `""` in older docs (§1.3).
 pub fn legacy_meta(s: &Settings) -> Value {
-    match s.profile {
-        Profile::V5_8 => Value::Null,
-        Profile::Legacy => json!(""),
+    if s.profile.is_legacy() {
+        json!("")
+    } else {
+        Value::Null
     }
 }

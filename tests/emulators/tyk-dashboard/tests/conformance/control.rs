@@ -197,6 +197,8 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
             "legacy",
             "--page-size",
             "5",
+            "--fault-rule",
+            r#"{"kind":"error","status":503,"method":"GET","route":"/admin/organisations","count":1}"#,
         ])
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -211,13 +213,17 @@ async fn binary_prints_its_url_serves_and_stops_on_sigterm() {
     let url = line.strip_prefix("listening on ").expect(&line).to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let c = client(Some(Duration::from_secs(10)));
-    let r = c
-        .get(format!("{url}/admin/organisations"))
-        .header("admin-auth", "bin-secret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let orgs = || {
+        c.get(format!("{url}/admin/organisations"))
+            .header("admin-auth", "bin-secret")
+            .send()
+    };
+    assert_eq!(
+        orgs().await.unwrap().status(),
+        503,
+        "the --fault-rule fires once"
+    );
+    assert_eq!(orgs().await.unwrap().status(), 200);
     let s: serde_json::Value = c
         .get(format!("{url}/__emulator/settings"))
         .send()

@@ -8,4 +8,5 @@ mod control;
 mod faults;
 mod orgs_groups;
 mod passwords;
+mod profiles;
 mod support;

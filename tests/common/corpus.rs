@@ -1,0 +1,150 @@
+//! What a test saw, for the secret scan, and the operator's request log for the RBAC check.
+//!
+//! Every credential a test hands out or reads back (admin secret, API keys, passwords, access
+//! keys) is registered here; at teardown every operator log line, Event, status, connection
+//! status and metric is collected and searched for each of them (TEAM.md: credentials never
+//! in logs, events, status, error messages or metric labels).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::Value;
+
+#[derive(Clone, Default)]
+pub struct Corpus {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    secrets: BTreeSet<String>,
+    /// (where it came from, text)
+    texts: Vec<(String, String)>,
+}
+
+/// One secret found somewhere it must never be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub source: String,
+    /// The secret, masked to its first 4 characters so the report itself does not leak it.
+    pub secret_hint: String,
+    pub excerpt: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "secret {}… found in {}: {}",
+            self.secret_hint, self.source, self.excerpt
+        )
+    }
+}
+
+impl Corpus {
+    /// Registers a credential. Very short values would match by accident and are refused.
+    pub fn secret(&self, s: &str) {
+        if s.len() >= 8 {
+            self.inner.lock().unwrap().secrets.insert(s.to_string());
+        }
+    }
+
+    pub fn text(&self, source: impl Into<String>, text: impl Into<String>) {
+        self.inner
+            .lock()
+            .unwrap()
+            .texts
+            .push((source.into(), text.into()));
+    }
+
+    pub fn secrets_len(&self) -> usize {
+        self.inner.lock().unwrap().secrets.len()
+    }
+
+    pub fn texts_len(&self) -> usize {
+        self.inner.lock().unwrap().texts.len()
+    }
+
+    pub fn scan(&self) -> Vec<Finding> {
+        let g = self.inner.lock().unwrap();
+        scan(&g.texts, &g.secrets)
+    }
+}
+
+/// Plain substring search, so an encoded form is caught only if registered separately.
+pub fn scan(texts: &[(String, String)], secrets: &BTreeSet<String>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (source, text) in texts {
+        for s in secrets {
+            if let Some(pos) = text.find(s.as_str()) {
+                let start = floor_boundary(text, pos.saturating_sub(60));
+                let end = floor_boundary(text, (pos + s.len() + 60).min(text.len()));
+                out.push(Finding {
+                    source: source.clone(),
+                    secret_hint: s.chars().take(4).collect(),
+                    excerpt: text[start..end].replace(s.as_str(), "<REDACTED-BY-E2E>"),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// `<workspace>/target/e2e/operator-requests.jsonl` (TEAM.md contract with packaging).
+pub fn requests_file() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e/operator-requests.jsonl")
+}
+
+/// Appends the operator's own requests (user agent `dashboard-user-operator…`) from the kube
+/// emulator's request log. The file is truncated once per test process, so it always
+/// describes the latest run; parallel tests append under one lock.
+pub fn record_operator_requests(log: &[Value]) -> anyhow::Result<usize> {
+    static FILE: OnceLock<Result<Mutex<std::fs::File>, String>> = OnceLock::new();
+    let file = FILE.get_or_init(|| {
+        let path = requests_file();
+        std::fs::create_dir_all(path.parent().expect("has a parent"))
+            .and_then(|_| std::fs::File::create(&path))
+            .map(Mutex::new)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    });
+    let file = file.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut lines = String::new();
+    let mut n = 0;
+    for entry in log {
+        let ua = entry["userAgent"].as_str().unwrap_or_default();
+        if ua.starts_with("dashboard-user-operator") {
+            lines.push_str(&serde_json::to_string(entry)?);
+            lines.push('\n');
+            n += 1;
+        }
+    }
+    let mut f = file.lock().unwrap();
+    f.write_all(lines.as_bytes())?;
+    f.flush()?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_finds_a_planted_secret_and_masks_it() {
+        let c = Corpus::default();
+        c.secret("s3cret-value-123");
+        c.text("log", "all good");
+        c.text("event", "oops s3cret-value-123 leaked");
+        let f = c.scan();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].source, "event");
+        assert!(!f[0].to_string().contains("s3cret-value-123"));
+    }
+}
