@@ -207,3 +207,103 @@ fn argocd_cm_snippet_ships_exactly_the_checks() {
         assert_eq!(cm["data"][&key].as_str(), Some(lua.as_str()), "{key}");
     }
 }
+
+#[test]
+fn argo_checks_follow_the_documented_rules_on_edge_cases() {
+    use serde_json::json;
+    let with = |generation: i64, observed: i64, conds: Value| {
+        json!({"kind": "DashboardUser", "metadata": {"name": "u", "generation": generation},
+               "status": {"observedGeneration": observed, "conditions": conds}})
+    };
+    let c =
+        |t: &str, s: &str, r: &str| json!({"type": t, "status": s, "reason": r, "message": "m"});
+    let cases = [
+        (
+            json!({"kind": "DashboardUser", "metadata": {"name": "u", "generation": 1}}),
+            "Progressing",
+        ),
+        (with(1, 1, json!([])), "Progressing"),
+        (with(1, 1, json!([c("Ready", "True", "Synced")])), "Healthy"),
+        (
+            with(2, 1, json!([c("Ready", "True", "Synced")])),
+            "Progressing",
+        ),
+        (
+            json!({"kind": "DashboardUser", "metadata": {"name": "u", "generation": 2},
+                   "status": {"observedGeneration": 2, "conditions": [
+                       {"type": "Ready", "status": "True", "reason": "Synced", "observedGeneration": 1}]}}),
+            "Progressing",
+        ),
+        (
+            with(
+                1,
+                1,
+                json!([
+                    c("Ready", "True", "Synced"),
+                    c("Reconciling", "True", "Updating")
+                ]),
+            ),
+            "Progressing",
+        ),
+        (
+            with(1, 1, json!([c("Ready", "False", "Deleting")])),
+            "Progressing",
+        ),
+        (
+            with(
+                1,
+                1,
+                json!([
+                    c("Ready", "False", "DashboardUnreachable"),
+                    c("Reconciling", "True", "DashboardUnreachable")
+                ]),
+            ),
+            "Degraded",
+        ),
+        (
+            with(
+                1,
+                1,
+                json!([
+                    c("Ready", "False", "X"),
+                    c("Stalled", "True", "PasswordRejected")
+                ]),
+            ),
+            "Degraded",
+        ),
+        (
+            with(
+                1,
+                1,
+                json!([
+                    c("Ready", "Unknown", "Pending"),
+                    c("Reconciling", "True", "Pending")
+                ]),
+            ),
+            "Progressing",
+        ),
+    ];
+    for (obj, want) in cases {
+        for kind in KINDS {
+            let got = argo_health(kind, &obj);
+            assert_eq!(got.status, want, "{kind}: {obj}");
+        }
+    }
+    // The message carries the operator's reason and message.
+    let stalled = with(1, 1, json!([c("Stalled", "True", "PasswordRejected")]));
+    assert_eq!(
+        argo_health("DashboardUser", &stalled).message,
+        "PasswordRejected: m"
+    );
+    // Text from the object survives the trip into Lua, quotes and non-ASCII included.
+    let odd = with(
+        1,
+        1,
+        json!([{"type": "Ready", "status": "True", "reason": "Synced",
+                                  "message": "\"q\" \\ ünï\ncode"}]),
+    );
+    assert_eq!(
+        argo_health("DashboardUser", &odd).message,
+        "Synced: \"q\" \\ ünï\ncode"
+    );
+}

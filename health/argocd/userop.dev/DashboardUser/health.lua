@@ -39,8 +39,14 @@ if status == nil then
   return hs
 end
 
+-- A status (or a Ready condition) from an older generation says nothing about this one.
 local generation = obj.metadata.generation
-if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
+local ready = condition(status, "Ready")
+local behind = function(observed)
+  return observed ~= nil and observed < generation
+end
+if generation ~= nil and (behind(status.observedGeneration)
+    or (ready ~= nil and behind(ready.observedGeneration))) then
   hs.status = "Progressing"
   hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
   return hs
@@ -53,7 +59,6 @@ if stalled ~= nil and stalled.status == "True" then
   return hs
 end
 
-local ready = condition(status, "Ready")
 if ready ~= nil and ready.status == "False" and not progressReasons[ready.reason or ""] then
   hs.status = "Degraded"
   hs.message = describe(ready, "NotReady")
