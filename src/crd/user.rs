@@ -202,6 +202,10 @@ pub struct DashboardUserStatus {
     /// from someone else's user with the same email (DESIGN §3.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_intent: Option<CreateIntent>,
+    /// The last "already exists" answer to a create: retried once per resync period (or
+    /// at once after a spec change) instead of on every event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_conflict: Option<CreateConflict>,
     /// Keyed HMAC of the last password applied (key in an operator-namespace Secret):
     /// lets the operator tell a real change from a restart without storing the password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +225,13 @@ pub struct DashboardUserStatus {
 #[serde(rename_all = "camelCase")]
 pub struct CreateIntent {
     pub email: String,
+    pub time: String,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateConflict {
+    pub generation: i64,
     pub time: String,
 }
 

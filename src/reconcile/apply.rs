@@ -13,7 +13,7 @@ use super::plan::{
 };
 use crate::connection::Resolved;
 use crate::context::Context;
-use crate::crd::{CreateIntent, DashboardUser, DashboardUserStatus, reason};
+use crate::crd::{CreateConflict, CreateIntent, DashboardUser, DashboardUserStatus, reason};
 use crate::dashboard::{AccessKey, DashboardError, NewUser, Password, User};
 use crate::reconcile::fingerprint::Fingerprint;
 use crate::secrets;
@@ -169,6 +169,8 @@ impl Run<'_> {
         self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
         let p = plan::plan(&plan::Observed {
             user: self.user,
+            now: jiff::Timestamp::now(),
+            resync_period: ctx.config.resync_period,
             connection,
             password,
             access_secret: self.access_secret.clone(),
@@ -236,16 +238,25 @@ impl Run<'_> {
         let d = self.desired().clone();
         // DESIGN §3.2: the intent is durable before the POST, so a crash right after
         // the Dashboard commits is recognised as ours on the next attempt.
-        self.status.create_intent = Some(CreateIntent {
-            email: d.email.clone(),
-            time: jiff::Timestamp::now().to_string(),
-        });
-        self.status.user_id = None;
-        self.write_status(&Outcome::Progressing {
-            reason: reason::CREATING,
-            message: format!("creating dashboard user {}", d.email),
-        })
-        .await?;
+        // A retry after an unknown outcome keeps the original intent: rewriting it (or
+        // the conditions) on every attempt would trigger the next attempt at once.
+        let retry = self
+            .status
+            .create_intent
+            .as_ref()
+            .is_some_and(|i| i.email.eq_ignore_ascii_case(&d.email));
+        if !retry {
+            self.status.create_intent = Some(CreateIntent {
+                email: d.email.clone(),
+                time: jiff::Timestamp::now().to_string(),
+            });
+            self.status.user_id = None;
+            self.write_status(&Outcome::Progressing {
+                reason: reason::CREATING,
+                message: format!("creating dashboard user {}", d.email),
+            })
+            .await?;
+        }
         let new = NewUser {
             org_id: d.org_id.clone(),
             first_name: d.first_name.clone(),
@@ -288,6 +299,7 @@ impl Run<'_> {
             Err(e) if e.is_already_exists() => {
                 // Nothing was created: forget the intent, or a retry would adopt it.
                 self.status.create_intent = None;
+                self.record_conflict();
                 Err(ReconcileError::Blocked(Blocker::stalled(
                     reason::ALREADY_EXISTS,
                     format!(
@@ -311,7 +323,8 @@ impl Run<'_> {
         let client = self.conn().client.clone();
         if !client.has_api_key() {
             self.status.create_intent = None;
-            return Err(ReconcileError::Blocked(Blocker::retry(
+            self.record_conflict();
+            return Err(ReconcileError::Blocked(Blocker::stalled(
                 reason::ALREADY_EXISTS,
                 format!(
                     "a dashboard user with email {} exists; adopting it needs the connection's apiKeySecretRef to find it",
@@ -331,6 +344,7 @@ impl Run<'_> {
         };
         if self.ctx.user_id_claimed(self.user, &found.id) {
             self.status.create_intent = None;
+            self.record_conflict();
             return Err(ReconcileError::Blocked(Blocker::stalled(
                 reason::ALREADY_EXISTS,
                 format!(
@@ -359,10 +373,18 @@ impl Run<'_> {
         Ok(())
     }
 
+    fn record_conflict(&mut self) {
+        self.status.create_conflict = Some(CreateConflict {
+            generation: self.user.metadata.generation.unwrap_or_default(),
+            time: jiff::Timestamp::now().to_string(),
+        });
+    }
+
     /// Durably records the remote id right after it is known (DESIGN §3.2).
     async fn record_identity(&mut self, id: &str) -> Result<(), ReconcileError> {
         self.status.user_id = Some(id.to_string());
         self.status.create_intent = None;
+        self.status.create_conflict = None;
         self.write_status(&Outcome::Progressing {
             reason: reason::CREATING,
             message: "dashboard user exists; finishing setup".into(),

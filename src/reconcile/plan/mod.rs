@@ -114,6 +114,9 @@ pub struct AccessSecretView {
 
 pub struct Observed<'a> {
     pub user: &'a DashboardUser,
+    /// The clock, so the plan stays pure.
+    pub now: jiff::Timestamp,
+    pub resync_period: std::time::Duration,
     pub connection: ConnectionView,
     pub password: PasswordView,
     pub access_secret: Option<AccessSecretView>,
@@ -198,6 +201,22 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 return Plan::blocked(b.clone());
             }
             let recreate = o.remote == RemoteView::NotFound;
+            // After "already exists", retry once per resync period (or on a spec change),
+            // not on every event: each attempt writes status, which is an event itself.
+            if let Some(c) = &status.create_conflict
+                && Some(c.generation) == o.user.metadata.generation
+                && c.time
+                    .parse::<jiff::Timestamp>()
+                    .is_ok_and(|t| o.now.duration_since(t).unsigned_abs() < o.resync_period)
+            {
+                return Plan::blocked(Blocker::stalled(
+                    reason::ALREADY_EXISTS,
+                    format!(
+                        "a dashboard user with email {} already exists and may not be adopted; retrying at the next resync",
+                        desired.email
+                    ),
+                ));
+            }
             // An intent left by an earlier attempt for this very email means our POST may
             // have committed before we crashed: that user is ours (DESIGN §3.2).
             let own_intent = status

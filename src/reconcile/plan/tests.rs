@@ -59,6 +59,8 @@ fn secret_for(u: &DashboardUser) -> AccessSecretView {
 fn steady(u: &DashboardUser) -> Observed<'_> {
     Observed {
         user: u,
+        now: jiff::Timestamp::now(),
+        resync_period: std::time::Duration::from_secs(600),
         connection: conn(),
         password: PasswordView::NotManaged,
         access_secret: Some(secret_for(u)),
@@ -69,6 +71,8 @@ fn steady(u: &DashboardUser) -> Observed<'_> {
 fn fresh(u: &DashboardUser) -> Observed<'_> {
     Observed {
         user: u,
+        now: jiff::Timestamp::now(),
+        resync_period: std::time::Duration::from_secs(600),
         connection: conn(),
         password: PasswordView::NotManaged,
         access_secret: None,
@@ -580,4 +584,31 @@ fn redacted_values_never_print() {
     let o = steady(&u);
     let dbg = format!("{:?} {:?}", o.remote, o.access_secret);
     assert!(!dbg.contains(KEY), "{dbg}");
+}
+
+#[test]
+fn create_conflict_is_retried_per_resync_not_per_event() {
+    let recent = jiff::Timestamp::now().to_string();
+    let u = DashboardUser::test().with_status(|s| {
+        s.create_conflict = Some(crate::crd::CreateConflict {
+            generation: 1,
+            time: recent.clone(),
+        })
+    });
+    let p = plan(&fresh(&u));
+    assert_eq!(p.steps, vec![]);
+    assert_eq!(p.pending.unwrap().reason, reason::ALREADY_EXISTS);
+
+    // A resync period later: try again.
+    let mut later = fresh(&u);
+    later.now = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(601);
+    assert!(matches!(plan(&later).steps[0], Step::Create { .. }));
+
+    // A spec change (new generation): try again at once.
+    let mut changed = u.clone();
+    changed.metadata.generation = Some(2);
+    assert!(matches!(
+        plan(&fresh(&changed)).steps[0],
+        Step::Create { .. }
+    ));
 }

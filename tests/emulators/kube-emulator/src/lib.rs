@@ -29,6 +29,7 @@ pub mod server;
 pub mod ssa;
 pub mod status;
 pub mod store;
+pub mod typed;
 pub mod watch;
 pub mod write;
 

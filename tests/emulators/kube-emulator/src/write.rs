@@ -134,6 +134,12 @@ fn prepare(
     } else if t.kind == "CustomResourceDefinition" {
         crate::crd::prepare_crd(st, obj, old, &mut causes);
     } else {
+        crate::typed::prune_builtin(
+            &t,
+            obj,
+            ctx.query.get("fieldValidation").unwrap_or(""),
+            &mut ctx.warnings,
+        )?;
         crate::builtins::prepare(&t, obj, old, &mut causes)?;
     }
     if let Some(m) = obj.get("metadata").and_then(Value::as_object) {

@@ -30,6 +30,10 @@ pub struct FaultRule {
     /// For `error`: the status to answer (500, 502, 503, 429, ...). Default 500.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// For `error`: the envelope `Message`, e.g. a documented DB failure such as
+    /// "Failed to update User object to DB". Default "Injected fault (emulator)".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// For `latency`: the delay to add.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
@@ -45,6 +49,54 @@ pub struct FaultRule {
     /// Probability that a matching request triggers the rule. Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
+}
+
+impl FaultRule {
+    /// A rule of `kind` for every request; narrow it with the methods below, e.g.
+    /// `FaultRule::new(FaultKind::Reset).on("POST", "/admin/users").times(1)`.
+    pub fn new(kind: FaultKind) -> FaultRule {
+        FaultRule {
+            kind,
+            status: None,
+            message: None,
+            latency_ms: None,
+            method: None,
+            route: None,
+            count: None,
+            rate: None,
+        }
+    }
+
+    pub fn on(mut self, method: &str, route: &str) -> FaultRule {
+        self.method = Some(method.into());
+        self.route = Some(route.into());
+        self
+    }
+
+    pub fn times(mut self, count: u64) -> FaultRule {
+        self.count = Some(count);
+        self
+    }
+
+    pub fn with_status(mut self, status: u16) -> FaultRule {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn with_message(mut self, message: &str) -> FaultRule {
+        self.message = Some(message.into());
+        self
+    }
+
+    pub fn with_latency_ms(mut self, ms: u64) -> FaultRule {
+        self.latency_ms = Some(ms);
+        self
+    }
+
+    pub fn with_rate(mut self, rate: f64) -> FaultRule {
+        self.rate = Some(rate);
+        self
+    }
 }
 
 /// The whole fault configuration; `POST /__emulator/faults` replaces it.
@@ -81,10 +133,11 @@ impl Default for Faults {
 }
 
 /// The action decided for one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Serve,
-    Error(u16),
+    /// Status and optional message.
+    Error(u16, Option<String>),
     Hang,
     Reset,
     CommitThenDrop,
@@ -151,7 +204,7 @@ impl Faults {
                     latency += r.latency_ms.unwrap_or(0);
                     None
                 }
-                FaultKind::Error => Some(Action::Error(r.status.unwrap_or(500))),
+                FaultKind::Error => Some(Action::Error(r.status.unwrap_or(500), r.message.clone())),
                 FaultKind::Hang => Some(Action::Hang),
                 FaultKind::Reset => Some(Action::Reset),
                 FaultKind::CommitThenDrop => Some(Action::CommitThenDrop),
@@ -177,7 +230,7 @@ impl Faults {
             } else if rng.random_bool(self.commit_then_drop_rate) {
                 Action::CommitThenDrop
             } else if rng.random_bool(self.error_rate) {
-                Action::Error(self.error_status)
+                Action::Error(self.error_status, None)
             } else {
                 Action::Serve
             };
@@ -191,14 +244,12 @@ mod tests {
     use super::*;
 
     fn rule(kind: FaultKind, count: Option<u64>) -> FaultRule {
-        FaultRule {
-            kind,
-            status: None,
-            latency_ms: Some(7),
-            method: Some("POST".into()),
-            route: Some("/admin/users".into()),
-            count,
-            rate: None,
+        let r = FaultRule::new(kind)
+            .on("POST", "/admin/users")
+            .with_latency_ms(7);
+        match count {
+            Some(n) => r.times(n),
+            None => r,
         }
     }
 
@@ -236,15 +287,17 @@ mod tests {
 
     #[test]
     fn latency_rules_add_up_and_let_later_rules_fire() {
-        let mut error = rule(FaultKind::Error, None);
-        error.status = Some(503);
+        let error = rule(FaultKind::Error, None).with_status(503);
         let mut f = Faults {
             latency_ms: 5,
             rules: vec![rule(FaultKind::Latency, None), error],
             ..Default::default()
         };
         let (d, a) = f.decide("POST", "/admin/users", "/admin/users");
-        assert_eq!((d, a), (Duration::from_millis(12), Action::Error(503)));
+        assert_eq!(
+            (d, a),
+            (Duration::from_millis(12), Action::Error(503, None))
+        );
         assert_eq!(f.rules.len(), 2, "uncounted rules stay");
     }
 
@@ -255,7 +308,7 @@ mod tests {
             error_status: 429,
             ..Default::default()
         };
-        assert_eq!(f.decide("GET", "/a", "/a").1, Action::Error(429));
+        assert_eq!(f.decide("GET", "/a", "/a").1, Action::Error(429, None));
         f.commit_then_drop_rate = 1.0;
         assert_eq!(f.decide("GET", "/a", "/a").1, Action::CommitThenDrop);
         f.reset_rate = 1.0;

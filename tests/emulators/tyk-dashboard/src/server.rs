@@ -91,9 +91,10 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
             record(resp.status().as_u16().to_string());
             resp
         }
-        Action::Error(code) => {
+        Action::Error(code, message) => {
             record(code.to_string());
-            Reply::err(code, "Injected fault (emulator)").into_response()
+            let message = message.as_deref().unwrap_or("Injected fault (emulator)");
+            Reply::err(code, message).into_response()
         }
         Action::Hang => {
             record("hang".into());

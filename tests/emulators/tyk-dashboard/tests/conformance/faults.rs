@@ -7,14 +7,10 @@ use serde_json::json;
 use tyk_dashboard_emulator::{FaultKind, FaultRule, Faults};
 
 fn rule(kind: FaultKind, method: &str, route: &str, count: Option<u64>) -> FaultRule {
-    FaultRule {
-        kind,
-        status: None,
-        latency_ms: None,
-        method: Some(method.into()),
-        route: Some(route.into()),
-        count,
-        rate: None,
+    let r = FaultRule::new(kind).on(method, route);
+    match count {
+        Some(n) => r.times(n),
+        None => r,
     }
 }
 
@@ -47,8 +43,7 @@ async fn error_rate_answers_the_chosen_status_without_running_the_route() {
 #[tokio::test]
 async fn scoped_rule_fires_count_times_on_its_route_only() {
     let e = start_default().await;
-    let mut r = rule(FaultKind::Error, "post", "/admin/users", Some(1));
-    r.status = Some(429);
+    let r = rule(FaultKind::Error, "post", "/admin/users", Some(1)).with_status(429);
     e.emu
         .set_faults(Faults {
             rules: vec![r],
@@ -256,4 +251,26 @@ async fn faults_are_set_through_the_control_api() {
             .await;
         assert_eq!(r.status, 400, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn error_rule_can_reproduce_a_documented_db_failure() {
+    let e = start_default().await;
+    let (id, key) = e.org_admin(ORG, "db@x.org").await;
+    let r = rule(FaultKind::Error, "DELETE", "/api/users/{id}", Some(1))
+        .with_status(400)
+        .with_message("Could not delete the user.");
+    e.emu
+        .set_faults(Faults {
+            rules: vec![r],
+            ..Default::default()
+        })
+        .unwrap();
+    let path = format!("/api/users/{id}");
+    e.api(&key, "DELETE", &path, None)
+        .await
+        .envelope(400, "Error", "Could not delete the user.");
+    e.api(&key, "DELETE", &path, None)
+        .await
+        .envelope(200, "OK", "User deleted");
 }
