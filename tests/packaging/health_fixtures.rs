@@ -1,7 +1,7 @@
 //! Writes the Argo CD test fixtures from a live run (`UPDATE_PACKAGING=1`): representative
 //! versions of each kind, as the operator wrote them, with the verdict the checks gave.
 
-use crate::health::Health;
+use crate::health::{Health, KINDS, argo_health, read_yaml};
 use crate::kstatus::KStatus;
 use crate::support::workspace;
 use serde_json::{Value, json};
@@ -111,4 +111,55 @@ pub fn write(users: &Verdicts, conns: &Verdicts, cconns: &Verdicts) {
             ("admin-secret-missing", pick(cconns, "broken", has_status)),
         ],
     );
+}
+
+#[test]
+fn argo_checks_give_the_recorded_verdicts_on_captured_statuses() {
+    for kind in KINDS {
+        let dir = workspace().join(format!("health/argocd/userop.dev/{kind}"));
+        let spec = read_yaml(&dir.join("health_test.yaml"));
+        let cases = spec["tests"].as_array().expect("tests list");
+        assert!(!cases.is_empty(), "{kind}: no cases");
+        for case in cases {
+            let input = case["inputPath"].as_str().unwrap();
+            let obj = read_yaml(&dir.join(input));
+            assert_eq!(obj["kind"], kind, "{input} is a {kind}");
+            let got = argo_health(kind, &obj);
+            let want = &case["healthStatus"];
+            assert_eq!(
+                got.status,
+                want["status"].as_str().unwrap(),
+                "{kind} {input}"
+            );
+            assert_eq!(
+                got.message,
+                want["message"].as_str().unwrap(),
+                "{kind} {input}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_kind_has_a_check_and_verdicts_of_each_sort() {
+    for kind in KINDS {
+        let dir = workspace().join(format!("health/argocd/userop.dev/{kind}"));
+        let spec = read_yaml(&dir.join("health_test.yaml"));
+        let mut seen: Vec<String> = spec["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["healthStatus"]["status"].as_str().unwrap().to_string())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        let needed: &[&str] = if kind == "DashboardUser" {
+            &["Degraded", "Healthy", "Progressing"]
+        } else {
+            &["Degraded", "Healthy"]
+        };
+        for status in needed {
+            assert!(seen.iter().any(|s| s == status), "{kind}: no {status} case");
+        }
+    }
 }

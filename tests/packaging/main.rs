@@ -7,15 +7,10 @@
 
 mod chart;
 mod cli;
-mod cluster;
 mod crds;
 mod deploy;
 mod health;
-mod health_fixtures;
-mod health_live;
 mod image;
-mod install;
 mod kstatus;
-mod kubectl;
 mod rbac;
 mod support;
