@@ -6,11 +6,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, Url};
 use tokio::sync::Semaphore;
 
-use super::error::{CallKind, DashboardError, ErrorClass, classify, hint_for, sanitize_message};
+use super::classify::{CallKind, ErrorClass, classify, hint_for, sanitize_message};
+use super::config::ConnectionConfig;
+use super::error::DashboardError;
 use super::observe::{RequestObservation, RequestObserver};
 use super::secret::{AdminSecret, ApiKey};
 use super::tls;
@@ -18,59 +20,6 @@ use super::wire::Envelope;
 
 /// Largest answer body read; a user list of many thousands of users stays far below it.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-
-/// Everything needed to talk to one Dashboard. Credentials sit in redacting types, so the
-/// derived-looking `Debug` below is safe to log.
-#[derive(Clone)]
-pub struct ConnectionConfig {
-    /// Base URL, e.g. `http://dashboard:3000` (a path prefix is kept).
-    pub url: Url,
-    /// `admin-auth` secret for `/admin/*` (§1.2).
-    pub admin_secret: AdminSecret,
-    /// An admin user's API key for `/api/*` (search, list, delete).
-    pub api_key: Option<ApiKey>,
-    /// PEM CA bundle to trust instead of the system roots.
-    pub ca_pem: Option<Vec<u8>>,
-    pub insecure_skip_verify: bool,
-    /// Whole-request timeout (connect to end of body).
-    pub timeout: Duration,
-    /// Requests in flight at once on this connection (at least 1).
-    pub max_concurrent_requests: usize,
-}
-
-impl ConnectionConfig {
-    /// A configuration with defaults: 10 s timeout, 4 requests in flight, system roots.
-    pub fn new(url: &str, admin_secret: AdminSecret) -> Result<Self, DashboardError> {
-        let url = Url::parse(url)
-            .map_err(|e| DashboardError::config("configure connection", format!("url: {e}")))?;
-        Ok(Self {
-            url,
-            admin_secret,
-            api_key: None,
-            ca_pem: None,
-            insecure_skip_verify: false,
-            timeout: Duration::from_secs(10),
-            max_concurrent_requests: 4,
-        })
-    }
-}
-
-impl fmt::Debug for ConnectionConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionConfig")
-            .field("url", &self.url.as_str())
-            .field("admin_secret", &self.admin_secret)
-            .field("api_key", &self.api_key)
-            .field(
-                "ca_pem",
-                &self.ca_pem.as_ref().map(|p| format!("<{} bytes>", p.len())),
-            )
-            .field("insecure_skip_verify", &self.insecure_skip_verify)
-            .field("timeout", &self.timeout)
-            .field("max_concurrent_requests", &self.max_concurrent_requests)
-            .finish()
-    }
-}
 
 /// A typed client for one Dashboard connection. Cheap to clone; clones share the HTTP
 /// connection pool and the in-flight limit.
@@ -362,7 +311,7 @@ impl DashboardClient {
 
 fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> DashboardError {
     // A refused certificate is a configuration problem (CA bundle, host name), not an outage.
-    if let Some(tls) = tls_error(&e) {
+    if let Some(tls) = tls::certificate_error(&e) {
         return DashboardError::config(op, format!("tls handshake failed: {tls}"));
     }
     let reason = if e.is_timeout() {
@@ -380,34 +329,6 @@ fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> 
         reason: reason.into(),
         source: Some(e),
     }
-}
-
-/// Finds a rustls certificate error in the chain. hyper nests it in `io::Error`s, whose
-/// `source()` skips the wrapped error itself, so those are opened with `get_ref()`.
-fn tls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
-    let mut next = Some(e);
-    while let Some(err) = next {
-        if let Some(t) = err.downcast_ref::<rustls::Error>() {
-            return is_certificate_error(t).then_some(t);
-        }
-        next = match err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => err.source(),
-        };
-    }
-    None
-}
-
-fn is_certificate_error(e: &rustls::Error) -> bool {
-    matches!(
-        e,
-        rustls::Error::InvalidCertificate(_)
-            | rustls::Error::NoCertificatesPresented
-            | rustls::Error::UnsupportedNameType
-    )
 }
 
 fn method_label(m: &Method) -> &'static str {

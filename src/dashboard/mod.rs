@@ -5,15 +5,19 @@
 //! (`tyk-dashboard-api.md` §1.3), errors classified from status *and* message, and credentials
 //! that never print. See `README.md` in this directory for the behaviour and its limits.
 
+mod classify;
 mod client;
+mod config;
 pub mod error;
 mod observe;
+mod search;
 pub mod secret;
 mod tls;
 mod users;
 pub mod wire;
 
-pub use client::{ConnectionConfig, DashboardClient};
+pub use client::DashboardClient;
+pub use config::ConnectionConfig;
 pub use error::DashboardError;
 pub use observe::{RequestObservation, RequestObserver};
 pub use secret::{AccessKey, AdminSecret, ApiKey, Password};

@@ -104,3 +104,33 @@ impl ServerCertVerifier for NoVerification {
         self.algorithms.supported_schemes()
     }
 }
+
+/// Finds a rustls certificate error in the chain. hyper nests it in `io::Error`s, whose
+/// `source()` skips the wrapped error itself, so those are opened with `get_ref()`.
+pub(crate) fn certificate_error<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    let mut next = Some(e);
+    while let Some(err) = next {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return is_certificate_error(t).then_some(t);
+        }
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+fn is_certificate_error(e: &rustls::Error) -> bool {
+    matches!(
+        e,
+        rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::UnsupportedNameType
+    )
+}

@@ -7,8 +7,8 @@ use super::client::{Auth, Call, DashboardClient};
 use super::error::{CallKind, DashboardError};
 use super::secret::{AccessKey, Password};
 use super::wire::{
-    CreatedUser, Envelope, NewUser, User, created_user_from_envelope, decode_user,
-    decode_user_list, looks_like_key, normalize_id,
+    CreatedUser, Envelope, NewUser, User, created_user_from_envelope, decode_user, looks_like_key,
+    normalize_id,
 };
 
 /// An id no Dashboard can hold (ObjectId timestamp 0), used to probe credentials cheaply.
@@ -256,90 +256,7 @@ impl DashboardClient {
         self.execute(call).await.map(drop)
     }
 
-    /// `GET /api/users?p=-1`: every user the API key can see (§3.1).
-    pub async fn list_users(&self) -> Result<Vec<User>, DashboardError> {
-        let key = self.api_key("list users")?.clone();
-        self.list_with_key(key.expose()).await
-    }
-
-    /// Finds a user by exact email, ignoring case (§12.1), optionally within one org. Tries
-    /// `POST /api/users/search` (5.3.1+) and falls back to the full list on Dashboards
-    /// without it. `Ambiguous` when several orgs hold the email and no org was given.
-    pub async fn find_user_by_email(
-        &self,
-        email: &str,
-        org_id: Option<&str>,
-    ) -> Result<Option<User>, DashboardError> {
-        let key = self.api_key("find user")?.clone();
-        self.find_with_key(email, org_id, key.expose()).await
-    }
-
-    async fn find_with_key(
-        &self,
-        email: &str,
-        org_id: Option<&str>,
-        key: &str,
-    ) -> Result<Option<User>, DashboardError> {
-        const OP: &str = "search users";
-        let mut call = self.call(
-            OP,
-            Method::POST,
-            "/api/users/search",
-            "/api/users/search?p=-1".into(),
-            Auth::Key(key),
-        );
-        call.body = Some(
-            json!({ "filters": { "query": email.trim() } })
-                .to_string()
-                .into_bytes(),
-        );
-        call.secrets.push(key);
-        let users = match self.execute(call).await {
-            Ok(answer) => match decode_user_list(&answer.body) {
-                Ok(list) => list.users,
-                Err(_) => self.list_with_key(key).await?,
-            },
-            // Older Dashboards lack the route (404/405) or read the body differently (400).
-            Err(
-                DashboardError::NotFound { .. }
-                | DashboardError::Invalid { .. }
-                | DashboardError::Unexpected { .. },
-            ) => self.list_with_key(key).await?,
-            Err(e) => return Err(e),
-        };
-        let org = org_id.map(normalize_id);
-        let mut matches: Vec<User> = users
-            .into_iter()
-            .filter(|u| u.email_matches(email))
-            .filter(|u| org.as_deref().is_none_or(|o| u.org_id == o))
-            .collect();
-        match matches.len() {
-            0 => Ok(None),
-            1 => Ok(matches.pop()),
-            count => Err(DashboardError::Ambiguous {
-                op: "find user",
-                count,
-            }),
-        }
-    }
-
-    async fn list_with_key(&self, key: &str) -> Result<Vec<User>, DashboardError> {
-        const OP: &str = "list users";
-        let mut call = self.call(
-            OP,
-            Method::GET,
-            "/api/users",
-            "/api/users?p=-1".into(),
-            Auth::Key(key),
-        );
-        call.secrets.push(key);
-        let answer = self.execute(call).await?;
-        let list =
-            decode_user_list(&answer.body).map_err(|e| decode_error(OP, answer.status, &e))?;
-        Ok(list.users)
-    }
-
-    fn call<'a>(
+    pub(super) fn call<'a>(
         &self,
         op: &'static str,
         method: Method,
@@ -392,7 +309,7 @@ fn unexpected(op: &'static str, status: u16, detail: &str) -> DashboardError {
 }
 
 /// serde_json messages quote the offending value, which may be a key: keep only its position.
-fn decode_error(op: &'static str, status: u16, e: &serde_json::Error) -> DashboardError {
+pub(super) fn decode_error(op: &'static str, status: u16, e: &serde_json::Error) -> DashboardError {
     unexpected(
         op,
         status,

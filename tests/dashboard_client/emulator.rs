@@ -12,6 +12,9 @@ use tyk_dashboard_emulator::{Profile, Settings, SettingsPatch, TykEmulator};
 
 use crate::secrets::{ADMIN_SECRET, PASSWORD, assert_clean};
 
+/// Every response-shape profile (§1.3 version variants).
+pub const PROFILES: [Profile; 2] = [Profile::V5_8, Profile::Legacy];
+
 pub const ORG: &str = "5e9d9544a1dcd60001d0ed20";
 
 pub async fn emulator(profile: Profile) -> TykEmulator {
@@ -183,7 +186,14 @@ async fn every_operation_round_trips_under_each_profile() {
 
 #[tokio::test]
 async fn already_exists_and_not_found_classes() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        already_exists_and_not_found_classes_under(profile).await;
+    }
+}
+
+async fn already_exists_and_not_found_classes_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
@@ -226,7 +236,14 @@ async fn already_exists_and_not_found_classes() {
 
 #[tokio::test]
 async fn unauthorized_forbidden_and_invalid_classes() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        unauthorized_forbidden_and_invalid_classes_under(profile).await;
+    }
+}
+
+async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let (org_admin_user, api) = org_admin(&emu).await;
     let reader = admin
@@ -332,91 +349,6 @@ async fn unauthorized_forbidden_and_invalid_classes() {
     user.access_key = AccessKey::default();
     let err = expect_err(admin.update_user(&user, None).await, "Invalid");
     assert!(err.to_string().contains("access_key"), "{err}");
-    emu.shutdown().await;
-}
-
-#[tokio::test]
-async fn password_refusals_are_password_rejected() {
-    let emu = emulator(Profile::V5_8).await;
-    let admin = admin_client(&emu);
-    let u = admin
-        .create_user(&new_user("pw@example.org", &[], true))
-        .await
-        .unwrap();
-    let (id, key) = (u.user.id.as_str(), &u.access_key);
-    let first = Password::new(PASSWORD);
-    // Too short (§7 minLength 6).
-    expect_err(
-        admin
-            .reset_password_as_user(id, key, &Password::new("abc"), None)
-            .await,
-        "PasswordRejected",
-    );
-    // First password: no current password needed (§3.6).
-    admin
-        .reset_password_as_user(id, key, &first, None)
-        .await
-        .unwrap();
-    // Once set, the current password is required and must match.
-    let second = Password::new("Another-pass-2");
-    expect_err(
-        admin.reset_password_as_user(id, key, &second, None).await,
-        "PasswordRejected",
-    );
-    expect_err(
-        admin
-            .reset_password_as_user(id, key, &second, Some(&Password::new("wrong-pass-9")))
-            .await,
-        "PasswordRejected",
-    );
-    admin
-        .reset_password_as_user(id, key, &second, Some(&first))
-        .await
-        .unwrap();
-    // Reuse within the history is refused (enforce_password_history), on both paths.
-    expect_err(
-        admin
-            .reset_password_as_user(id, key, &first, Some(&second))
-            .await,
-        "PasswordRejected",
-    );
-    let user = admin.get_user(id).await.unwrap();
-    expect_err(
-        admin.update_user(&user, Some(&first)).await,
-        "PasswordRejected",
-    );
-    assert!(emu.check_password("pw@example.org", ORG, "Another-pass-2"));
-    emu.shutdown().await;
-}
-
-#[tokio::test]
-async fn hidden_access_keys_come_back_empty_from_the_dashboard_api() {
-    let emu = emulator(Profile::V5_8).await;
-    emu.update_settings(SettingsPatch {
-        forbid_admin_view_access_token: Some(true),
-        ..Default::default()
-    })
-    .unwrap();
-    let admin = admin_client(&emu);
-    let (_, api) = org_admin(&emu).await;
-    let dora = admin
-        .create_user(&new_user("dora@example.org", &[], true))
-        .await
-        .unwrap();
-    let found = api
-        .find_user_by_email("dora@example.org", None)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        found.access_key.is_empty(),
-        "§10.8: blanked for other users"
-    );
-    // The Admin API still shows it (§2.2), so it stays the source for the Secret.
-    assert_eq!(
-        admin.get_user(&dora.user.id).await.unwrap().access_key,
-        dora.access_key
-    );
     emu.shutdown().await;
 }
 

@@ -19,6 +19,7 @@ const RESYNC: Duration = Duration::from_secs(1);
 pub async fn run(shared: Arc<Shared>) {
     let shutdown = crate::stopped(shared.shutdown.clone());
     tokio::pin!(shutdown);
+    let mut last_rv = 0;
     loop {
         tokio::select! {
             _ = shared.gc_wake.notified() => {}
@@ -29,6 +30,10 @@ pub async fn run(shared: Arc<Shared>) {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
+        // Nothing was written since the last pass: nothing can have become collectable.
+        if shared.state.lock().store.rv() == last_rv {
+            continue;
+        }
         // Run to a fixpoint: one deletion can orphan further dependents.
         for _ in 0..100 {
             let changed = {
@@ -36,6 +41,7 @@ pub async fn run(shared: Arc<Shared>) {
                 let a = crate::namespaces::reconcile(&mut st);
                 let b = crate::crd::reconcile_cleanup(&mut st);
                 let c = collect(&mut st);
+                last_rv = st.store.rv();
                 a || b || c
             };
             if !changed {
@@ -64,14 +70,15 @@ pub fn remove_finalizer(st: &mut State, t: &ResourceType, obj: &Arc<Value>, fin:
 }
 
 struct Node {
-    t: ResourceType,
+    t: Arc<ResourceType>,
     obj: Arc<Value>,
 }
 
-fn types_by_store_key(st: &State) -> HashMap<String, ResourceType> {
+fn types_by_store_key(st: &State) -> HashMap<String, Arc<ResourceType>> {
     let mut m = HashMap::new();
     for t in st.registry.all() {
-        m.entry(t.store_key()).or_insert_with(|| t.clone());
+        m.entry(t.store_key())
+            .or_insert_with(|| Arc::new(t.clone()));
     }
     m
 }
@@ -92,7 +99,7 @@ pub fn collect(st: &mut State) -> bool {
             by_uid.insert(
                 meta::str_at(obj, "/metadata/uid").to_string(),
                 Node {
-                    t: t.clone(),
+                    t: Arc::clone(t),
                     obj: obj.clone(),
                 },
             );
@@ -106,7 +113,7 @@ pub fn collect(st: &mut State) -> bool {
             orphaning.push(uid.clone());
         }
     }
-    let dependents: Vec<(ResourceType, Arc<Value>)> = by_uid
+    let dependents: Vec<(Arc<ResourceType>, Arc<Value>)> = by_uid
         .values()
         .filter(|n| !refs(&n.obj).is_empty())
         .map(|n| (n.t.clone(), n.obj.clone()))

@@ -22,6 +22,7 @@ pub mod patching;
 pub mod read;
 pub mod registry;
 pub mod request;
+pub mod scale;
 pub mod schema;
 pub mod schema_hooks;
 pub mod selectors;

@@ -188,6 +188,7 @@ async fn api_request(
         warnings: Vec::new(),
     };
     let result = match verb {
+        _ if ctx.path.subresource == "scale" => crate::scale::handle(&mut ctx),
         "get" => crate::read::get(&ctx),
         "list" => crate::read::list(&ctx).await,
         "watch" => return crate::watch::watch(&ctx),
@@ -203,7 +204,9 @@ async fn api_request(
         Err(e) => e.into_response(),
     };
     for w in &ctx.warnings {
-        let text = format!("299 - \"{}\"", w.replace('"', "'"));
+        // apiserver NewWarningHeader: the text is quoted with `"` and `\` escaped,
+        // so kubectl prints `Warning: unknown field "spec.foo"` (§6 Should 6).
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
         if let Ok(v) = HeaderValue::from_str(&text) {
             resp.headers_mut().append("warning", v);
         }

@@ -4,7 +4,7 @@
 //!
 //! Known gaps vs kube-apiserver (see the crate README "Limitations"): CEL rules
 //! are parsed but not type-checked and have no cost budget (kube-cel);
-//! ratcheting covers schema errors only, by object key and list index; some
+//! ratcheting correlates by object key and list index only; some
 //! CRD-validation messages that print Go structs are approximated.
 
 mod cr;

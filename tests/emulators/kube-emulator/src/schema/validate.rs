@@ -32,7 +32,7 @@ impl CrSchema {
         if let Some(compiled) = &self.cel
             && let Err(cel_errs) = kube_cel::validate_compiled(compiled, obj, old)
         {
-            for e in cel_errs.iter() {
+            for e in cel_errs.iter().filter(|e| !ratcheted(e, obj, old)) {
                 errs.push(self.cel_error(e));
             }
         }
@@ -60,6 +60,35 @@ impl CrSchema {
             _ => FieldError::invalid(&e.field_path, json!(ty), &e.message),
         }
     }
+}
+
+/// CRD validation ratcheting (KEP-4008, on since 1.30) also covers CEL: a
+/// failing rule that does not use `oldSelf` is ignored when the value at its
+/// path is unchanged from the old object.
+fn ratcheted(e: &kube_cel::ValidationError, obj: &Value, old: Option<&Value>) -> bool {
+    let Some(old) = old else { return false };
+    if e.kind != kube_cel::ErrorKind::ValidationFailure || e.rule.contains("oldSelf") {
+        return false;
+    }
+    match (value_at(obj, &e.field_path), value_at(old, &e.field_path)) {
+        (Some(new), Some(old)) => new == old,
+        _ => false,
+    }
+}
+
+/// The value at a kube-cel error path (`spec.items[0].name`).
+fn value_at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, rest) = part.split_at(part.find('[').unwrap_or(part.len()));
+        if !name.is_empty() {
+            cur = cur.get(name)?;
+        }
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            cur = cur.get(idx.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(cur)
 }
 
 /// The `type` of the schema node a CEL error path points at (the apiserver

@@ -229,3 +229,27 @@ fn cel_rules_table() {
         ]
     );
 }
+
+#[test]
+fn cel_rules_ratchet_on_unchanged_values() {
+    let s = CrSchema::new(&cel_schema());
+    let old = json!({"spec": {"min": 3, "max": 2, "name": "a"}});
+    // still invalid, but unchanged: allowed on update
+    let same = json!({"spec": {"min": 3, "max": 2, "name": "a"}});
+    assert!(s.validate(&same, Some(&old)).is_empty());
+    // a change under the rule's node re-validates it
+    let changed = json!({"spec": {"min": 4, "max": 2, "name": "a"}});
+    assert_eq!(s.validate(&changed, Some(&old)).len(), 1);
+    // transition rules are never ratcheted
+    let renamed = json!({"spec": {"min": 1, "max": 2, "name": "b"}});
+    assert_eq!(
+        s.validate(
+            &renamed,
+            Some(&json!({"spec": {"min": 1, "max": 2, "name": "a"}}))
+        )
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>(),
+        vec!["spec: Forbidden: name is immutable"]
+    );
+}

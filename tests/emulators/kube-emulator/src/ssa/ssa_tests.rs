@@ -438,3 +438,33 @@ fn atomic_lists_are_owned_whole() {
         "Apply failed with 1 conflict: conflict with \"m1\": .spec.args"
     );
 }
+
+#[test]
+fn emptied_objects_are_removed_with_their_last_field() {
+    let ti = widget_ti();
+    let first = apply(
+        None,
+        &w(json!({"size": 1, "extra": {"k": "v"}})),
+        "ctl",
+        false,
+        None,
+        &ti,
+        T0,
+    )
+    .unwrap();
+    let second = apply(
+        Some(&first),
+        &w(json!({"size": 1})),
+        "ctl",
+        false,
+        None,
+        &ti,
+        T1,
+    )
+    .unwrap();
+    assert_eq!(
+        second["spec"],
+        json!({"size": 1}),
+        "no `extra: {{}}` left behind"
+    );
+}

@@ -265,7 +265,18 @@ pub fn remove_path(v: &mut Value, path: &[PathElement], node: &TypeNode) -> bool
                 return map.shift_remove(k).is_some();
             }
             let child = node.child(k).0;
-            map.get_mut(k).is_some_and(|c| remove_path(c, rest, child))
+            let removed = map.get_mut(k).is_some_and(|c| remove_path(c, rest, child));
+            // A struct whose last owned field was removed goes too: leaving `{}` behind
+            // would fail its `required` fields (SMD's remove walker keeps no empty map).
+            if removed
+                && map
+                    .get(k)
+                    .and_then(Value::as_object)
+                    .is_some_and(Map::is_empty)
+            {
+                map.shift_remove(k);
+            }
+            removed
         }
         (Value::Array(items), pe) => {
             let pos = items

@@ -143,6 +143,19 @@ async fn email_is_unique_per_org_only() {
     e.user(ORG2, "same@x.com", json!({}), true).await;
     e.user("", "same@x.com", json!({}), true).await;
     assert_eq!(e.emu.users().len(), 3);
+    // The other reading of §13.6: unique across orgs.
+    let e = start(Settings {
+        unique_email_globally: true,
+        ..Default::default()
+    })
+    .await;
+    e.user(ORG, "same@x.com", json!({}), true).await;
+    let body = json!({"org_id": ORG2, "email_address": "Same@x.com"}).to_string();
+    e.admin("POST", "/admin/users", Some(&body)).await.envelope(
+        403,
+        "Error",
+        "User email already exists for this Org",
+    );
 }
 
 #[tokio::test]
@@ -314,4 +327,20 @@ async fn missing_route_status_is_configurable() {
     .await;
     let r = e.admin("GET", "/admin/users", None).await;
     assert_eq!((r.status, r.text.as_str()), (405, "Method Not Allowed\n"));
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_email_leave_exactly_one_user() {
+    let e = start_default().await;
+    let body = json!({"org_id": ORG, "email_address": "race@x.com"}).to_string();
+    let answers =
+        futures::future::join_all((0..16).map(|_| e.admin("POST", "/admin/users", Some(&body))))
+            .await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "{answers:?}");
+    for r in answers.iter().filter(|r| r.status != 200) {
+        r.envelope(403, "Error", "User email already exists for this Org");
+    }
+    assert_eq!(e.emu.users().len(), 1);
+    assert_eq!(e.stats().await["writes"], 1);
 }

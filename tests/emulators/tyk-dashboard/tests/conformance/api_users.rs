@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use serde_json::json;
-use tyk_dashboard_emulator::{Profile, Settings};
+use tyk_dashboard_emulator::{Profile, Settings, SettingsPatch};
 
 /// (name, key, method, path, body, status, message)
 type Row<'a> = (
@@ -182,6 +182,15 @@ async fn forbid_admin_view_access_token_blanks_other_keys_only() {
             .await
             .json();
     assert_eq!(admin["access_key"], w.r.1.as_str());
+    // ... unless configured to be (the other reading of §13.9).
+    w.e.emu
+        .update_settings(SettingsPatch {
+            forbid_applies_to_admin_get: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    let path = format!("/admin/users/{}", w.r.0);
+    assert_eq!(w.e.admin("GET", &path, None).await.json()["access_key"], "");
 }
 
 #[tokio::test]
