@@ -337,3 +337,26 @@ async fn the_observer_sees_bounded_labels() {
         ]
     );
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_credentials_stay_home() {
+    let elsewhere = Mock::start(|_| (200, text("admin_get_swagger.json"))).await;
+    let target = format!("{}/admin/users/679a02465715ecdd507d7273", elsewhere.url);
+    let mock = Mock::start(move |_| (302, target.clone())).await;
+    let c = client(&mock.url, None);
+    let err = c.get_user("679a02465715ecdd507d7273").await.unwrap_err();
+    assert_eq!(err.category(), "Unexpected", "{err}");
+    assert_eq!(err.status(), Some(302));
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the admin secret never left for another host"
+    );
+}
+
+#[test]
+fn a_zero_timeout_is_refused() {
+    let mut cfg =
+        ConnectionConfig::new("http://127.0.0.1:1", AdminSecret::new(ADMIN_SECRET)).unwrap();
+    cfg.timeout = Duration::ZERO;
+    assert_eq!(DashboardClient::new(cfg).unwrap_err().category(), "Config");
+}
