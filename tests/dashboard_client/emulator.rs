@@ -217,6 +217,25 @@ async fn already_exists_and_not_found_classes_under(profile: Profile) {
     let mut other_org = new_user("bob@example.org", &[], true);
     other_org.org_id = "60ef3a1dcb83670001bf2df9".into();
     admin.create_user(&other_org).await.unwrap();
+    // A super user's key sees both orgs (§8.1): the email alone is ambiguous (§8.2).
+    let mut root = new_user("root@example.org", &[("IsAdmin", "admin")], true);
+    root.org_id = String::new();
+    let root = admin.create_user(&root).await.unwrap();
+    let root_api = client_with(
+        &emu.url(),
+        Some(root.access_key.expose()),
+        Duration::from_secs(10),
+    );
+    expect_err(
+        root_api.find_user_by_email("bob@example.org", None).await,
+        "Ambiguous",
+    );
+    let found = root_api
+        .find_user_by_email("bob@example.org", Some(ORG))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, bob.user.id);
 
     // Taking someone else's email on update is refused as AlreadyExists too.
     let carol = admin
