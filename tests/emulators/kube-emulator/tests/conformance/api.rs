@@ -465,7 +465,11 @@ async fn builtin_unknown_fields_are_dropped_or_strict_400() {
     // …and are a 400 under fieldValidation=Strict (kubectl's default).
     body["metadata"]["name"] = json!("u2");
     let (code, e) = t
-        .json(Method::POST, &format!("{coll}?fieldValidation=Strict"), body)
+        .json(
+            Method::POST,
+            &format!("{coll}?fieldValidation=Strict"),
+            body,
+        )
         .await;
     assert_eq!(code, 400, "{e}");
     assert_status(&e, 400, "BadRequest");
