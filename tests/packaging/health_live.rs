@@ -192,11 +192,34 @@ async fn secret(c: &kube::Client, ns: &str, name: &str, data: Value) {
         .unwrap();
 }
 
-/// Everything the run recorded, by kind.
+/// Everything the run recorded, by kind, and the operator's own API requests.
 pub struct Recorded {
     pub users: Vec<Value>,
     pub connections: Vec<Value>,
     pub cluster_connections: Vec<Value>,
+    pub requests: Vec<Value>,
+}
+
+/// The chart values the operator is run with here: one watched namespace and leader
+/// election, the configuration the e2e suite (cluster-wide, no Lease) leaves unexercised.
+pub fn chart_values() -> Value {
+    json!({"watchNamespaces": [TEAM], "leaderElection": {"enabled": true}})
+}
+
+/// The emulator's request log, reduced to the operator's requests (by its User-Agent).
+async fn operator_requests(url: &str) -> Vec<Value> {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let all: Vec<Value> = http
+        .get(format!("{url}/__emulator/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all.into_iter()
+        .filter(|e| e["userAgent"].as_str().unwrap_or("").starts_with("dashboard-user-operator"))
+        .collect()
 }
 
 /// Runs the operator through the lifecycle and returns every version it (and we) wrote.
@@ -361,6 +384,7 @@ pub async fn run_lifecycle() -> Recorded {
     for r in recorders {
         r.abort();
     }
+    let requests = operator_requests(&cluster.emulator.url()).await;
     cluster.stop().await;
     tyk.shutdown().await;
     let take = |i: usize| std::mem::take(&mut *seen[i].lock().unwrap());
@@ -368,6 +392,7 @@ pub async fn run_lifecycle() -> Recorded {
         users: take(0),
         connections: take(1),
         cluster_connections: take(2),
+        requests,
     }
 }
 
@@ -483,6 +508,23 @@ async fn operator_statuses_read_alike_in_argo_cd_and_kstatus_through_the_lifecyc
         assert_eq!(of(set, good).last().unwrap().1.status, "Healthy", "{good}");
         assert_eq!(of(set, bad).last().unwrap().1.status, "Degraded", "{bad}");
     }
+
+    // Every request it made is one the chart grants in this configuration (namespaced Roles,
+    // the cluster-scoped kinds, the Lease). Minimality is the e2e log's job (rbac.rs).
+    let mut step = crate::support::render_step(chart_values(), OPS);
+    step["name"] = json!("duo");
+    let rendered = tokio::task::spawn_blocking(move || crate::support::helm(vec![step]))
+        .await
+        .unwrap();
+    let rules = crate::rbac::rules(&crate::support::Rendered::from_step(&rendered[0]));
+    let requests = rec.requests.iter().filter_map(crate::rbac::Request::from_log).collect();
+    assert!(
+        rec.requests.iter().any(|r| r["resource"] == "leases"),
+        "the operator took its Lease"
+    );
+    let own = std::collections::BTreeSet::from([OPS.to_string()]);
+    let (denied, _) = crate::rbac::evaluate(&requests, &rules, &own, OPS);
+    assert!(denied.is_empty(), "namespaced RBAC denies: {denied:#?}");
 
     if std::env::var_os("UPDATE_PACKAGING").is_some() {
         crate::health_fixtures::write(&users, &conns, &cconns);

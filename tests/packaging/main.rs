@@ -6,11 +6,16 @@
 //! cluster is the in-process Kubernetes API emulator, one per test.
 
 mod chart;
+mod cluster;
 mod cli;
 mod crds;
 mod deploy;
 mod health;
+mod health_fixtures;
+mod health_live;
 mod image;
+mod install;
 mod kstatus;
+mod kubectl;
 mod rbac;
 mod support;
