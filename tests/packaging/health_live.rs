@@ -8,6 +8,7 @@
 
 use crate::cluster::Cluster;
 use crate::health::{Health, argo_health};
+use crate::health_fixtures::Verdict;
 use crate::kstatus::{KStatus, compute};
 use crate::support::{parse_documents, workspace};
 use futures::{StreamExt, TryStreamExt};
@@ -218,7 +219,12 @@ async fn operator_requests(url: &str) -> Vec<Value> {
         .await
         .unwrap();
     all.into_iter()
-        .filter(|e| e["userAgent"].as_str().unwrap_or("").starts_with("dashboard-user-operator"))
+        .filter(|e| {
+            e["userAgent"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("dashboard-user-operator")
+        })
         .collect()
 }
 
@@ -425,7 +431,7 @@ fn assert_consistent(kind: &str, o: &Value, argo: &Health, k: KStatus) {
     }
 }
 
-fn verdicts(kind: &str, versions: &[Value]) -> Vec<(Value, Health, KStatus)> {
+fn verdicts(kind: &str, versions: &[Value]) -> Vec<Verdict> {
     versions
         .iter()
         .map(|o| {
@@ -437,10 +443,7 @@ fn verdicts(kind: &str, versions: &[Value]) -> Vec<(Value, Health, KStatus)> {
         .collect()
 }
 
-fn of<'a>(
-    v: &'a [(Value, Health, KStatus)],
-    name: &'a str,
-) -> impl Iterator<Item = &'a (Value, Health, KStatus)> + 'a {
+fn of<'a>(v: &'a [Verdict], name: &'a str) -> impl Iterator<Item = &'a Verdict> + 'a {
     v.iter()
         .filter(move |(o, _, _)| o["metadata"]["name"] == name)
 }
@@ -517,7 +520,11 @@ async fn operator_statuses_read_alike_in_argo_cd_and_kstatus_through_the_lifecyc
         .await
         .unwrap();
     let rules = crate::rbac::rules(&crate::support::Rendered::from_step(&rendered[0]));
-    let requests = rec.requests.iter().filter_map(crate::rbac::Request::from_log).collect();
+    let requests = rec
+        .requests
+        .iter()
+        .filter_map(crate::rbac::Request::from_log)
+        .collect();
     assert!(
         rec.requests.iter().any(|r| r["resource"] == "leases"),
         "the operator took its Lease"

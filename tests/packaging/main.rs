@@ -6,8 +6,8 @@
 //! cluster is the in-process Kubernetes API emulator, one per test.
 
 mod chart;
-mod cluster;
 mod cli;
+mod cluster;
 mod crds;
 mod deploy;
 mod health;
