@@ -213,7 +213,8 @@ pub struct CreatedUser {
 /// `{"users":[..],"pages":N}` from `GET /api/users` and `POST /api/users/search` (§3.1, §3.9).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserList {
-    #[serde(default, deserialize_with = "null_default")]
+    /// Required: an answer without `users` is not a list, and must not pass for an empty one.
+    #[serde(deserialize_with = "null_default")]
     pub users: Vec<User>,
     #[serde(default, deserialize_with = "null_default")]
     pub pages: i64,

@@ -440,6 +440,32 @@ fn atomic_lists_are_owned_whole() {
 }
 
 #[test]
+fn builtin_port_keys_include_defaulted_protocol() {
+    let ti = TypeInfo::builtin("apps", "Deployment");
+    let cfg = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "i",
+            "ports": [{"containerPort": 53}, {"containerPort": 53, "protocol": "UDP"}]}]}}}});
+    let obj = apply(None, &cfg, "helm", false, None, &ti, T0).unwrap();
+    let ports = &mf(&obj)[0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"app\"}"]
+        ["f:ports"];
+    let keys: Vec<&String> = ports.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        vec![
+            "k:{\"containerPort\":53,\"protocol\":\"TCP\"}",
+            "k:{\"containerPort\":53,\"protocol\":\"UDP\"}"
+        ]
+    );
+    let svc = TypeInfo::builtin("", "Service");
+    let cfg = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}});
+    let obj = apply(None, &cfg, "helm", false, None, &svc, T0).unwrap();
+    assert_eq!(
+        mf(&obj)[0]["fieldsV1"],
+        json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}}}}})
+    );
+}
+
+#[test]
 fn emptied_objects_are_removed_with_their_last_field() {
     let ti = widget_ti();
     let first = apply(
