@@ -184,12 +184,12 @@ fn watch_namespaces_give_roles_only_and_pass_the_flag() {
             .iter()
             .any(|r| r.starts_with("dashboardusers"))
     );
-    // Cluster-wide: only the cluster-scoped kind, which no Role can grant.
+    // Cluster-wide: only cluster-scoped kinds, which no Role can grant.
     let cluster = r.get("ClusterRole", "duo-dashboard-user-operator");
     for rule in cluster["rules"].as_array().unwrap() {
         for res in strings(&rule["resources"]) {
             assert!(
-                res.starts_with("clusterdashboardconnections"),
+                res.starts_with("clusterdashboardconnections") || res == "namespaces",
                 "cluster-wide grant of {res} in namespaced mode"
             );
         }

@@ -6,8 +6,11 @@
 //! cluster is the in-process Kubernetes API emulator, one per test.
 
 mod chart;
+mod cli;
 mod crds;
 mod deploy;
+mod health;
+mod image;
 mod kstatus;
 mod rbac;
 mod support;
