@@ -450,3 +450,35 @@ async fn dry_run_persists_nothing() {
     assert_eq!(t.get(&format!("{coll}/d")).await.0, 200);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn builtin_unknown_fields_are_dropped_or_strict_400() {
+    let t = Target::new().await;
+    let ns = t.namespace().await;
+    let coll = format!("/api/v1/namespaces/{ns}/configmaps");
+    let mut body = cm("u", json!({"a": "1"}));
+    body["dta"] = json!({"typo": "x"});
+    // Built-ins decode into Go structs: unknown fields vanish by default…
+    let (code, o) = t.json(Method::POST, &coll, body.clone()).await;
+    assert_eq!(code, 201, "{o}");
+    assert!(o.get("dta").is_none(), "{o}");
+    // …and are a 400 under fieldValidation=Strict (kubectl's default).
+    body["metadata"]["name"] = json!("u2");
+    let (code, e) = t
+        .json(
+            Method::POST,
+            &format!("{coll}?fieldValidation=Strict"),
+            body,
+        )
+        .await;
+    assert_eq!(code, 400, "{e}");
+    assert_status(&e, 400, "BadRequest");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field \"dta\""),
+        "{e}"
+    );
+    t.shutdown().await;
+}

@@ -98,6 +98,67 @@ impl Kubectl {
     }
 }
 
+/// `kubectl get -w` prints rows from Table watch events as objects change (§3.3).
+fn watch_table(k: &Kubectl, res: &str, group: &str) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(&k.bin)
+        .arg("--kubeconfig")
+        .arg(&k.kubeconfig)
+        .arg("--cache-dir")
+        .arg(k.home.join("cache"))
+        .args(["-n", &k.ns, "get", res, "-w"])
+        .env("HOME", &k.home)
+        .env_remove("KUBECONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + crate::common::WAIT;
+    let next = || {
+        rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("kubectl get -w output")
+    };
+    let header = next();
+    assert!(
+        header
+            .split_whitespace()
+            .eq(["NAME", "READY", "SIZE", "AGE"]),
+        "{}: {header}",
+        k.version
+    );
+    assert!(next().starts_with("w1 "), "{}", k.version);
+    let w2 = write(
+        &k.home,
+        "w2.yaml",
+        &json!({"apiVersion": format!("{group}/v1"), "kind": "Widget",
+        "metadata": {"name": "w2"}, "spec": {"size": 7}}),
+    );
+    k.ok(&["apply", "-f", &w2], None);
+    let row = loop {
+        let l = next();
+        if l.starts_with("w2 ") {
+            break l;
+        }
+    };
+    assert!(
+        row.split_whitespace().any(|c| c == "7"),
+        "{}: {row}",
+        k.version
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    k.ok(&["delete", res, "w2"], None);
+}
+
 fn write(dir: &Path, name: &str, v: &Value) -> String {
     let p = dir.join(name);
     std::fs::write(&p, serde_yaml::to_string(v).unwrap()).unwrap();
@@ -223,7 +284,26 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         "{v}: {desc}"
     );
 
-    // Generator + apply (typed clients would send protobuf; this path stays JSON, §3.4).
+    watch_table(k, &res, group);
+
+    // Typed-client generators send protobuf (§3.4); the emulator decodes these kinds.
+    assert!(
+        k.ok(
+            &["create", "secret", "generic", "s2", "--from-literal=a=b"],
+            None
+        )
+        .contains("secret/s2 created"),
+        "{v}"
+    );
+    assert_eq!(k.json(&["get", "secret", "s2"])["data"]["a"], "Yg==", "{v}");
+    assert!(
+        k.ok(&["create", "configmap", "c2", "--from-literal=x=y"], None)
+            .contains("configmap/c2 created"),
+        "{v}"
+    );
+    assert_eq!(k.json(&["get", "configmap", "c2"])["data"]["x"], "y", "{v}");
+
+    // Generator + apply (the dynamic client's JSON path, §3.4).
     let yaml = k.ok(
         &[
             "create",
@@ -328,6 +408,22 @@ async fn every_kubectl_version_round_trips() {
         }
     }
     assert!(failed.is_empty(), "{failed:#?}");
+    if t.emulator.is_some() {
+        // No kubectl request may have hit an unsupported media type or a server error: those
+        // would mean a degraded path the assertions above could miss.
+        let (_, log) = t.get("/__emulator/requests").await;
+        let bad: Vec<&Value> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["userAgent"].as_str().unwrap_or("").starts_with("kubectl"))
+            .filter(|e| matches!(e["code"].as_u64(), Some(406 | 415) | Some(500..)))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "kubectl requests the emulator could not serve: {bad:#?}"
+        );
+    }
     t.shutdown().await;
 }
 
