@@ -48,7 +48,7 @@ fn write_kind(kind: &str, cases: Vec<(&str, Option<&Verdict>)>) {
     let spec = format!(
         "# Argo CD health-check tests (Argo's resource_customizations format). The inputs are\n\
          # statuses captured from the operator by tests/packaging/health_live.rs:\n\
-         #   UPDATE_PACKAGING=1 cargo test --test packaging health\n{}",
+         #   UPDATE_PACKAGING=1 cargo test --test packaging\n{}",
         serde_yaml::to_string(&json!({ "tests": tests })).unwrap()
     );
     std::fs::write(dir.join("health_test.yaml"), spec).unwrap();

@@ -318,7 +318,20 @@ pub async fn run_lifecycle() -> Recorded {
             "--metrics-addr",
             "127.0.0.1:0",
         ])
-        .args(["--resync-period", "1h", "--log-format", "text"])
+        .args([
+            "--resync-period",
+            "1h",
+            "--log-format",
+            "text",
+            "--watch-namespaces",
+            TEAM,
+        ])
+        // The Lease name the chart renders for release "duo".
+        .args([
+            "--leader-elect",
+            "--lease-name",
+            "duo-dashboard-user-operator",
+        ])
         .env("KUBECONFIG", &cluster.kubeconfig)
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -527,7 +540,12 @@ async fn operator_statuses_read_alike_in_argo_cd_and_kstatus_through_the_lifecyc
         .collect();
     assert!(
         rec.requests.iter().any(|r| r["resource"] == "leases"),
-        "the operator took its Lease"
+        "the operator took its Lease; it made {} requests: {:?}",
+        rec.requests.len(),
+        rec.requests
+            .iter()
+            .map(|r| format!("{} {}", r["verb"], r["resource"]))
+            .collect::<std::collections::BTreeSet<_>>()
     );
     let own = std::collections::BTreeSet::from([OPS.to_string()]);
     let (denied, _) = crate::rbac::evaluate(&requests, &rules, &own, OPS);
