@@ -17,5 +17,7 @@ mod image;
 mod install;
 mod kstatus;
 mod kubectl;
+mod live_run;
 mod rbac;
+mod schema;
 mod support;
