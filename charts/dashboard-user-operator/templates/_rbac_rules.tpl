@@ -70,6 +70,6 @@ the password-fingerprint key Secret is created there on first run.
   verbs: [create]
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
-  resourceNames: [{{ include "duo.leaseName" . }}]
+  resourceNames: [{{ include "duo.leaseName" . | quote }}]
   verbs: [get, update]
 {{- end }}

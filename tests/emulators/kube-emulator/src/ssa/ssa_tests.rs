@@ -357,3 +357,53 @@ fn emptied_objects_are_removed_with_their_last_field() {
         "no `extra: {{}}` left behind"
     );
 }
+
+#[test]
+fn atomic_structs_are_owned_and_replaced_whole() {
+    let ti = TypeInfo::from_crd_schema(
+        &json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "sel": {"type": "object", "x-kubernetes-map-type": "atomic",
+                    "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}}}}}),
+        false,
+    );
+    let obj = apply(
+        None,
+        &w(json!({"sel": {"a": "1", "b": "2"}})),
+        "m1",
+        false,
+        None,
+        &ti,
+        T0,
+    )
+    .unwrap();
+    assert_eq!(mf(&obj)[0]["fieldsV1"], json!({"f:spec": {"f:sel": {}}}));
+    let err = apply(
+        Some(&obj),
+        &w(json!({"sel": {"a": "1"}})),
+        "m2",
+        false,
+        None,
+        &ti,
+        T1,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Apply failed with 1 conflict: conflict with \"m1\": .spec.sel"
+    );
+    let forced = apply(
+        Some(&obj),
+        &w(json!({"sel": {"a": "1"}})),
+        "m2",
+        true,
+        None,
+        &ti,
+        T1,
+    )
+    .unwrap();
+    assert_eq!(
+        forced["spec"]["sel"],
+        json!({"a": "1"}),
+        "replaced, not merged"
+    );
+}
