@@ -125,21 +125,17 @@ pub async fn run_with(
         let (store, s) = controller::users(ctx.clone(), scope, stopped());
         ready_waits.push(Box::pin({
             let st = store.clone();
-            async move { st.wait_until_ready().await.is_ok() }
+            async move { synced(&st).await }
         })
             as std::pin::Pin<Box<dyn Future<Output = bool> + Send>>);
         user_stores.push(store);
         streams.push(s.boxed());
         let (cstore, cs) = controller::namespaced_connections(ctx.clone(), scope, stopped());
-        ready_waits.push(Box::pin(
-            async move { cstore.wait_until_ready().await.is_ok() },
-        ));
+        ready_waits.push(Box::pin(async move { synced(&cstore).await }));
         streams.push(cs.boxed());
     }
     let (clstore, cls) = controller::cluster_connections(ctx.clone(), stopped());
-    ready_waits.push(Box::pin(
-        async move { clstore.wait_until_ready().await.is_ok() },
-    ));
+    ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
     let _ = ctx.users.set(user_stores);
 
@@ -188,5 +184,21 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+/// Whether a controller's cache completed its first list. kube-runtime's `DelayedInit` keeps
+/// one waker only, so a second waiter (the controller's own applier also waits) may never be
+/// woken: poll again every so often instead of awaiting once.
+async fn synced<K>(store: &kube::runtime::reflector::Store<K>) -> bool
+where
+    K: kube::runtime::reflector::Lookup + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        let wait = store.wait_until_ready();
+        if let Ok(res) = tokio::time::timeout(std::time::Duration::from_millis(200), wait).await {
+            return res.is_ok();
+        }
     }
 }

@@ -43,15 +43,14 @@ impl Cluster {
     pub async fn kubectl(&self, args: &[&str]) -> std::process::Output {
         let home = self.dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
-        let out = tokio::process::Command::new(KUBECTL)
+        tokio::process::Command::new(KUBECTL)
             .args(args)
             .env("HOME", &home)
             .env("KUBECONFIG", &self.kubeconfig)
             .current_dir(workspace())
             .output()
             .await
-            .expect("kubectl runs");
-        out
+            .expect("kubectl runs")
     }
 
     /// kubectl that must succeed; returns stdout.

@@ -6,23 +6,17 @@ use crate::kstatus::KStatus;
 use crate::support::workspace;
 use serde_json::{Value, json};
 
-type Verdicts = [(Value, Health, KStatus)];
+/// One recorded version with its Argo CD and kstatus verdicts.
+pub type Verdict = (Value, Health, KStatus);
+type Verdicts = [Verdict];
 
-fn pick<'a>(
-    v: &'a Verdicts,
-    name: &str,
-    which: impl Fn(&Value) -> bool,
-) -> Option<&'a (Value, Health, KStatus)> {
+fn pick<'a>(v: &'a Verdicts, name: &str, which: impl Fn(&Value) -> bool) -> Option<&'a Verdict> {
     v.iter()
         .filter(|(o, _, _)| o["metadata"]["name"] == name && which(o))
         .last()
 }
 
-fn first<'a>(
-    v: &'a Verdicts,
-    name: &str,
-    which: impl Fn(&Value) -> bool,
-) -> Option<&'a (Value, Health, KStatus)> {
+fn first<'a>(v: &'a Verdicts, name: &str, which: impl Fn(&Value) -> bool) -> Option<&'a Verdict> {
     v.iter()
         .find(|(o, _, _)| o["metadata"]["name"] == name && which(o))
 }
@@ -31,7 +25,7 @@ fn has_status(o: &Value) -> bool {
     !o["status"]["conditions"].is_null()
 }
 
-fn write_kind(kind: &str, cases: Vec<(&str, Option<&(Value, Health, KStatus)>)>) {
+fn write_kind(kind: &str, cases: Vec<(&str, Option<&Verdict>)>) {
     let dir = workspace().join(format!("health/argocd/userop.dev/{kind}"));
     let data = dir.join("testdata");
     let _ = std::fs::remove_dir_all(&data);
@@ -54,7 +48,7 @@ fn write_kind(kind: &str, cases: Vec<(&str, Option<&(Value, Health, KStatus)>)>)
     let spec = format!(
         "# Argo CD health-check tests (Argo's resource_customizations format). The inputs are\n\
          # statuses captured from the operator by tests/packaging/health_live.rs:\n\
-         #   UPDATE_PACKAGING=1 cargo test --test packaging health\n{}",
+         #   UPDATE_PACKAGING=1 cargo test --test packaging\n{}",
         serde_yaml::to_string(&json!({ "tests": tests })).unwrap()
     );
     std::fs::write(dir.join("health_test.yaml"), spec).unwrap();

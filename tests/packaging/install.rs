@@ -58,7 +58,12 @@ async fn install_upgrade_uninstall_keeps_the_crds() {
 
     let installed = cluster.helm(vec![step("install", json!({}))]).await;
     let release = installed[0].expect_ok("install");
-    assert_eq!(release["version"], 1);
+    assert_eq!(release["revision"], 1);
+    assert_eq!(release["status"], "deployed");
+    assert!(
+        release["notes"].as_str().unwrap().contains("Next step"),
+        "NOTES shown"
+    );
     let dep = deployments.get(NAME).await.expect("Deployment installed");
     assert_eq!(dep.spec.unwrap().replicas, Some(1));
     assert!(present(&Api::<ServiceAccount>::namespaced(c.clone(), NS), NAME).await);
@@ -83,7 +88,7 @@ async fn install_upgrade_uninstall_keeps_the_crds() {
     let up = cluster
         .helm(vec![step("upgrade", json!({"replicas": 2}))])
         .await;
-    assert_eq!(up[0].expect_ok("upgrade")["version"], 2);
+    assert_eq!(up[0].expect_ok("upgrade")["revision"], 2);
     let dep = deployments.get(NAME).await.unwrap();
     let spec = dep.spec.unwrap();
     assert_eq!(spec.replicas, Some(2));
@@ -95,8 +100,11 @@ async fn install_upgrade_uninstall_keeps_the_crds() {
     assert!(present(&pdbs, NAME).await);
     assert!(present(&roles, &format!("{NAME}-leader-election")).await);
 
-    // And back: what is no longer rendered is removed.
-    let down = cluster.helm(vec![step("upgrade", json!({}))]).await;
+    // And back: what is no longer rendered is removed. (Values are explicit: an upgrade
+    // given none reuses the previous release's.)
+    let down = cluster
+        .helm(vec![step("upgrade", json!({"replicas": 1}))])
+        .await;
     down[0].expect_ok("upgrade back");
     assert!(
         !present(&pdbs, NAME).await,
@@ -206,5 +214,41 @@ async fn service_monitor_and_default_connection_when_the_apis_exist() {
     assert_eq!(spec["apiKeySecretRef"]["key"], "apiKey");
     assert_eq!(spec["orgId"], "org-1");
     assert_eq!(spec["allowedNamespaces"]["names"], json!(["team-a"]));
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_that_yaml_would_read_as_booleans_stay_strings() {
+    // Helm decodes manifests as YAML 1.1, where an unquoted y, n, on or yes is a boolean:
+    // every release-, namespace- or values-derived name must be quoted.
+    let cluster = Cluster::start("yaml11").await;
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.client.clone());
+    let n: k8s_openapi::api::core::v1::Namespace =
+        serde_json::from_value(json!({"metadata": {"name": "n"}})).unwrap();
+    namespaces.create(&PostParams::default(), &n).await.unwrap();
+    let values = json!({"replicas": 2, "watchNamespaces": ["n"], "networkPolicy": {"enabled": true},
+                        "metrics": {"service": {"enabled": true}}, "fullnameOverride": "on",
+                        "leaderElection": {"leaseName": "off"}});
+    let results = cluster
+        .helm(vec![
+            json!({"op": "install", "chart": chart_dir(), "name": "yes", "namespace": "y",
+                          "values": values, "create_namespace": true}),
+        ])
+        .await;
+    results[0].expect_ok("install");
+    let roles: Api<Role> = Api::namespaced(cluster.client.clone(), "n");
+    assert!(present(&roles, "on").await, "Role in watched namespace n");
+    let leader: Api<Role> = Api::namespaced(cluster.client.clone(), "y");
+    let lease_rules = leader
+        .get("on-leader-election")
+        .await
+        .unwrap()
+        .rules
+        .unwrap();
+    assert!(
+        lease_rules
+            .iter()
+            .any(|r| r.resource_names == Some(vec!["off".into()]))
+    );
     cluster.stop().await;
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::faults::Faults;
@@ -66,7 +66,7 @@ impl Store {
 
 /// One served request, for `GET /__emulator/requests`. Never carries bodies or headers
 /// other than the user agent, so no credential can leak through it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub method: String,
     pub path: String,

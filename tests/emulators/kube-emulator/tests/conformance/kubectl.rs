@@ -123,7 +123,7 @@ fn watch_table(k: &Kubectl, res: &str, group: &str) {
         }
     });
     let deadline = std::time::Instant::now() + crate::common::WAIT;
-    let mut next = || {
+    let next = || {
         rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
             .expect("kubectl get -w output")
     };

@@ -21,7 +21,7 @@ const ONE_PERMISSION: &str =
 #[tokio::test]
 async fn api_user_error_table() {
     let w = world(Settings::default()).await;
-    let (a, r, n, b, i) = (&w.a.1, &w.r.1, &w.n.1, &w.b.1, &w.i.1);
+    let (a, r, n, i) = (&w.a.1, &w.r.1, &w.n.1, &w.i.1);
     let missing = "0123456789abcdef01234567".to_string();
     let user = |(id, _): &(String, String)| format!("/api/users/{id}");
     let good = r#"{"first_name":"F","last_name":"L","email_address":"new@a.org","user_permissions":{"apis":"read"}}"#;
@@ -76,7 +76,6 @@ async fn api_user_error_table() {
         );
     }
     assert_eq!(w.e.emu.users(), before, "error cases must not change state");
-    let _ = b;
 }
 
 #[tokio::test]
