@@ -198,8 +198,12 @@ pub fn evaluate(
                     });
                     if !used && !exempt {
                         unused.push(format!(
-                            "{}: {verb} {group}/{resource}{}",
+                            "{}{}: {verb} {group}/{resource}{}",
                             rule.role,
+                            rule.namespace
+                                .as_ref()
+                                .map(|ns| format!(" in {ns}"))
+                                .unwrap_or_default(),
                             if rule.names.is_empty() {
                                 String::new()
                             } else {

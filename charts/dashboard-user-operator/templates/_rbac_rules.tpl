@@ -52,15 +52,13 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
 
 {{/*
 Release namespace when it is not watched: cluster connections' Secrets are read there, and
-the password-fingerprint key Secret is created there on first run.
+the password-fingerprint key Secret is created there on first run. No Events: nothing the
+operator reports on lives there.
 */}}
 {{- define "duo.rules.operatorNamespace" -}}
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, create]
-- apiGroups: [events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
 {{- end }}
 
 {{/* Leader election: one Lease in the release namespace, by name (replaced, never patched). */}}
