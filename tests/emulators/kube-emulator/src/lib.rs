@@ -120,6 +120,11 @@ impl Emulator {
         let shared = Shared::new(&opts, shutdown_rx.clone());
         let app = server::router(shared.clone());
         let stop = shutdown_rx.clone();
+        // Watch events are small writes; without TCP_NODELAY, Nagle + delayed ACK can hold
+        // one back ~40 ms, which would make the emulator the bottleneck of watch latency.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = tokio::spawn(async move {
             let res = axum::serve(listener, app)
                 .with_graceful_shutdown(stopped(stop))
