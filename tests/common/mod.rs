@@ -104,7 +104,9 @@ impl Default for EnvOptions {
         EnvOptions {
             resync: RESYNC,
             password_history: 5,
-            log_level: "info,dashboard_user_operator=debug".into(),
+            // `E2E_LOG_LEVEL` widens the operator's logging while debugging a failure.
+            log_level: std::env::var("E2E_LOG_LEVEL")
+                .unwrap_or_else(|_| "info,dashboard_user_operator=debug".into()),
         }
     }
 }

@@ -7,7 +7,9 @@ use dashboard_user_operator::dashboard::DashboardError;
 use serde_json::json;
 use tyk_dashboard_emulator::{Faults, Profile};
 
-use crate::emulator::{ORG, admin_client, client_with, emulator, expect_err, new_user, org_admin};
+use crate::emulator::{
+    ORG, PROFILES, admin_client, client_with, emulator, expect_err, new_user, org_admin,
+};
 
 fn faults(v: serde_json::Value) -> Faults {
     serde_json::from_value(v).unwrap()
@@ -15,7 +17,14 @@ fn faults(v: serde_json::Value) -> Faults {
 
 #[tokio::test]
 async fn injected_error_statuses_are_transient() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        injected_error_statuses_are_transient_under(profile).await;
+    }
+}
+
+async fn injected_error_statuses_are_transient_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
@@ -36,8 +45,15 @@ async fn injected_error_statuses_are_transient() {
 
 #[tokio::test]
 async fn hangs_time_out_and_resets_are_transient() {
-    let emu = emulator(Profile::V5_8).await;
-    let admin = client_with(&emu.url(), None, Duration::from_millis(500));
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        hangs_time_out_and_resets_are_transient_under(profile).await;
+    }
+}
+
+async fn hangs_time_out_and_resets_are_transient_under(profile: Profile) {
+    let emu = emulator(profile).await;
+    let admin = client_with(&emu.url(), None, Duration::from_secs(2));
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
         .await
@@ -70,7 +86,14 @@ async fn hangs_time_out_and_resets_are_transient() {
 
 #[tokio::test]
 async fn commit_then_drop_is_transient_and_the_user_does_exist() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        commit_then_drop_is_transient_and_the_user_does_exist_under(profile).await;
+    }
+}
+
+async fn commit_then_drop_is_transient_and_the_user_does_exist_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let (_, api) = org_admin(&emu).await;
     emu.set_faults(faults(json!({"rules": [
@@ -118,8 +141,15 @@ async fn commit_then_drop_is_transient_and_the_user_does_exist() {
 
 #[tokio::test]
 async fn random_faults_only_ever_yield_transient_errors() {
-    let emu = emulator(Profile::V5_8).await;
-    let admin = client_with(&emu.url(), None, Duration::from_millis(500));
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        random_faults_only_ever_yield_transient_errors_under(profile).await;
+    }
+}
+
+async fn random_faults_only_ever_yield_transient_errors_under(profile: Profile) {
+    let emu = emulator(profile).await;
+    let admin = client_with(&emu.url(), None, Duration::from_secs(2));
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
         .await

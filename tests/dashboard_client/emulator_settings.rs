@@ -4,12 +4,19 @@
 use dashboard_user_operator::dashboard::Password;
 use tyk_dashboard_emulator::{Profile, SettingsPatch};
 
-use crate::emulator::{ORG, admin_client, emulator, expect_err, new_user, org_admin};
+use crate::emulator::{ORG, PROFILES, admin_client, emulator, expect_err, new_user, org_admin};
 use crate::secrets::PASSWORD;
 
 #[tokio::test]
 async fn password_refusals_are_password_rejected() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        password_refusals_are_password_rejected_under(profile).await;
+    }
+}
+
+async fn password_refusals_are_password_rejected_under(profile: Profile) {
+    let emu = emulator(profile).await;
     let admin = admin_client(&emu);
     let u = admin
         .create_user(&new_user("pw@example.org", &[], true))
@@ -63,7 +70,14 @@ async fn password_refusals_are_password_rejected() {
 
 #[tokio::test]
 async fn hidden_access_keys_come_back_empty_from_the_dashboard_api() {
-    let emu = emulator(Profile::V5_8).await;
+    for profile in PROFILES {
+        eprintln!("profile {profile:?}");
+        hidden_access_keys_come_back_empty_from_the_dashboard_api_under(profile).await;
+    }
+}
+
+async fn hidden_access_keys_come_back_empty_from_the_dashboard_api_under(profile: Profile) {
+    let emu = emulator(profile).await;
     emu.update_settings(SettingsPatch {
         forbid_admin_view_access_token: Some(true),
         ..Default::default()
@@ -89,5 +103,31 @@ async fn hidden_access_keys_come_back_empty_from_the_dashboard_api() {
         admin.get_user(&dora.user.id).await.unwrap().access_key,
         dora.access_key
     );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn p_minus_one_reaches_users_beyond_the_first_page() {
+    let emu = emulator(Profile::V5_8).await;
+    emu.update_settings(SettingsPatch {
+        page_size: Some(3),
+        ..Default::default()
+    })
+    .unwrap();
+    let admin = admin_client(&emu);
+    let (_, api) = org_admin(&emu).await;
+    for i in 0..7 {
+        admin
+            .create_user(&new_user(&format!("page{i}@example.org"), &[], true))
+            .await
+            .unwrap();
+    }
+    // §3.1: "Send number less than 0 to return all items".
+    assert_eq!(api.list_users().await.unwrap().len(), 8);
+    let last = api
+        .find_user_by_email("page6@example.org", Some(ORG))
+        .await
+        .unwrap();
+    assert!(last.is_some());
     emu.shutdown().await;
 }

@@ -50,7 +50,7 @@ pub fn builtin_types() -> Vec<ResourceType> {
             true,
             &["deploy"],
             &["all"],
-            &["status"],
+            &["status", "scale"],
         ),
         builtin(
             "rbac.authorization.k8s.io",

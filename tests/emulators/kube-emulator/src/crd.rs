@@ -133,6 +133,9 @@ pub fn types_of(crd: &Value) -> Vec<ResourceType> {
             if v.pointer("/subresources/status").is_some() {
                 subresources.push("status".to_string());
             }
+            if v.pointer("/subresources/scale").is_some() {
+                subresources.push("scale".to_string());
+            }
             let printer_columns = v["additionalPrinterColumns"]
                 .as_array()
                 .map(|cols| {

@@ -188,6 +188,7 @@ async fn api_request(
         warnings: Vec::new(),
     };
     let result = match verb {
+        _ if ctx.path.subresource == "scale" => crate::scale::handle(&mut ctx),
         "get" => crate::read::get(&ctx),
         "list" => crate::read::list(&ctx).await,
         "watch" => return crate::watch::watch(&ctx),

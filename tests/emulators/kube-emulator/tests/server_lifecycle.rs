@@ -518,3 +518,36 @@ async fn events_are_served_through_both_apis_and_validated() {
     assert!(secrets.get_opt("dry").await.unwrap().is_none());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn deployment_scale_subresource() {
+    let (emu, c) = start().await;
+    let deps: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(c.clone(), "default");
+    let d = json!({"metadata":{"name":"d1"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"d1"}},
+        "template":{"metadata":{"labels":{"app":"d1"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}});
+    let created = deps
+        .create(&PostParams::default(), &serde_json::from_value(d).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.generation, Some(1));
+    let scale = deps.get_scale("d1").await.unwrap();
+    assert_eq!(scale.spec.unwrap().replicas, Some(2));
+    assert_eq!(scale.status.unwrap().selector.as_deref(), Some("app=d1"));
+    let patched = deps
+        .patch_scale(
+            "d1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec":{"replicas":5}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.unwrap().replicas, Some(5));
+    let after = deps.get("d1").await.unwrap();
+    assert_eq!(after.spec.unwrap().replicas, Some(5));
+    assert_eq!(
+        after.metadata.generation,
+        Some(2),
+        "a spec change through /scale bumps generation"
+    );
+    emu.shutdown().await;
+}
