@@ -95,19 +95,30 @@ where
 {
     let generation = obj.meta().generation;
     let existing = current.map(|s| s.conditions.clone()).unwrap_or_default();
-    let ready = match &health {
-        Ok(()) => ready_condition(
-            &existing,
-            generation,
+    // kstatus (Flux) never reads Ready: without Reconciling/Stalled a broken connection would
+    // count as Current, so all three are written, as for users (crate::status).
+    let (ready, reconciling, stalled, why, msg) = match &health {
+        Ok(()) => (
             "True",
+            "False",
+            "False",
             "Connected",
             "the dashboard answered an authenticated probe",
         ),
-        Err(b) => ready_condition(&existing, generation, "False", b.reason, &b.message),
+        Err(b) if b.stalled => ("False", "False", "True", b.reason, b.message.as_str()),
+        Err(b) => ("False", "True", "False", b.reason, b.message.as_str()),
     };
+    let conditions = [
+        (condition::READY, ready),
+        (condition::RECONCILING, reconciling),
+        (condition::STALLED, stalled),
+    ]
+    .into_iter()
+    .map(|(t, st)| condition_of(&existing, generation, t, st, why, msg))
+    .collect();
     let new = ConnectionStatus {
         observed_generation: generation,
-        conditions: vec![ready],
+        conditions,
     };
     status::apply(api, obj, current, &new)
         .await
@@ -124,15 +135,16 @@ where
     })
 }
 
-fn ready_condition(
+fn condition_of(
     existing: &[Condition],
     generation: Option<i64>,
+    type_: &str,
     st: &str,
     why: &str,
     msg: &str,
 ) -> Condition {
     let mut c = Condition {
-        type_: condition::READY.into(),
+        type_: type_.into(),
         status: st.into(),
         reason: why.into(),
         message: msg.into(),
@@ -141,7 +153,7 @@ fn ready_condition(
             jiff::Timestamp::now(),
         ),
     };
-    if let Some(old) = existing.iter().find(|o| o.type_ == condition::READY)
+    if let Some(old) = existing.iter().find(|o| o.type_ == type_)
         && old.status == st
     {
         c.last_transition_time = old.last_transition_time.clone();

@@ -478,6 +478,13 @@ impl Env {
             corpus::record_operator_requests(&reqs)?;
         }
         let findings = self.corpus.scan();
+        eprintln!(
+            "{}: secret scan of {} texts (logs, Events, statuses, metrics) for {} credentials: {} finding(s)",
+            self.test,
+            self.corpus.texts_len(),
+            self.corpus.secrets_len(),
+            findings.len()
+        );
         if let Some(emu) = self.kube_emu.take() {
             emu.shutdown().await;
         }

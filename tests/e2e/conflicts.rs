@@ -69,7 +69,23 @@ async fn adoption_never_then_if_exists() -> anyhow::Result<()> {
     env.apply(&u).await?;
     env.wait_condition("adopt", "Ready", "False", "AlreadyExists")
         .await?;
-    crate::support::let_resyncs_pass(&env, 1).await.ok();
+    // Let the operator try again (a resync retries the create) before checking.
+    if env.is_emulated_dashboard() {
+        let before = env.tyk_stats().await?.admin_creates();
+        wait::until("another create attempt", || async {
+            let now = env
+                .tyk_stats()
+                .await
+                .map_err(|e| e.to_string())?
+                .admin_creates();
+            (now > before)
+                .then_some(())
+                .ok_or_else(|| "not yet".to_string())
+        })
+        .await?;
+    } else {
+        tokio::time::sleep(env.op_cfg.resync * 2).await;
+    }
     anyhow::ensure!(
         env.remote(&pre_id).await? == before,
         "Never: the existing user was modified"

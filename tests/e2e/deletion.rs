@@ -53,3 +53,77 @@ async fn each_deletion_policy() -> anyhow::Result<()> {
     }
     env.finish().await
 }
+
+fn warnings_about(events: &[serde_json::Value], name: &str) -> usize {
+    events
+        .iter()
+        .filter(|e| {
+            let obj = if e["regarding"].is_object() {
+                &e["regarding"]
+            } else {
+                &e["involvedObject"]
+            };
+            obj["name"] == name && e["type"] == "Warning"
+        })
+        .count()
+}
+
+/// DESIGN §3.6: `Delete` without the connection's API key deactivates instead, and says so
+/// in a Warning Event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_without_api_key_deactivates_with_a_warning() -> anyhow::Result<()> {
+    let mut env = Env::new("delete-no-key", crate::common::EnvOptions::default()).await?;
+    let mut conn = env.cluster_connection_object(&[]);
+    conn["spec"]
+        .as_object_mut()
+        .expect("spec")
+        .remove("apiKeySecretRef");
+    env.apply(&conn).await?;
+    env.start_operator().await?;
+    env.apply(&env.user("keyless", &env.email("keyless")))
+        .await?;
+    let id = status_str(&env.wait_ready("keyless").await?, "userId");
+    env.delete_user("keyless").await?;
+    env.wait_user_gone("keyless").await?;
+    let remote = env.remote(&id).await?;
+    anyhow::ensure!(
+        remote["active"] == false,
+        "not deactivated without an API key"
+    );
+    let events = crate::common::kube::all_events(&env.client).await?;
+    anyhow::ensure!(
+        warnings_about(&events, "keyless") > 0,
+        "no Warning Event about the fallback"
+    );
+    env.finish().await
+}
+
+/// DESIGN §3.6: with the connection gone, the finalizer is released with a Warning Event
+/// rather than blocking deletion forever; the Dashboard user is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finalizer_released_when_the_connection_is_gone() -> anyhow::Result<()> {
+    let env = Env::ready("delete-no-conn").await?;
+    env.apply(&env.user("stranded", &env.email("stranded")))
+        .await?;
+    let id = status_str(&env.wait_ready("stranded").await?, "userId");
+    let conn = env.connection_name.clone();
+    crate::common::kube::delete(
+        &env.client,
+        &crate::common::kube::cluster_connection_resource(),
+        None,
+        &conn,
+    )
+    .await?;
+    env.delete_user("stranded").await?;
+    env.wait_user_gone("stranded").await?;
+    anyhow::ensure!(
+        env.remote(&id).await?["active"] == true,
+        "user changed without a connection?"
+    );
+    let events = crate::common::kube::all_events(&env.client).await?;
+    anyhow::ensure!(
+        warnings_about(&events, "stranded") > 0,
+        "no Warning Event about the release"
+    );
+    env.finish().await
+}

@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use crate::common::{ADMIN_SECRET_KEY, ADMIN_SECRET_NAME, Env, EnvOptions, kube, merge};
+use crate::common::{
+    ADMIN_SECRET_KEY, ADMIN_SECRET_NAME, API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, Env, EnvOptions,
+    kube, merge,
+};
 use crate::support::has;
 
 /// No connection at all, then the cluster `default` (for one user) and a namespaced
@@ -172,5 +175,33 @@ async fn cluster_connection_refused_outside_allowed_namespaces() -> anyhow::Resu
         env.users_with_email(&email).await?.is_empty(),
         "refused user was created"
     );
+    env.finish().await
+}
+
+/// The connection's API-key Secret is missing: users wait with the connection's condition,
+/// and recover once it exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_api_key_secret_then_recovery() -> anyhow::Result<()> {
+    let mut env = Env::new("no-api-key", EnvOptions::default()).await?;
+    kube::delete_secret(&env.client, &env.operator_ns, API_KEY_SECRET_NAME).await?;
+    env.create_cluster_connection(&[]).await?;
+    env.start_operator().await?;
+    let email = env.email("nokey");
+    env.apply(&env.user("nokey", &email)).await?;
+    env.wait_condition("nokey", "Ready", "False", "ConnectionNotReady")
+        .await?;
+    anyhow::ensure!(
+        env.users_with_email(&email).await?.is_empty(),
+        "created without its connection?"
+    );
+
+    let key = env.admin_key.clone();
+    env.put_secret(
+        &env.operator_ns,
+        API_KEY_SECRET_NAME,
+        &[(API_KEY_SECRET_KEY, &key)],
+    )
+    .await?;
+    env.wait_ready("nokey").await?;
     env.finish().await
 }
