@@ -355,6 +355,50 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         "{v}: {table}"
     );
 
+    k.ok(
+        &[
+            "wait",
+            "--for=jsonpath={.spec.size}=3",
+            &format!("{res}/w1"),
+            "--timeout=30s",
+        ],
+        None,
+    );
+
+    // A finalizer holds the object in Terminating until a JSON patch removes it (§2.6).
+    k.ok(
+        &[
+            "patch",
+            &res,
+            "w1",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["conformance.test/hold"]}}"#,
+        ],
+        None,
+    );
+    k.ok(&["delete", &res, "w1", "--wait=false"], None);
+    let held = k.json(&["get", &res, "w1"]);
+    assert!(
+        held["metadata"]["deletionTimestamp"].is_string(),
+        "{v}: {held}"
+    );
+    k.ok(
+        &[
+            "patch",
+            &res,
+            "w1",
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ],
+        None,
+    );
+    let err = k.fails(&["get", &res, "w1"], None);
+    assert!(err.contains("not found"), "{v}: {err}");
+
+    let again = write(dir, "w1.yaml", &w(3, json!({})));
+    k.ok(&["apply", "-f", &again], None);
     assert!(k.ok(&["delete", &res, "w1"], None).contains("deleted"));
     let err = k.fails(&["get", &res, "w1"], None);
     assert!(
