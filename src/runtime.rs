@@ -169,6 +169,26 @@ pub async fn run_with(
     result
 }
 
+/// Waits until a controller's cache has synced. The store's readiness signal wakes only
+/// its most recent waiter and the controller itself waits on it too, so poll it again
+/// periodically instead of trusting one wake-up.
+async fn synced<K>(store: &kube::runtime::reflector::Store<K>) -> bool
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        if let Ok(r) = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            store.wait_until_ready(),
+        )
+        .await
+        {
+            return r.is_ok();
+        }
+    }
+}
+
 /// Resolves on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
 pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -184,21 +204,5 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
-    }
-}
-
-/// Whether a controller's cache completed its first list. kube-runtime's `DelayedInit` keeps
-/// one waker only, so a second waiter (the controller's own applier also waits) may never be
-/// woken: poll again every so often instead of awaiting once.
-async fn synced<K>(store: &kube::runtime::reflector::Store<K>) -> bool
-where
-    K: kube::runtime::reflector::Lookup + Clone + 'static,
-    K::DynamicType: Eq + std::hash::Hash + Clone,
-{
-    loop {
-        let wait = store.wait_until_ready();
-        if let Ok(res) = tokio::time::timeout(std::time::Duration::from_millis(200), wait).await {
-            return res.is_ok();
-        }
     }
 }

@@ -245,17 +245,34 @@ impl Run<'_> {
             .create_intent
             .as_ref()
             .is_some_and(|i| i.email.eq_ignore_ascii_case(&d.email));
+        let client = self.conn().client.clone();
+        let org = (!d.org_id.is_empty()).then_some(d.org_id.clone());
+        if self.status.create_conflict.is_some() && client.has_api_key() {
+            // Retrying after "already exists": look before writing anything, so a
+            // lasting conflict costs one read per resync and no status churn.
+            if let Some(found) = client.find_user_by_email(&d.email, org.as_deref()).await? {
+                if may_adopt {
+                    return self.adopt_found(&d, found).await;
+                }
+                return Err(self.already_exists(&d));
+            }
+        }
         if !retry {
             self.status.create_intent = Some(CreateIntent {
                 email: d.email.clone(),
                 time: jiff::Timestamp::now().to_string(),
             });
             self.status.user_id = None;
-            self.write_status(&Outcome::Progressing {
-                reason: reason::CREATING,
-                message: format!("creating dashboard user {}", d.email),
-            })
-            .await?;
+            if self.status.create_conflict.is_some() {
+                // Keep the reported AlreadyExists conditions steady while retrying.
+                self.write_status(&Outcome::Unchanged).await?;
+            } else {
+                self.write_status(&Outcome::Progressing {
+                    reason: reason::CREATING,
+                    message: format!("creating dashboard user {}", d.email),
+                })
+                .await?;
+            }
         }
         let new = NewUser {
             org_id: d.org_id.clone(),
@@ -267,7 +284,6 @@ impl Run<'_> {
             group_id: d.group_id.clone(),
             password_max_days: d.password_max_days,
         };
-        let client = self.conn().client.clone();
         match client.create_user(&new).await {
             Ok(created) => {
                 let mut u = created.user;
@@ -300,13 +316,7 @@ impl Run<'_> {
                 // Nothing was created: forget the intent, or a retry would adopt it.
                 self.status.create_intent = None;
                 self.record_conflict();
-                Err(ReconcileError::Blocked(Blocker::stalled(
-                    reason::ALREADY_EXISTS,
-                    format!(
-                        "a dashboard user with email {} already exists and adoptionPolicy is Never; it is left untouched",
-                        d.email
-                    ),
-                )))
+                Err(self.already_exists(&d))
             }
             Err(e) => {
                 // Only a transport failure leaves the outcome unknown (commit-then-drop):
@@ -317,6 +327,16 @@ impl Run<'_> {
                 Err(e.into())
             }
         }
+    }
+
+    fn already_exists(&self, d: &DesiredUser) -> ReconcileError {
+        ReconcileError::Blocked(Blocker::stalled(
+            reason::ALREADY_EXISTS,
+            format!(
+                "a dashboard user with email {} already exists and adoptionPolicy is Never; it is left untouched",
+                d.email
+            ),
+        ))
     }
 
     async fn adopt(&mut self, d: &DesiredUser) -> Result<(), ReconcileError> {
@@ -342,6 +362,11 @@ impl Run<'_> {
                 ),
             )));
         };
+        self.adopt_found(d, found).await
+    }
+
+    async fn adopt_found(&mut self, d: &DesiredUser, found: User) -> Result<(), ReconcileError> {
+        let client = self.conn().client.clone();
         if self.ctx.user_id_claimed(self.user, &found.id) {
             self.status.create_intent = None;
             self.record_conflict();

@@ -32,15 +32,21 @@ pub async fn reconcile(
     let span = info_span!("reconcile", namespace = %ns, name = %name);
     let started = std::time::Instant::now();
     let api: Api<DashboardUser> = Api::namespaced(ctx.client.clone(), &ns);
-    // The controller's cache can trail our own status writes by a watch event (a Secret
-    // event may trigger the next reconcile first). Planning on that stale status would
-    // resend an applied password or treat a cleared create intent as ours and adopt
-    // someone else's user (DESIGN §3.2, §3.3), so read the object fresh: a read, never
-    // a write, so the steady state stays write-free.
+    // The cache can lag behind our own status writes of the previous reconcile; deciding
+    // on a stale status would, e.g., re-send a password Tyk then refuses as reused. One
+    // GET gives a read-your-writes view.
     let user = match api.get_opt(&name).await {
         Ok(Some(fresh)) => Arc::new(fresh),
         Ok(None) => return Ok(Action::await_change()),
-        Err(e) => return Err(ReconcileError::kube("read user")(e)),
+        Err(source) => {
+            let e = ReconcileError::Kube {
+                op: "read dashboarduser",
+                source,
+            };
+            ctx.metrics
+                .reconciled(CONTROLLER, started.elapsed(), Some(e.category()));
+            return Err(e);
+        }
     };
     let result = finalizer(&api, FINALIZER, user, |event| async {
         match event {
