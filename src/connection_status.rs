@@ -24,6 +24,7 @@ pub async fn reconcile_namespaced(
     c: Arc<DashboardConnection>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
+    let started = std::time::Instant::now();
     let ns = c.namespace().unwrap_or_default();
     let label = format!("{ns}/{}", c.name_any());
     let secret_ns_ok = [
@@ -42,18 +43,37 @@ pub async fn reconcile_namespaced(
         ))
     };
     let api: Api<DashboardConnection> = Api::namespaced(ctx.client.clone(), &ns);
-    finish(&ctx, &api, c.as_ref(), c.status.as_ref(), &label, health).await
+    finish(
+        &ctx,
+        &api,
+        c.as_ref(),
+        c.status.as_ref(),
+        &label,
+        health,
+        started,
+    )
+    .await
 }
 
 pub async fn reconcile_cluster(
     c: Arc<ClusterDashboardConnection>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
+    let started = std::time::Instant::now();
     let label = format!("cluster/{}", c.name_any());
     let op_ns = ctx.config.operator_namespace.clone();
     let health = probe(&ctx, &label, &c.spec.settings, &op_ns, true).await?;
     let api: Api<ClusterDashboardConnection> = Api::all(ctx.client.clone());
-    finish(&ctx, &api, c.as_ref(), c.status.as_ref(), &label, health).await
+    finish(
+        &ctx,
+        &api,
+        c.as_ref(),
+        c.status.as_ref(),
+        &label,
+        health,
+        started,
+    )
+    .await
 }
 
 async fn probe(
@@ -89,6 +109,7 @@ async fn finish<K>(
     current: Option<&ConnectionStatus>,
     label: &str,
     health: Result<(), Blocker>,
+    started: std::time::Instant,
 ) -> Result<Action, ReconcileError>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
@@ -125,7 +146,8 @@ where
         .map_err(ReconcileError::kube("write connection status"))?;
     let key = format!("connection/{label}");
     let reason = health.as_ref().err().map(|b| b.reason);
-    ctx.metrics.reconciled(CONTROLLER, Duration::ZERO, reason);
+    ctx.metrics
+        .reconciled(CONTROLLER, started.elapsed(), reason);
     Ok(match health {
         Ok(()) => {
             ctx.succeeded(&key);

@@ -2,10 +2,12 @@
 
 mod apply;
 mod cleanup;
+mod create;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
 pub mod plan;
+mod steps;
 
 use std::sync::Arc;
 
