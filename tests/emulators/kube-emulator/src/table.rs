@@ -5,6 +5,7 @@
 //! (Secret: Type/Data, ConfigMap: Data, Namespace: Status, CRDs: `additionalPrinterColumns`),
 //! so `kubectl get` text only matches a real cluster if we render them too.
 
+mod builtin;
 mod jsonpath;
 
 pub use jsonpath::JsonPath;
@@ -123,7 +124,7 @@ pub fn human_duration(secs: i64) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
-fn age(ts: Option<&Value>, now: jiff::Timestamp) -> Value {
+pub(crate) fn age(ts: Option<&Value>, now: jiff::Timestamp) -> Value {
     match ts
         .and_then(Value::as_str)
         .and_then(|s| s.parse::<jiff::Timestamp>().ok())
@@ -133,20 +134,25 @@ fn age(ts: Option<&Value>, now: jiff::Timestamp) -> Value {
     }
 }
 
-fn col(name: &str, type_: &str, format: &str, description: &str, priority: i32) -> Value {
+pub(crate) fn col(
+    name: &str,
+    type_: &str,
+    format: &str,
+    description: &str,
+    priority: i32,
+) -> Value {
     json!({"name": name, "type": type_, "format": format, "description": description, "priority": priority})
 }
 
-const NAME_DESC: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
-const AGE_DESC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.";
+pub(crate) const NAME_DESC: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+pub(crate) const AGE_DESC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.";
 
 /// How a type's rows are computed.
 enum Layout<'a> {
     /// CRD `additionalPrinterColumns` (Name is always prepended, as apiextensions does).
     Printer(&'a [PrinterColumn]),
-    Secret,
-    ConfigMap,
-    Namespace,
+    /// A built-in kind with its own printer (`builtin.rs`).
+    Builtin,
     /// A CR without printer columns: Name, Age.
     CustomDefault,
     /// The apiserver's `DefaultTableConvertor`: Name, Created At (RFC3339).
@@ -157,19 +163,19 @@ fn layout(t: &ResourceType) -> Layout<'_> {
     if !t.printer_columns.is_empty() {
         return Layout::Printer(&t.printer_columns);
     }
-    match (t.group.as_str(), t.kind.as_str()) {
-        ("", "Secret") => Layout::Secret,
-        ("", "ConfigMap") => Layout::ConfigMap,
-        ("", "Namespace") => Layout::Namespace,
-        _ if !is_builtin(t) => Layout::CustomDefault,
-        _ => Layout::Default,
+    if builtin::has_printer(t) {
+        return Layout::Builtin;
+    }
+    if is_builtin(t) {
+        Layout::Default
+    } else {
+        Layout::CustomDefault
     }
 }
 
 /// Column definitions for a type.
 pub fn columns(t: &ResourceType) -> Vec<Value> {
     let name = col("Name", "string", "name", NAME_DESC, 0);
-    let age = col("Age", "string", "", AGE_DESC, 0);
     match layout(t) {
         Layout::Printer(pc) => std::iter::once(name)
             .chain(
@@ -177,34 +183,7 @@ pub fn columns(t: &ResourceType) -> Vec<Value> {
                     .map(|c| col(&c.name, &c.type_, &c.format, &c.description, c.priority)),
             )
             .collect(),
-        Layout::Secret => vec![
-            name,
-            col("Type", "string", "", "The type of the secret", 0),
-            col(
-                "Data",
-                "string",
-                "",
-                "The total number of data entries in the secret",
-                0,
-            ),
-            age,
-        ],
-        Layout::ConfigMap => vec![
-            name,
-            col(
-                "Data",
-                "string",
-                "",
-                "Number of data entries in the configmap",
-                0,
-            ),
-            age,
-        ],
-        Layout::Namespace => vec![
-            name,
-            col("Status", "string", "", "The status of the namespace", 0),
-            age,
-        ],
+        Layout::Builtin => builtin::columns(t),
         Layout::CustomDefault => vec![name, col("Age", "date", "", AGE_DESC, 0)],
         Layout::Default => vec![name, col("Created At", "date", "", AGE_DESC, 0)],
     }
@@ -240,10 +219,6 @@ fn printer_cell(c: &PrinterColumn, obj: &Value, now: jiff::Timestamp) -> Value {
     }
 }
 
-fn count(v: Option<&Value>) -> usize {
-    v.and_then(Value::as_object).map_or(0, |m| m.len())
-}
-
 /// The cells of one row.
 pub fn cells(t: &ResourceType, obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let md = &obj["metadata"];
@@ -253,22 +228,7 @@ pub fn cells(t: &ResourceType, obj: &Value, now: jiff::Timestamp) -> Vec<Value> 
         Layout::Printer(pc) => std::iter::once(name)
             .chain(pc.iter().map(|c| printer_cell(c, obj, now)))
             .collect(),
-        Layout::Secret => vec![
-            name,
-            json!(obj["type"].as_str().unwrap_or("Opaque")),
-            json!(count(obj.get("data"))),
-            age(created, now),
-        ],
-        Layout::ConfigMap => vec![
-            name,
-            json!(count(obj.get("data")) + count(obj.get("binaryData"))),
-            age(created, now),
-        ],
-        Layout::Namespace => vec![
-            name,
-            json!(obj["status"]["phase"].as_str().unwrap_or_default()),
-            age(created, now),
-        ],
+        Layout::Builtin => builtin::cells(t, obj, now),
         Layout::CustomDefault => vec![name, age(created, now)],
         Layout::Default => vec![name, created.cloned().unwrap_or(Value::Null)],
     }
@@ -348,125 +308,4 @@ pub fn watch_event_object(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rt(group: &str, kind: &str) -> ResourceType {
-        ResourceType {
-            group: group.into(),
-            version: "v1".into(),
-            kind: kind.into(),
-            plural: format!("{}s", kind.to_lowercase()),
-            ..Default::default()
-        }
-    }
-
-    fn now() -> jiff::Timestamp {
-        "2026-01-01T01:00:00Z".parse().unwrap()
-    }
-
-    #[test]
-    fn accept_negotiation() {
-        let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(negotiate(Some(kubectl)), Some("meta.k8s.io/v1"));
-        assert_eq!(negotiate(Some("application/json")), None);
-        assert_eq!(negotiate(None), None);
-        assert_eq!(
-            negotiate(Some("application/json;as=Table;v=v1beta1;g=meta.k8s.io")),
-            Some("meta.k8s.io/v1beta1")
-        );
-        assert_eq!(IncludeObject::parse(None), Ok(IncludeObject::Metadata));
-        assert!(IncludeObject::parse(Some("All")).is_err());
-    }
-
-    #[test]
-    fn human_durations() {
-        for (s, want) in [
-            (5, "5s"),
-            (119, "119s"),
-            (200, "3m20s"),
-            (600, "10m"),
-            (3600 * 5 + 60, "5h1m"),
-            (3600 * 30, "30h"),
-            (3600 * 24 * 3, "3d"),
-            (3600 * 24 * 30, "30d"),
-            (-5, "<invalid>"),
-        ] {
-            assert_eq!(human_duration(s), want, "{s}");
-        }
-    }
-
-    #[test]
-    fn secret_and_configmap_rows() {
-        let s = json!({"metadata": {"name": "s1", "creationTimestamp": "2026-01-01T00:59:00Z"},
-                       "type": "kubernetes.io/tls", "data": {"a": "", "b": ""}});
-        let tbl = table(
-            &rt("", "Secret"),
-            "meta.k8s.io/v1",
-            &[s],
-            json!({"resourceVersion": "7"}),
-            IncludeObject::Metadata,
-            now(),
-        );
-        assert_eq!(
-            tbl["rows"][0]["cells"],
-            json!(["s1", "kubernetes.io/tls", 2, "60s"])
-        );
-        assert_eq!(tbl["rows"][0]["object"]["kind"], "PartialObjectMetadata");
-        assert_eq!(tbl["metadata"]["resourceVersion"], "7");
-        let cm = json!({"metadata": {"name": "c"}, "data": {"a": "1"}, "binaryData": {"b": ""}});
-        assert_eq!(cells(&rt("", "ConfigMap"), &cm, now())[1], json!(2));
-        let ns = json!({"metadata": {"name": "n"}, "status": {"phase": "Active"}});
-        assert_eq!(cells(&rt("", "Namespace"), &ns, now())[1], json!("Active"));
-    }
-
-    #[test]
-    fn printer_columns_and_defaults() {
-        let mut w = rt("example.com", "Widget");
-        w.printer_columns = vec![
-            PrinterColumn {
-                name: "Ready".into(),
-                type_: "string".into(),
-                json_path: ".status.conditions[?(@.type==\"Ready\")].status".into(),
-                ..Default::default()
-            },
-            PrinterColumn {
-                name: "Size".into(),
-                type_: "integer".into(),
-                json_path: ".spec.size".into(),
-                ..Default::default()
-            },
-            PrinterColumn {
-                name: "Age".into(),
-                type_: "date".into(),
-                json_path: ".metadata.creationTimestamp".into(),
-                ..Default::default()
-            },
-        ];
-        let o = json!({"metadata": {"name": "w1", "creationTimestamp": "2026-01-01T00:00:00Z"}, "spec": {"size": 3},
-                       "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
-        assert_eq!(
-            cells(&w, &o, now()),
-            vec![json!("w1"), json!("True"), json!(3), json!("60m")]
-        );
-        let bare = json!({"metadata": {"name": "w2"}});
-        assert_eq!(cells(&w, &bare, now())[1], Value::Null);
-        assert_eq!(columns(&w).len(), 4);
-        let plain = rt("example.com", "Gadget");
-        assert_eq!(columns(&plain)[1]["name"], "Age");
-        let sa = rt("", "ServiceAccount");
-        assert_eq!(columns(&sa)[1]["name"], "Created At");
-        let one = table_for_object(&w, "meta.k8s.io/v1", &o, IncludeObject::None, now());
-        assert!(one["rows"][0].get("object").is_none());
-        let ev = watch_event_object(
-            &w,
-            "meta.k8s.io/v1",
-            &o,
-            IncludeObject::Object,
-            false,
-            now(),
-        );
-        assert_eq!(ev["columnDefinitions"], json!([]));
-        assert_eq!(ev["rows"][0]["object"]["spec"]["size"], 3);
-    }
-}
+mod tests;

@@ -286,6 +286,21 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
 
     watch_table(k, &res, group);
 
+    // Built-in printers: Events start with LAST SEEN, not NAME.
+    let table = k.ok(&["get", "events"], None);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+        "{v}: {table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains("Reconciled") && l.contains("widget/w1")),
+        "{v}: {table}"
+    );
+
     // Typed-client generators send protobuf (§3.4); the emulator decodes these kinds.
     assert!(
         k.ok(
