@@ -291,3 +291,35 @@ async fn org_permissions_active_and_group_changes() -> anyhow::Result<()> {
     }
     env.finish().await
 }
+
+/// DESIGN §2: with no org anywhere, a user without `superUser` is a spec error (never a
+/// silent super user); with `superUser: true` it is created without an org.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_less_user_needs_super_user() -> anyhow::Result<()> {
+    let mut env = Env::new("super-user", crate::common::EnvOptions::default()).await?;
+    let mut conn = env.cluster_connection_object(&[]);
+    conn["spec"].as_object_mut().expect("spec").remove("orgId");
+    env.apply(&conn).await?;
+    env.start_operator().await?;
+
+    let email = env.email("root");
+    let mut u = env.user("root", &email);
+    env.apply(&u).await?;
+    env.wait_condition("root", "Ready", "False", "InvalidSpec")
+        .await?;
+    anyhow::ensure!(
+        env.users_with_email(&email).await?.is_empty(),
+        "an org-less user was created"
+    );
+
+    merge(&mut u, json!({"spec": {"superUser": true}}));
+    env.apply(&u).await?;
+    let id = status_str(&env.wait_ready("root").await?, "userId");
+    let remote = env.remote(&id).await?;
+    anyhow::ensure!(
+        remote["org_id"] == "",
+        "super user has org {}",
+        remote["org_id"]
+    );
+    env.finish().await
+}

@@ -187,3 +187,26 @@ async fn reused_password_stalls_without_retry_storm() -> anyhow::Result<()> {
     has(&u, "Stalled", "False", None).map_err(anyhow::Error::msg)?;
     env.finish().await
 }
+
+/// An inactive user's own key is refused, so its initial password goes the admin way
+/// (DESIGN §3.3); it must be set all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inactive_user_gets_its_initial_password() -> anyhow::Result<()> {
+    let env = Env::ready("pw-inactive").await?;
+    if !env.needs_emulators("check-password") {
+        return env.finish().await;
+    }
+    let email = env.email("dormant");
+    let pw = env.password();
+    env.put_password("dormant-pw", &pw).await?;
+    let mut u = with_password(&env, "dormant", &email, "dormant-pw");
+    merge(&mut u, json!({"spec": {"active": false}}));
+    env.apply(&u).await?;
+    let id = status_str(&env.wait_ready("dormant").await?, "userId");
+    env.wait_password(&email, &pw).await?;
+    anyhow::ensure!(
+        env.remote(&id).await?["active"] == false,
+        "inactive user was activated"
+    );
+    env.finish().await
+}
