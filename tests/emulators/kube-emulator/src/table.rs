@@ -38,35 +38,6 @@ impl IncludeObject {
     }
 }
 
-/// If the Accept header asks for a Table before any other representation, the Table
-/// apiVersion to answer with (`meta.k8s.io/v1` or `meta.k8s.io/v1beta1`).
-pub fn negotiate(accept: Option<&str>) -> Option<&'static str> {
-    for media in accept?.split(',') {
-        let mut parts = media.split(';').map(str::trim);
-        let base = parts.next().unwrap_or("");
-        let (mut g, mut v, mut as_) = ("", "", "");
-        for p in parts {
-            match p.split_once('=') {
-                Some(("g", x)) => g = x,
-                Some(("v", x)) => v = x,
-                Some(("as", x)) => as_ = x,
-                _ => {}
-            }
-        }
-        if as_ == "Table" && g == "meta.k8s.io" && base == "application/json" {
-            match v {
-                "v1" => return Some("meta.k8s.io/v1"),
-                "v1beta1" => return Some("meta.k8s.io/v1beta1"),
-                _ => continue,
-            }
-        }
-        if as_.is_empty() {
-            return None;
-        }
-    }
-    None
-}
-
 /// apimachinery `duration.HumanDuration`: the compact age kubectl shows (`5s`, `3m20s`, `4h`).
 pub fn human_duration(secs: i64) -> String {
     if secs < -1 {

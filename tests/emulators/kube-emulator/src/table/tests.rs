@@ -17,15 +17,7 @@ fn now() -> jiff::Timestamp {
 }
 
 #[test]
-fn accept_negotiation() {
-    let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-    assert_eq!(negotiate(Some(kubectl)), Some("meta.k8s.io/v1"));
-    assert_eq!(negotiate(Some("application/json")), None);
-    assert_eq!(negotiate(None), None);
-    assert_eq!(
-        negotiate(Some("application/json;as=Table;v=v1beta1;g=meta.k8s.io")),
-        Some("meta.k8s.io/v1beta1")
-    );
+fn include_object_parsing() {
     assert_eq!(IncludeObject::parse(None), Ok(IncludeObject::Metadata));
     assert!(IncludeObject::parse(Some("All")).is_err());
 }
