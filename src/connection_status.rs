@@ -24,6 +24,7 @@ pub async fn reconcile_namespaced(
     c: Arc<DashboardConnection>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
+    let started = std::time::Instant::now();
     let ns = c.namespace().unwrap_or_default();
     let label = format!("{ns}/{}", c.name_any());
     let secret_ns_ok = [
@@ -42,18 +43,37 @@ pub async fn reconcile_namespaced(
         ))
     };
     let api: Api<DashboardConnection> = Api::namespaced(ctx.client.clone(), &ns);
-    finish(&ctx, &api, c.as_ref(), c.status.as_ref(), &label, health).await
+    finish(
+        &ctx,
+        &api,
+        c.as_ref(),
+        c.status.as_ref(),
+        &label,
+        health,
+        started,
+    )
+    .await
 }
 
 pub async fn reconcile_cluster(
     c: Arc<ClusterDashboardConnection>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
+    let started = std::time::Instant::now();
     let label = format!("cluster/{}", c.name_any());
     let op_ns = ctx.config.operator_namespace.clone();
     let health = probe(&ctx, &label, &c.spec.settings, &op_ns, true).await?;
     let api: Api<ClusterDashboardConnection> = Api::all(ctx.client.clone());
-    finish(&ctx, &api, c.as_ref(), c.status.as_ref(), &label, health).await
+    finish(
+        &ctx,
+        &api,
+        c.as_ref(),
+        c.status.as_ref(),
+        &label,
+        health,
+        started,
+    )
+    .await
 }
 
 async fn probe(
@@ -89,32 +109,45 @@ async fn finish<K>(
     current: Option<&ConnectionStatus>,
     label: &str,
     health: Result<(), Blocker>,
+    started: std::time::Instant,
 ) -> Result<Action, ReconcileError>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
     let generation = obj.meta().generation;
     let existing = current.map(|s| s.conditions.clone()).unwrap_or_default();
-    let ready = match &health {
-        Ok(()) => ready_condition(
-            &existing,
-            generation,
+    // kstatus (Flux) never reads Ready: without Reconciling/Stalled a broken connection would
+    // count as Current, so all three are written, as for users (crate::status).
+    let (ready, reconciling, stalled, why, msg) = match &health {
+        Ok(()) => (
             "True",
+            "False",
+            "False",
             "Connected",
             "the dashboard answered an authenticated probe",
         ),
-        Err(b) => ready_condition(&existing, generation, "False", b.reason, &b.message),
+        Err(b) if b.stalled => ("False", "False", "True", b.reason, b.message.as_str()),
+        Err(b) => ("False", "True", "False", b.reason, b.message.as_str()),
     };
+    let conditions = [
+        (condition::READY, ready),
+        (condition::RECONCILING, reconciling),
+        (condition::STALLED, stalled),
+    ]
+    .into_iter()
+    .map(|(t, st)| condition_of(&existing, generation, t, st, why, msg))
+    .collect();
     let new = ConnectionStatus {
         observed_generation: generation,
-        conditions: vec![ready],
+        conditions,
     };
     status::apply(api, obj, current, &new)
         .await
         .map_err(ReconcileError::kube("write connection status"))?;
     let key = format!("connection/{label}");
     let reason = health.as_ref().err().map(|b| b.reason);
-    ctx.metrics.reconciled(CONTROLLER, Duration::ZERO, reason);
+    ctx.metrics
+        .reconciled(CONTROLLER, started.elapsed(), reason);
     Ok(match health {
         Ok(()) => {
             ctx.succeeded(&key);
@@ -124,15 +157,16 @@ where
     })
 }
 
-fn ready_condition(
+fn condition_of(
     existing: &[Condition],
     generation: Option<i64>,
+    type_: &str,
     st: &str,
     why: &str,
     msg: &str,
 ) -> Condition {
     let mut c = Condition {
-        type_: condition::READY.into(),
+        type_: type_.into(),
         status: st.into(),
         reason: why.into(),
         message: msg.into(),
@@ -141,7 +175,7 @@ fn ready_condition(
             jiff::Timestamp::now(),
         ),
     };
-    if let Some(old) = existing.iter().find(|o| o.type_ == condition::READY)
+    if let Some(old) = existing.iter().find(|o| o.type_ == type_)
         && old.status == st
     {
         c.last_transition_time = old.last_transition_time.clone();

@@ -178,3 +178,41 @@ impl LeaderElector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_holder_at_a_time_and_release_hands_over() {
+        let emu = kube_emulator::Emulator::start(Default::default())
+            .await
+            .unwrap();
+        let client = emu.client().await;
+        let a = LeaderElector::new(client.clone(), "default", "op-lease");
+        let b = LeaderElector::new(client.clone(), "default", "op-lease");
+        assert_ne!(a.identity(), b.identity());
+        assert!(
+            a.try_acquire_or_renew().await.unwrap(),
+            "first candidate creates the lease"
+        );
+        assert!(
+            !b.try_acquire_or_renew().await.unwrap(),
+            "a live lease is not taken"
+        );
+        assert!(a.try_acquire_or_renew().await.unwrap(), "the holder renews");
+        a.release().await;
+        assert!(
+            b.try_acquire_or_renew().await.unwrap(),
+            "a released lease is taken"
+        );
+        let lease: Lease = Api::namespaced(client, "default")
+            .get("op-lease")
+            .await
+            .unwrap();
+        let spec = lease.spec.unwrap();
+        assert_eq!(spec.holder_identity.as_deref(), Some(b.identity()));
+        assert_eq!(spec.lease_transitions, Some(1));
+        emu.shutdown().await;
+    }
+}

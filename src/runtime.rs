@@ -125,21 +125,17 @@ pub async fn run_with(
         let (store, s) = controller::users(ctx.clone(), scope, stopped());
         ready_waits.push(Box::pin({
             let st = store.clone();
-            async move { st.wait_until_ready().await.is_ok() }
+            async move { synced(&st).await }
         })
             as std::pin::Pin<Box<dyn Future<Output = bool> + Send>>);
         user_stores.push(store);
         streams.push(s.boxed());
         let (cstore, cs) = controller::namespaced_connections(ctx.clone(), scope, stopped());
-        ready_waits.push(Box::pin(
-            async move { cstore.wait_until_ready().await.is_ok() },
-        ));
+        ready_waits.push(Box::pin(async move { synced(&cstore).await }));
         streams.push(cs.boxed());
     }
     let (clstore, cls) = controller::cluster_connections(ctx.clone(), stopped());
-    ready_waits.push(Box::pin(
-        async move { clstore.wait_until_ready().await.is_ok() },
-    ));
+    ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
     let _ = ctx.users.set(user_stores);
 
@@ -171,6 +167,26 @@ pub async fn run_with(
     let _ = server.await;
     tracing::info!("stopped");
     result
+}
+
+/// Waits until a controller's cache has synced. The store's readiness signal wakes only
+/// its most recent waiter and the controller itself waits on it too, so poll it again
+/// periodically instead of trusting one wake-up.
+async fn synced<K>(store: &kube::runtime::reflector::Store<K>) -> bool
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        if let Ok(r) = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            store.wait_until_ready(),
+        )
+        .await
+        {
+            return r.is_ok();
+        }
+    }
 }
 
 /// Resolves on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).

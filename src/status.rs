@@ -28,6 +28,8 @@ pub enum Outcome {
     Synced { message: String },
     /// Could not get there; `stalled` says whether only a change will help.
     Blocked(Blocker),
+    /// Keep the conditions as they are (an intermediate write of other fields).
+    Unchanged,
 }
 
 fn cond(
@@ -54,7 +56,17 @@ pub fn conditions(
     generation: Option<i64>,
     outcome: &Outcome,
 ) -> Vec<Condition> {
+    if *outcome == Outcome::Unchanged && !existing.is_empty() {
+        return existing.to_vec();
+    }
     let (ready, reconciling, stalled, why, msg) = match outcome {
+        Outcome::Unchanged => (
+            "Unknown",
+            "True",
+            "False",
+            reason::PENDING,
+            "waiting for the first reconcile",
+        ),
         Outcome::Pending => (
             "Unknown",
             "True",

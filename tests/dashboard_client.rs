@@ -7,6 +7,8 @@ mod decoding;
 mod emulator;
 #[path = "dashboard_client/emulator_faults.rs"]
 mod emulator_faults;
+#[path = "dashboard_client/emulator_observer.rs"]
+mod emulator_observer;
 #[path = "dashboard_client/emulator_settings.rs"]
 mod emulator_settings;
 #[path = "dashboard_client/mock.rs"]

@@ -94,6 +94,9 @@ impl DashboardClient {
                 "url must not contain credentials",
             ));
         }
+        if cfg.timeout.is_zero() {
+            return Err(DashboardError::config(OP, "timeout must be positive"));
+        }
         if cfg.admin_secret.is_empty() {
             return Err(DashboardError::config(OP, "admin secret is empty"));
         }
@@ -112,6 +115,9 @@ impl DashboardClient {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(30))
+            // Tyk's user routes never redirect, and a redirect to another host would carry
+            // the `admin-auth` header along (reqwest only strips `Authorization`).
+            .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .build()
             .map_err(|e| DashboardError::config(OP, format!("http client: {e}")))?;

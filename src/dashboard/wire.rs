@@ -34,12 +34,15 @@ pub struct Envelope {
 impl Envelope {
     /// Decodes an envelope; `None` when the body is not one (no `Status` key).
     pub fn from_slice(body: &[u8]) -> Option<Envelope> {
-        let value: Value = serde_json::from_slice(body).ok()?;
-        let obj = value.as_object()?;
-        if !obj.contains_key("Status") {
-            return None;
+        // Every answer goes through here, large user lists included: look for `Status`
+        // without building a tree, and decode the (small) envelope only when it is one.
+        #[derive(Deserialize)]
+        struct Probe {
+            #[serde(rename = "Status")]
+            status: Option<serde::de::IgnoredAny>,
         }
-        serde_json::from_value(value).ok()
+        serde_json::from_slice::<Probe>(body).ok()?.status?;
+        serde_json::from_slice(body).ok()
     }
 
     /// `Status` is "OK" (older helm bootstrap also accepts "Ok"): compare ignoring case (§1.3).
@@ -210,7 +213,8 @@ pub struct CreatedUser {
 /// `{"users":[..],"pages":N}` from `GET /api/users` and `POST /api/users/search` (§3.1, §3.9).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserList {
-    #[serde(default, deserialize_with = "null_default")]
+    /// Required: an answer without `users` is not a list, and must not pass for an empty one.
+    #[serde(deserialize_with = "null_default")]
     pub users: Vec<User>,
     #[serde(default, deserialize_with = "null_default")]
     pub pages: i64,

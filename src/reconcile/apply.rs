@@ -3,40 +3,39 @@
 use std::collections::BTreeMap;
 
 use kube::{Api, ResourceExt, runtime::controller::Action};
-use tracing::info;
 
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
-    self, AccessSecretView, Blocker, ConnectionView, DesiredUser, PasswordPath, PasswordView, Plan,
-    Redacted, RemoteUser, RemoteView, Step,
+    self, AccessSecretView, ConnectionView, DesiredUser, PasswordView, Plan, Redacted, RemoteUser,
+    RemoteView, Step,
 };
 use crate::connection::Resolved;
 use crate::context::Context;
-use crate::crd::{CreateConflict, CreateIntent, DashboardUser, DashboardUserStatus, reason};
-use crate::dashboard::{AccessKey, DashboardError, NewUser, Password, User};
+use crate::crd::{DashboardUser, DashboardUserStatus, reason};
+use crate::dashboard::{Password, User};
 use crate::reconcile::fingerprint::Fingerprint;
 use crate::secrets;
 use crate::status::{self, Outcome};
 
 /// Everything one Apply reconcile works with.
-struct Run<'a> {
-    ctx: &'a Context,
-    user: &'a DashboardUser,
-    api: Api<DashboardUser>,
+pub(super) struct Run<'a> {
+    pub(super) ctx: &'a Context,
+    pub(super) user: &'a DashboardUser,
+    pub(super) api: Api<DashboardUser>,
     /// The status as last written (to skip identical writes).
-    written: Option<DashboardUserStatus>,
-    status: DashboardUserStatus,
-    conn: Option<Resolved>,
-    desired: Option<DesiredUser>,
+    pub(super) written: Option<DashboardUserStatus>,
+    pub(super) status: DashboardUserStatus,
+    pub(super) conn: Option<Resolved>,
+    pub(super) desired: Option<DesiredUser>,
     /// The full remote object, as the admin PUT needs it (tyk-dashboard-api.md §2.3).
-    remote: Option<User>,
-    password: Option<(Password, Fingerprint)>,
-    access_secret: Option<AccessSecretView>,
+    pub(super) remote: Option<User>,
+    pub(super) password: Option<(Password, Fingerprint)>,
+    pub(super) access_secret: Option<AccessSecretView>,
     /// The Dashboard changed during this reconcile (drives `lastSyncTime`).
-    mutated: bool,
+    pub(super) mutated: bool,
     /// Adopted an existing user: go round again so the next plan compares it.
-    adopted: bool,
+    pub(super) adopted: bool,
 }
 
 pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -85,6 +84,8 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         }
         Err(e) => {
             let b = e.blocker();
+            // Handled here (reported as a condition), so count it here too.
+            ctx.metrics.failed(super::CONTROLLER, b.reason);
             publish(ctx, user, Note::warning(b.reason, "Reconcile", &b.message)).await;
             let action = if b.stalled {
                 Action::requeue(ctx.resync())
@@ -113,7 +114,7 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
 }
 
 impl Run<'_> {
-    async fn write_status(&mut self, outcome: &Outcome) -> Result<(), ReconcileError> {
+    pub(super) async fn write_status(&mut self, outcome: &Outcome) -> Result<(), ReconcileError> {
         self.status.observed_generation = self.user.metadata.generation;
         self.status.conditions = status::conditions(
             &self.status.conditions,
@@ -189,13 +190,13 @@ impl Run<'_> {
         Ok(p)
     }
 
-    fn conn(&self) -> &Resolved {
+    pub(super) fn conn(&self) -> &Resolved {
         self.conn
             .as_ref()
             .expect("steps are only planned with a usable connection")
     }
 
-    fn desired(&self) -> &DesiredUser {
+    pub(super) fn desired(&self) -> &DesiredUser {
         self.desired
             .as_ref()
             .expect("steps are only planned with a desired user")
@@ -232,338 +233,6 @@ impl Run<'_> {
                 Ok(())
             }
         }
-    }
-
-    async fn create(&mut self, may_adopt: bool, recreate: bool) -> Result<(), ReconcileError> {
-        let d = self.desired().clone();
-        // DESIGN §3.2: the intent is durable before the POST, so a crash right after
-        // the Dashboard commits is recognised as ours on the next attempt.
-        // A retry after an unknown outcome keeps the original intent: rewriting it (or
-        // the conditions) on every attempt would trigger the next attempt at once.
-        let retry = self
-            .status
-            .create_intent
-            .as_ref()
-            .is_some_and(|i| i.email.eq_ignore_ascii_case(&d.email));
-        if !retry {
-            self.status.create_intent = Some(CreateIntent {
-                email: d.email.clone(),
-                time: jiff::Timestamp::now().to_string(),
-            });
-            self.status.user_id = None;
-            self.write_status(&Outcome::Progressing {
-                reason: reason::CREATING,
-                message: format!("creating dashboard user {}", d.email),
-            })
-            .await?;
-        }
-        let new = NewUser {
-            org_id: d.org_id.clone(),
-            first_name: d.first_name.clone(),
-            last_name: d.last_name.clone(),
-            email_address: d.email.clone(),
-            active: d.active,
-            user_permissions: d.permissions.clone().unwrap_or_default(),
-            group_id: d.group_id.clone(),
-            password_max_days: d.password_max_days,
-        };
-        let client = self.conn().client.clone();
-        match client.create_user(&new).await {
-            Ok(created) => {
-                let mut u = created.user;
-                if u.access_key.is_empty() {
-                    u.access_key = created.access_key;
-                }
-                self.record_identity(&u.id).await?;
-                self.status.password_fingerprint = None;
-                self.status.rejected_password_fingerprint = None;
-                // A brand-new key needs no rotation for a pending request.
-                self.status.rotated_access_key = self.user.rotation_request().map(String::from);
-                self.remote = Some(u);
-                self.mutated = true;
-                let (reason, note) = if recreate {
-                    (
-                        "UserRecreated",
-                        format!(
-                            "dashboard user {} was deleted in the dashboard and has been recreated",
-                            d.email
-                        ),
-                    )
-                } else {
-                    ("Created", format!("created dashboard user {}", d.email))
-                };
-                publish(self.ctx, self.user, Note::normal(reason, "Create", &note)).await;
-                Ok(())
-            }
-            Err(e) if e.is_already_exists() && may_adopt => self.adopt(&d).await,
-            Err(e) if e.is_already_exists() => {
-                // Nothing was created: forget the intent, or a retry would adopt it.
-                self.status.create_intent = None;
-                self.record_conflict();
-                Err(ReconcileError::Blocked(Blocker::stalled(
-                    reason::ALREADY_EXISTS,
-                    format!(
-                        "a dashboard user with email {} already exists and adoptionPolicy is Never; it is left untouched",
-                        d.email
-                    ),
-                )))
-            }
-            Err(e) => {
-                // Only a transport failure leaves the outcome unknown (commit-then-drop):
-                // keep the intent for those; anything else certainly created nothing.
-                if !e.is_transient() {
-                    self.status.create_intent = None;
-                }
-                Err(e.into())
-            }
-        }
-    }
-
-    async fn adopt(&mut self, d: &DesiredUser) -> Result<(), ReconcileError> {
-        let client = self.conn().client.clone();
-        if !client.has_api_key() {
-            self.status.create_intent = None;
-            self.record_conflict();
-            return Err(ReconcileError::Blocked(Blocker::stalled(
-                reason::ALREADY_EXISTS,
-                format!(
-                    "a dashboard user with email {} exists; adopting it needs the connection's apiKeySecretRef to find it",
-                    d.email
-                ),
-            )));
-        }
-        let org = (!d.org_id.is_empty()).then_some(d.org_id.as_str());
-        let Some(found) = client.find_user_by_email(&d.email, org).await? else {
-            return Err(ReconcileError::Blocked(Blocker::retry(
-                reason::DASHBOARD_ERROR,
-                format!(
-                    "the dashboard reports {} exists but no user with that email was found",
-                    d.email
-                ),
-            )));
-        };
-        if self.ctx.user_id_claimed(self.user, &found.id) {
-            self.status.create_intent = None;
-            self.record_conflict();
-            return Err(ReconcileError::Blocked(Blocker::stalled(
-                reason::ALREADY_EXISTS,
-                format!(
-                    "dashboard user {} is already managed by another DashboardUser",
-                    d.email
-                ),
-            )));
-        }
-        // The search may omit the key (§10.8); the admin GET has it.
-        let full = client.get_user(&found.id).await?;
-        self.record_identity(&full.id).await?;
-        self.status.password_fingerprint = None;
-        self.status.rejected_password_fingerprint = None;
-        self.remote = Some(full);
-        self.adopted = true;
-        publish(
-            self.ctx,
-            self.user,
-            Note::normal(
-                "Adopted",
-                "Adopt",
-                &format!("adopted existing dashboard user {}", d.email),
-            ),
-        )
-        .await;
-        Ok(())
-    }
-
-    fn record_conflict(&mut self) {
-        self.status.create_conflict = Some(CreateConflict {
-            generation: self.user.metadata.generation.unwrap_or_default(),
-            time: jiff::Timestamp::now().to_string(),
-        });
-    }
-
-    /// Durably records the remote id right after it is known (DESIGN §3.2).
-    async fn record_identity(&mut self, id: &str) -> Result<(), ReconcileError> {
-        self.status.user_id = Some(id.to_string());
-        self.status.create_intent = None;
-        self.status.create_conflict = None;
-        self.write_status(&Outcome::Progressing {
-            reason: reason::CREATING,
-            message: "dashboard user exists; finishing setup".into(),
-        })
-        .await
-    }
-
-    async fn initial_password(&mut self, via: PasswordPath) -> Result<(), ReconcileError> {
-        if via == PasswordPath::SelfReset {
-            let (pw, fp) = self.password.clone().expect("planned only with a password");
-            let remote = self.remote.clone().expect("created just before");
-            let client = self.conn().client.clone();
-            match client
-                .reset_password_as_user(&remote.id, &remote.access_key, &pw, None)
-                .await
-            {
-                Ok(()) => return self.password_applied(fp).await,
-                // OPA may refuse the self-reset (tyk-dashboard-api.md §3.6): try the admin path.
-                Err(DashboardError::Forbidden { .. }) => {}
-                Err(e) => return self.password_failed(e, &fp).await,
-            }
-        }
-        self.update(false, true).await
-    }
-
-    async fn update(&mut self, fields: bool, password: bool) -> Result<(), ReconcileError> {
-        let d = self.desired().clone();
-        let mut u = self
-            .remote
-            .clone()
-            .expect("planned only with a remote user");
-        if fields {
-            u.email_address = d.email.clone();
-            u.first_name = d.first_name.clone();
-            u.last_name = d.last_name.clone();
-            u.org_id = d.org_id.clone();
-            u.active = d.active;
-            u.group_id = d.group_id.clone();
-            u.user_permissions = d.permissions_for_put(&u.user_permissions);
-            if let Some(days) = d.password_max_days {
-                u.password_max_days = days;
-            }
-        }
-        if u.access_key.is_empty() {
-            // The admin PUT needs the key (§2.3); use the one we published if hidden.
-            if let Some(k) = self.published_key() {
-                u.access_key = AccessKey::new(k);
-            }
-        }
-        let pw = if password {
-            self.password.clone()
-        } else {
-            None
-        };
-        let client = self.conn().client.clone();
-        match client.update_user(&u, pw.as_ref().map(|(p, _)| p)).await {
-            Ok(()) => {}
-            Err(e) if pw.is_some() && matches!(e, DashboardError::PasswordRejected { .. }) => {
-                let fp = pw.expect("checked").1;
-                return self.password_failed(e, &fp).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        self.remote = Some(u);
-        self.mutated = true;
-        if fields {
-            publish(
-                self.ctx,
-                self.user,
-                Note::normal(
-                    "Updated",
-                    "Update",
-                    &format!("updated dashboard user {} to match the spec", d.email),
-                ),
-            )
-            .await;
-        }
-        if let Some((_, fp)) = pw {
-            self.password_applied(fp).await?;
-        }
-        Ok(())
-    }
-
-    async fn password_applied(&mut self, fp: Fingerprint) -> Result<(), ReconcileError> {
-        self.status.password_fingerprint = Some(fp.0);
-        self.status.rejected_password_fingerprint = None;
-        self.mutated = true;
-        publish(
-            self.ctx,
-            self.user,
-            Note::normal(
-                "PasswordSet",
-                "SetPassword",
-                "password set from the password Secret",
-            ),
-        )
-        .await;
-        Ok(())
-    }
-
-    async fn password_failed(
-        &mut self,
-        e: DashboardError,
-        fp: &Fingerprint,
-    ) -> Result<(), ReconcileError> {
-        if matches!(e, DashboardError::PasswordRejected { .. }) {
-            // Not retried until the Secret changes: Tyk would refuse it again (§3.6).
-            self.status.rejected_password_fingerprint = Some(fp.0.clone());
-        }
-        Err(e.into())
-    }
-
-    async fn rotate(&mut self, request: &str) -> Result<(), ReconcileError> {
-        let remote = self
-            .remote
-            .clone()
-            .expect("planned only with a remote user");
-        let own = if remote.access_key.is_empty() {
-            self.published_key().map(AccessKey::new).unwrap_or_default()
-        } else {
-            remote.access_key.clone()
-        };
-        let client = self.conn().client.clone();
-        let new_key = client.rotate_access_key(&remote.id, &own).await?;
-        let mut u = remote;
-        u.access_key = new_key;
-        self.remote = Some(u);
-        self.status.rotated_access_key = Some(request.to_string());
-        self.mutated = true;
-        publish(
-            self.ctx,
-            self.user,
-            Note::normal(
-                "AccessKeyRotated",
-                "RotateKey",
-                "access key rotated on request",
-            ),
-        )
-        .await;
-        Ok(())
-    }
-
-    fn published_key(&self) -> Option<String> {
-        self.access_secret
-            .as_ref()?
-            .data
-            .get(&self.user.access_secret_key())
-            .map(|v| v.0.clone())
-            .filter(|k| !k.is_empty())
-    }
-
-    async fn write_access_secret(&mut self) -> Result<(), ReconcileError> {
-        let remote = self
-            .remote
-            .clone()
-            .expect("planned only with a remote user");
-        let key = if remote.access_key.is_empty() {
-            self.published_key().unwrap_or_default()
-        } else {
-            remote.access_key.expose().to_string()
-        };
-        let conn_url = self.conn().url.clone();
-        let data = plan::access_secret_data(self.user, self.desired(), &remote.id, &key, &conn_url);
-        let existed = self.access_secret.is_some();
-        secrets::apply_access_secret(
-            &self.ctx.client,
-            self.user,
-            data,
-            plan::access_secret_labels(self.user),
-        )
-        .await?;
-        self.status.access_key_secret_name = Some(self.user.access_secret_name());
-        info!(
-            user = %self.user.name_any(),
-            secret = %self.user.access_secret_name(),
-            restored = existed,
-            "access secret written"
-        );
-        Ok(())
     }
 }
 

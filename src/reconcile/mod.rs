@@ -2,10 +2,12 @@
 
 mod apply;
 mod cleanup;
+mod create;
 pub mod error;
 pub mod events;
 pub mod fingerprint;
 pub mod plan;
+mod steps;
 
 use std::sync::Arc;
 
@@ -32,6 +34,22 @@ pub async fn reconcile(
     let span = info_span!("reconcile", namespace = %ns, name = %name);
     let started = std::time::Instant::now();
     let api: Api<DashboardUser> = Api::namespaced(ctx.client.clone(), &ns);
+    // The cache can lag behind our own status writes of the previous reconcile; deciding
+    // on a stale status would, e.g., re-send a password Tyk then refuses as reused. One
+    // GET gives a read-your-writes view.
+    let user = match api.get_opt(&name).await {
+        Ok(Some(fresh)) => Arc::new(fresh),
+        Ok(None) => return Ok(Action::await_change()),
+        Err(source) => {
+            let e = ReconcileError::Kube {
+                op: "read dashboarduser",
+                source,
+            };
+            ctx.metrics
+                .reconciled(CONTROLLER, started.elapsed(), Some(e.category()));
+            return Err(e);
+        }
+    };
     let result = finalizer(&api, FINALIZER, user, |event| async {
         match event {
             finalizer::Event::Apply(u) => apply::apply(&u, &ctx).await,

@@ -351,6 +351,13 @@ impl TykStats {
     pub fn admin_creates(&self) -> u64 {
         self.count(|m, r, _| m == "POST" && r.trim_end_matches('/') == "/admin/users")
     }
+
+    /// Lookups of users by email (search, or the full list it falls back to).
+    pub fn user_lookups(&self) -> u64 {
+        self.count(|m, r, _| {
+            (m == "POST" && r == "/api/users/search") || (m == "GET" && r == "/api/users")
+        })
+    }
 }
 
 /// `/admin/users/{id}` whatever placeholder syntax the emulator uses for the id.

@@ -104,7 +104,9 @@ impl Default for EnvOptions {
         EnvOptions {
             resync: RESYNC,
             password_history: 5,
-            log_level: "info,dashboard_user_operator=debug".into(),
+            // `E2E_LOG_LEVEL` widens the operator's logging while debugging a failure.
+            log_level: std::env::var("E2E_LOG_LEVEL")
+                .unwrap_or_else(|_| "info,dashboard_user_operator=debug".into()),
         }
     }
 }
@@ -476,6 +478,13 @@ impl Env {
             corpus::record_operator_requests(&reqs)?;
         }
         let findings = self.corpus.scan();
+        eprintln!(
+            "{}: secret scan of {} texts (logs, Events, statuses, metrics) for {} credentials: {} finding(s)",
+            self.test,
+            self.corpus.texts_len(),
+            self.corpus.secrets_len(),
+            findings.len()
+        );
         if let Some(emu) = self.kube_emu.take() {
             emu.shutdown().await;
         }

@@ -317,3 +317,31 @@ fn non_envelope_bodies_are_not_envelopes() {
     assert!(Envelope::from_slice(b"<html>502 Bad Gateway</html>").is_none());
     assert!(Envelope::from_slice(b"").is_none());
 }
+
+#[test]
+fn new_user_serialises_like_the_documented_admin_create_request() {
+    use dashboard_user_operator::dashboard::NewUser;
+    let documented: Value =
+        serde_json::from_slice(&fixture("admin_create_request_doc.json")).unwrap();
+    let ours = NewUser {
+        org_id: "5d15d3068ba30a0001621bfe".into(),
+        first_name: "Jason".into(),
+        last_name: "Jasonson".into(),
+        email_address: "jason@jasonsonson.com".into(),
+        active: true,
+        user_permissions: [("IsAdmin".to_string(), "admin".to_string())].into(),
+        ..Default::default()
+    };
+    assert_eq!(serde_json::to_value(&ours).unwrap(), documented);
+}
+
+#[test]
+fn an_envelope_is_not_an_empty_list() {
+    assert!(decode_user_list(&fixture("api_delete.json")).is_err());
+    assert!(
+        decode_user_list(br#"{"pages":0,"users":null}"#)
+            .unwrap()
+            .users
+            .is_empty()
+    );
+}

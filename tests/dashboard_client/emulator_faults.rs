@@ -53,7 +53,7 @@ async fn hangs_time_out_and_resets_are_transient() {
 
 async fn hangs_time_out_and_resets_are_transient_under(profile: Profile) {
     let emu = emulator(profile).await;
-    let admin = client_with(&emu.url(), None, Duration::from_millis(500));
+    let admin = client_with(&emu.url(), None, Duration::from_secs(2));
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
         .await
@@ -149,7 +149,7 @@ async fn random_faults_only_ever_yield_transient_errors() {
 
 async fn random_faults_only_ever_yield_transient_errors_under(profile: Profile) {
     let emu = emulator(profile).await;
-    let admin = client_with(&emu.url(), None, Duration::from_millis(500));
+    let admin = client_with(&emu.url(), None, Duration::from_secs(2));
     let bob = admin
         .create_user(&new_user("bob@example.org", &[], true))
         .await

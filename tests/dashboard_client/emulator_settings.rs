@@ -105,3 +105,29 @@ async fn hidden_access_keys_come_back_empty_from_the_dashboard_api_under(profile
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn p_minus_one_reaches_users_beyond_the_first_page() {
+    let emu = emulator(Profile::V5_8).await;
+    emu.update_settings(SettingsPatch {
+        page_size: Some(3),
+        ..Default::default()
+    })
+    .unwrap();
+    let admin = admin_client(&emu);
+    let (_, api) = org_admin(&emu).await;
+    for i in 0..7 {
+        admin
+            .create_user(&new_user(&format!("page{i}@example.org"), &[], true))
+            .await
+            .unwrap();
+    }
+    // §3.1: "Send number less than 0 to return all items".
+    assert_eq!(api.list_users().await.unwrap().len(), 8);
+    let last = api
+        .find_user_by_email("page6@example.org", Some(ORG))
+        .await
+        .unwrap();
+    assert!(last.is_some());
+    emu.shutdown().await;
+}

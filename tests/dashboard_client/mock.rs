@@ -151,8 +151,13 @@ async fn serve(
     gauge.now.fetch_sub(1, Ordering::SeqCst);
     let (status, answer) = handler(&req);
     seen.lock().unwrap().push(req);
+    // A 3xx answer's "body" is its Location.
+    let (location, answer) = match status {
+        300..=399 => (format!("Location: {answer}\r\n"), String::new()),
+        _ => (String::new(), answer),
+    };
     let response = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        "HTTP/1.1 {status} X\r\n{location}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
         answer.len()
     );
     stream.write_all(response.as_bytes()).await?;

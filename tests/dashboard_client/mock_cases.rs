@@ -337,3 +337,68 @@ async fn the_observer_sees_bounded_labels() {
         ]
     );
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_credentials_stay_home() {
+    let elsewhere = Mock::start(|_| (200, text("admin_get_swagger.json"))).await;
+    let target = format!("{}/admin/users/679a02465715ecdd507d7273", elsewhere.url);
+    let mock = Mock::start(move |_| (302, target.clone())).await;
+    let c = client(&mock.url, None);
+    let err = c.get_user("679a02465715ecdd507d7273").await.unwrap_err();
+    assert_eq!(err.category(), "Unexpected", "{err}");
+    assert_eq!(err.status(), Some(302));
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the admin secret never left for another host"
+    );
+}
+
+#[test]
+fn a_zero_timeout_is_refused() {
+    let mut cfg =
+        ConnectionConfig::new("http://127.0.0.1:1", AdminSecret::new(ADMIN_SECRET)).unwrap();
+    cfg.timeout = Duration::ZERO;
+    assert_eq!(DashboardClient::new(cfg).unwrap_err().category(), "Config");
+}
+
+#[tokio::test]
+async fn password_and_key_calls_send_the_documented_bodies() {
+    let mock = Mock::start(|_| (200, text("api_reset_password.json"))).await;
+    let c = client(&mock.url, Some(API_KEY));
+    let own = AccessKey::new("c8251902f3f44dfa729e0267d0d62859");
+    let new = Password::new("newMinimum6CharactersPassword");
+    let current = Password::new("minimum6charactersPassword");
+    let id = "679a02465715ecdd507d7273";
+    c.reset_password_as_user(id, &own, &new, Some(&current))
+        .await
+        .unwrap();
+    c.reset_password_as_user(id, &own, &new, None)
+        .await
+        .unwrap();
+    c.reset_password_as_admin(id, &new, None).await.unwrap();
+    c.reset_access_key(id, &own).await.unwrap();
+    c.find_user_by_email("itachi@tyk.io", None).await.ok();
+    let seen = mock.seen();
+    let parse =
+        |name: &str| -> serde_json::Value { serde_json::from_slice(&fixture(name)).unwrap() };
+    assert_eq!(seen[0].target, format!("/api/users/{id}/actions/reset"));
+    assert_eq!(
+        seen[0].json(),
+        parse("reset_password_request.json"),
+        "§3.6 UserPassword"
+    );
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(own.expose()),
+        "self-reset with the own key"
+    );
+    assert_eq!(seen[1].json(), parse("reset_password_first_request.json"));
+    assert_eq!(seen[2].header("authorization"), Some(API_KEY));
+    assert_eq!(
+        (seen[3].method.as_str(), seen[3].body.len()),
+        ("PUT", 0),
+        "§3.7: no body"
+    );
+    assert_eq!(seen[3].target, format!("/api/users/{id}/actions/key/reset"));
+    assert_eq!(seen[4].json(), parse("search_request.json"), "§3.9");
+}

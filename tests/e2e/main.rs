@@ -2,9 +2,18 @@
 //! Kubernetes API emulator and the Tyk Dashboard emulator over real HTTP (or a real cluster and
 //! Dashboard, see tests/common). Behaviour per DESIGN.md §2–§4; one scenario per test, each
 //! with its own servers, so they run in parallel.
-//!
-//! Scenario modules are added here as the operator and emulator features they need land
-//! (see README.md for the list and its status).
 
 #[path = "../common/mod.rs"]
 mod common;
+
+mod access_secret;
+mod conflicts;
+mod deletion;
+mod drift;
+mod kubectl;
+mod lifecycle;
+mod missing;
+mod passwords;
+mod scan;
+mod steady;
+mod support;

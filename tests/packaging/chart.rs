@@ -1,7 +1,7 @@
 //! The chart offline: lint, rendering under several values combinations, and the values
 //! schema. (Installing it into a cluster is in `install.rs`.)
 
-use crate::support::{chart_dir, helm, render, render_step};
+use crate::support::{chart_dir, helm, render};
 use serde_json::{Value, json};
 
 const NS: &str = "userop-system";
@@ -17,7 +17,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// The values combinations every check below is also linted with.
-fn combinations() -> Vec<(&'static str, Value)> {
+pub fn combinations() -> Vec<(&'static str, Value)> {
     vec![
         ("defaults", json!({})),
         (
@@ -184,12 +184,12 @@ fn watch_namespaces_give_roles_only_and_pass_the_flag() {
             .iter()
             .any(|r| r.starts_with("dashboardusers"))
     );
-    // Cluster-wide: only the cluster-scoped kind, which no Role can grant.
+    // Cluster-wide: only cluster-scoped kinds, which no Role can grant.
     let cluster = r.get("ClusterRole", "duo-dashboard-user-operator");
     for rule in cluster["rules"].as_array().unwrap() {
         for res in strings(&rule["resources"]) {
             assert!(
-                res.starts_with("clusterdashboardconnections"),
+                res.starts_with("clusterdashboardconnections") || res == "namespaces",
                 "cluster-wide grant of {res} in namespaced mode"
             );
         }
@@ -363,68 +363,4 @@ fn crds_follow_install_and_keep() {
     }
     let without = render(json!({"crds": {"install": false}}), NS);
     assert_eq!(without.of_kind("CustomResourceDefinition").count(), 0);
-}
-
-#[test]
-fn schema_rejects_bad_values_and_accepts_good_ones() {
-    let bad: Vec<(Value, &str)> = vec![
-        (json!({"replicas": -1}), "/replicas"),
-        (json!({"replicas": "two"}), "/replicas"),
-        (json!({"concurrency": 0}), "/concurrency"),
-        (json!({"watchNamespaces": ["Team_A"]}), "/watchNamespaces/0"),
-        (json!({"watchNamespaces": "team-a"}), "/watchNamespaces"),
-        (json!({"resyncPeriod": "soon"}), "/resyncPeriod"),
-        (json!({"log": {"format": "xml"}}), "/log/format"),
-        (
-            json!({"image": {"pullPolicy": "Sometimes"}}),
-            "/image/pullPolicy",
-        ),
-        (json!({"image": {"digest": "latest"}}), "/image/digest"),
-        (json!({"metrics": {"port": 70000}}), "/metrics/port"),
-        (json!({"crds": {"install": "yes"}}), "/crds/install"),
-        (
-            json!({"defaultConnection": {"create": true}}),
-            "/defaultConnection",
-        ),
-        (
-            json!({"defaultConnection": {"create": true, "url": "dashboard:3000",
-                   "adminSecret": {"name": "s"}}}),
-            "/defaultConnection/url",
-        ),
-        (
-            json!({"networkPolicy": {"apiServer": {"cidrs": ["not-a-cidr"]}}}),
-            "/networkPolicy/apiServer/cidrs/0",
-        ),
-        (
-            json!({"podDisruptionBudget": {"minAvailable": "half"}}),
-            "/podDisruptionBudget",
-        ),
-        (json!({"extraArgs": ["run"]}), "/extraArgs/0"),
-        (json!({"replica": 2}), "additional properties 'replica'"),
-    ];
-    let mut steps: Vec<Value> = bad
-        .iter()
-        .map(|(v, _)| json!({"op": "validate", "chart": chart_dir(), "values": v}))
-        .collect();
-    let good: Vec<Value> = combinations().into_iter().map(|(_, v)| v).collect();
-    steps.extend(
-        good.iter()
-            .map(|v| json!({"op": "validate", "chart": chart_dir(), "values": v})),
-    );
-    // A bad value must also stop a real render (Helm validates before templating).
-    steps.push(render_step(json!({"replicas": -1}), NS));
-    let results = helm(steps);
-    for ((values, path), result) in bad.iter().zip(&results) {
-        assert!(!result.ok(), "schema accepted {values}");
-        assert!(
-            result.error().contains(path),
-            "rejection of {values} should name {path}: {}",
-            result.error()
-        );
-    }
-    for (values, result) in good.iter().zip(&results[bad.len()..]) {
-        assert!(result.ok(), "schema refused {values}: {}", result.error());
-    }
-    let render_bad = results.last().unwrap();
-    assert!(!render_bad.ok() && render_bad.error().contains("/replicas"));
 }

@@ -10,10 +10,10 @@ Ops (chart = chart directory; values = dict):
   validate  {chart, values}                      -> {} (schema check only)
   lint      {chart, values, strict}              -> {report}
   install   {kubeconfig, chart, name, namespace, values, create_namespace}
-            -> {manifest, version, status, hooks}
+            -> {manifest, revision, status, notes}
   upgrade   {kubeconfig, chart, name, namespace, values} -> same
   uninstall {kubeconfig, name, namespace}        -> {info}
-  status    {kubeconfig, name, namespace}        -> {version, status}
+  status    {kubeconfig, name, namespace}        -> {revision, status, ...}
 """
 
 import json
@@ -27,12 +27,11 @@ def _config(step):
 
 
 def _summary(release):
-    info = release.get("info") or {}
     return {
         "manifest": release.get("manifest", ""),
-        "version": release.get("version"),
-        "status": info.get("status", release.get("status")),
-        "hooks": [h.get("manifest", "") for h in release.get("hooks") or []],
+        "revision": release.get("revision"),
+        "status": release.get("status"),
+        "notes": release.get("notes", ""),
     }
 
 

@@ -1,14 +1,14 @@
-//! The kstatus rules (sigs.k8s.io/cli-utils `kstatus/status`), as Flux's health checks and
-//! `helm --wait`-style watchers apply them to custom resources, re-stated in Rust so the
-//! tests can read our statuses the way those tools will:
+//! The kstatus rules (sigs.k8s.io/cli-utils `pkg/kstatus/status`: `Compute`,
+//! `checkGenericProperties`, `checkGeneration`), which Flux's health checks apply to custom
+//! resources, re-stated in Rust so the tests read our statuses the way Flux will:
 //!
 //! 1. `metadata.deletionTimestamp` set → Terminating.
 //! 2. `status.observedGeneration` present and ≠ `metadata.generation` → InProgress.
-//! 3. condition `Reconciling=True` → InProgress; then `Stalled=True` → Failed.
-//! 4. no built-in rules for custom kinds, so a `Ready` condition decides: True → Current,
-//!    False or Unknown → InProgress.
-//! 5. otherwise Current (an object without conditions is taken as done — which is why the
-//!    operator must write a status on first sight, DESIGN §2).
+//! 3. condition `Reconciling=True` → InProgress; else `Stalled=True` → Failed.
+//! 4. custom kinds have no type-specific rules, so anything else is Current — `Ready` is not
+//!    read at all. That is why the operator always sets Reconciling and Stalled explicitly
+//!    (and writes them on first sight, DESIGN §2): without them a fresh or broken object would
+//!    pass for done.
 
 use serde_json::Value;
 
@@ -20,20 +20,12 @@ pub enum KStatus {
     Terminating,
 }
 
-fn condition<'a>(obj: &'a Value, ctype: &str) -> Option<&'a Value> {
-    obj["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == ctype)
-}
-
-fn is_true<'a>(obj: &'a Value, ctype: &str) -> Option<&'a Value> {
-    condition(obj, ctype).filter(|c| c["status"] == "True")
-}
-
 /// The kstatus verdict and its message for one object.
 pub fn compute(obj: &Value) -> (KStatus, String) {
-    if !obj["metadata"]["deletionTimestamp"].is_null() {
+    if obj["metadata"]["deletionTimestamp"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty())
+    {
         return (
             KStatus::Terminating,
             "Resource scheduled for deletion".into(),
@@ -44,30 +36,31 @@ pub fn compute(obj: &Value) -> (KStatus, String) {
         obj["metadata"]["generation"].as_i64(),
     ) && observed != generation
     {
+        let kind = obj["kind"].as_str().unwrap_or("");
         return (
             KStatus::InProgress,
-            format!("{generation} is the current generation, observed {observed}"),
+            format!(
+                "{kind} generation is {generation}, but latest observed generation is {observed}"
+            ),
         );
     }
-    if let Some(c) = is_true(obj, "Reconciling") {
-        return (KStatus::InProgress, text(c));
+    // The first of the two in condition order decides, as the Go loop does.
+    for c in obj["status"]["conditions"].as_array().into_iter().flatten() {
+        if c["status"] != "True" {
+            continue;
+        }
+        if c["type"] == "Reconciling" {
+            return (KStatus::InProgress, text(c));
+        }
+        if c["type"] == "Stalled" {
+            return (KStatus::Failed, text(c));
+        }
     }
-    if let Some(c) = is_true(obj, "Stalled") {
-        return (KStatus::Failed, text(c));
-    }
-    match condition(obj, "Ready") {
-        Some(c) if c["status"] == "True" => (KStatus::Current, "Resource is Ready".into()),
-        Some(c) => (KStatus::InProgress, text(c)),
-        None => (KStatus::Current, "Resource is current".into()),
-    }
+    (KStatus::Current, "Resource is current".into())
 }
 
 fn text(c: &Value) -> String {
-    format!(
-        "{}: {}",
-        c["reason"].as_str().unwrap_or(""),
-        c["message"].as_str().unwrap_or("")
-    )
+    c["message"].as_str().unwrap_or("").to_string()
 }
 
 #[cfg(test)]
@@ -103,13 +96,18 @@ mod rules {
                 obj(1, Some(1), &[("Ready", "False"), ("Stalled", "True")]),
                 Failed,
             ),
-            // Reconciling is looked at before Stalled.
+            // The first True one of the two decides.
             (
                 obj(1, Some(1), &[("Reconciling", "True"), ("Stalled", "True")]),
                 InProgress,
             ),
-            (obj(1, Some(1), &[("Ready", "False")]), InProgress),
-            (obj(1, Some(1), &[("Ready", "Unknown")]), InProgress),
+            (
+                obj(1, Some(1), &[("Stalled", "True"), ("Reconciling", "True")]),
+                Failed,
+            ),
+            // Ready alone is not read: this is why the operator never leaves the others out.
+            (obj(1, Some(1), &[("Ready", "False")]), Current),
+            (obj(1, Some(1), &[("Ready", "Unknown")]), Current),
             (obj(1, Some(1), &[]), Current),
         ];
         for (o, want) in cases {

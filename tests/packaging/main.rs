@@ -6,8 +6,18 @@
 //! cluster is the in-process Kubernetes API emulator, one per test.
 
 mod chart;
+mod cli;
+mod cluster;
 mod crds;
 mod deploy;
+mod health;
+mod health_fixtures;
+mod health_live;
+mod image;
+mod install;
 mod kstatus;
+mod kubectl;
+mod live_run;
 mod rbac;
+mod schema;
 mod support;

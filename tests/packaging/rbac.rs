@@ -198,8 +198,12 @@ pub fn evaluate(
                     });
                     if !used && !exempt {
                         unused.push(format!(
-                            "{}: {verb} {group}/{resource}{}",
+                            "{}{}: {verb} {group}/{resource}{}",
                             rule.role,
+                            rule.namespace
+                                .as_ref()
+                                .map(|ns| format!(" in {ns}"))
+                                .unwrap_or_default(),
                             if rule.names.is_empty() {
                                 String::new()
                             } else {
@@ -279,7 +283,8 @@ fn everything_the_default_rules_grant() -> BTreeSet<Request> {
             "clusterdashboardconnections",
         ),
         ("patch", "userop.dev", "clusterdashboardconnections/status"),
-        ("get list watch patch", "", "secrets"),
+        ("get list watch create patch delete", "", "secrets"),
+        ("get", "", "namespaces"),
         ("create patch", "events.k8s.io", "events"),
     ] {
         for verb in verbs.split(' ') {
@@ -296,7 +301,7 @@ fn evaluator_denies_what_no_rule_grants_and_flags_what_nothing_used() {
     let own = BTreeSet::from(["ops".to_string()]);
     let mut requests = everything_the_default_rules_grant();
     requests.insert(req("create", "coordination.k8s.io", "leases", "ops", ""));
-    for verb in ["get", "update", "patch"] {
+    for verb in ["get", "update"] {
         requests.insert(req(
             verb,
             "coordination.k8s.io",
@@ -311,7 +316,14 @@ fn evaluator_denies_what_no_rule_grants_and_flags_what_nothing_used() {
 
     // Denied: a verb not granted, a Lease of another name or namespace, a subresource.
     for bad in [
-        req("delete", "", "secrets", "team-a", "s"),
+        req("deletecollection", "", "secrets", "team-a", ""),
+        req(
+            "patch",
+            "coordination.k8s.io",
+            "leases",
+            "ops",
+            "duo-dashboard-user-operator",
+        ),
         req(
             "update",
             "coordination.k8s.io",

@@ -18,8 +18,8 @@
 {{- end }}
 
 {{- define "duo.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "duo.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "duo.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{- define "duo.labels" -}}

@@ -24,10 +24,13 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
 - apiGroups: [userop.dev]
   resources: [dashboardconnections/status]
   verbs: [patch]
-# Password and admin Secrets are read and watched (metadata-only); access Secrets are applied.
+# Password Secrets are watched (metadata only) and read; access Secrets are applied
+# (server-side apply: a patch, which the API server also authorizes as create when the Secret
+# is new), and deleted when a user's accessKeySecret is renamed. create also makes the
+# password-fingerprint key in the operator's namespace on first run.
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch, patch]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
@@ -35,6 +38,10 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
 
 {{/* The cluster-scoped kind: no Role can grant it, so it always needs a ClusterRole. */}}
 {{- define "duo.rules.cluster" -}}
+# A ClusterDashboardConnection's allowedNamespaces.selector is matched against namespace labels.
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get]
 - apiGroups: [userop.dev]
   resources: [clusterdashboardconnections]
   verbs: [get, list, watch]
@@ -43,23 +50,24 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
   verbs: [patch]
 {{- end }}
 
-{{/* Release namespace when it is not watched: cluster connections' Secrets live there. */}}
+{{/*
+Release namespace when it is not watched: cluster connections' Secrets are read there, and
+the password-fingerprint key Secret is created there on first run. No Events: nothing the
+operator reports on lives there.
+*/}}
 {{- define "duo.rules.operatorNamespace" -}}
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch]
-- apiGroups: [events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
+  verbs: [get, create]
 {{- end }}
 
-{{/* Leader election: one Lease in the release namespace, by name. */}}
+{{/* Leader election: one Lease in the release namespace, by name (replaced, never patched). */}}
 {{- define "duo.rules.leader" -}}
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
   verbs: [create]
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
-  resourceNames: [{{ include "duo.leaseName" . }}]
-  verbs: [get, update, patch]
+  resourceNames: [{{ include "duo.leaseName" . | quote }}]
+  verbs: [get, update]
 {{- end }}

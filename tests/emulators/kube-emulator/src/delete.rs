@@ -124,6 +124,10 @@ fn parse_opts(ctx: &Ctx) -> Result<DeleteOpts, ApiError> {
     ctx.query.check_dry_run()?;
     let body: Value = if ctx.body.iter().all(u8::is_ascii_whitespace) {
         json!({})
+    } else if ctx.content_type() == crate::protobuf::CONTENT_TYPE {
+        // client-go typed clients send DeleteOptions as protobuf (§3.4).
+        crate::protobuf::decode(&ctx.body)
+            .map_err(|e| ApiError::new(415, "UnsupportedMediaType", e))?
     } else {
         serde_json::from_slice(&ctx.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?

@@ -11,14 +11,17 @@ pub mod builtins;
 pub mod control;
 pub mod crd;
 pub mod delete;
+pub mod discovery;
 pub mod discovery_routes;
 pub mod events;
 pub mod gc;
 pub mod knobs;
 pub mod meta;
 pub mod namespaces;
+pub mod openapi;
 pub mod patch;
 pub mod patching;
+pub mod protobuf;
 pub mod read;
 pub mod registry;
 pub mod request;
@@ -30,6 +33,7 @@ pub mod server;
 pub mod ssa;
 pub mod status;
 pub mod store;
+pub mod table;
 pub mod typed;
 pub mod watch;
 pub mod write;
@@ -116,6 +120,11 @@ impl Emulator {
         let shared = Shared::new(&opts, shutdown_rx.clone());
         let app = server::router(shared.clone());
         let stop = shutdown_rx.clone();
+        // Watch events are small writes; without TCP_NODELAY, Nagle + delayed ACK can hold
+        // one back ~40 ms, which would make the emulator the bottleneck of watch latency.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = tokio::spawn(async move {
             let res = axum::serve(listener, app)
                 .with_graceful_shutdown(stopped(stop))

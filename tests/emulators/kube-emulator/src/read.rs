@@ -39,7 +39,16 @@ pub fn partial_metadata(obj: &Value) -> Value {
 }
 
 /// Whether Table output can be produced (the table module is wired in).
-pub const TABLE_SUPPORTED: bool = false;
+pub const TABLE_SUPPORTED: bool = true;
+
+/// The Table apiVersion we answer with (kubectl lists v1 first).
+const TABLE_VERSION: &str = "meta.k8s.io/v1";
+
+/// `?includeObject=` for Table output (§3.3); bad values are a 400 like the apiserver's.
+fn include_object(ctx: &Ctx) -> Result<crate::table::IncludeObject, ApiError> {
+    crate::table::IncludeObject::parse(ctx.query.get("includeObject"))
+        .map_err(ApiError::bad_request)
+}
 
 pub fn want(ctx: &Ctx) -> Result<Want, ApiError> {
     negotiate(&ctx.headers, TABLE_SUPPORTED)
@@ -49,7 +58,15 @@ pub fn want(ctx: &Ctx) -> Result<Want, ApiError> {
 pub fn render_one(t: &ResourceType, want: Want, obj: &Value) -> Value {
     match want {
         Want::Meta => partial_metadata(obj),
-        _ => present(t, obj),
+        // Watch events (`kubectl get -w`): a one-row Table per event, columns included.
+        Want::Table => crate::table::table_for_object(
+            t,
+            TABLE_VERSION,
+            &present(t, obj),
+            crate::table::IncludeObject::Metadata,
+            jiff::Timestamp::now(),
+        ),
+        Want::Full => present(t, obj),
     }
 }
 
@@ -60,6 +77,16 @@ pub fn get(ctx: &Ctx) -> Result<Response, ApiError> {
         .store
         .get(&ctx.t.store_key(), &ctx.path.namespace, &ctx.path.name)
         .ok_or_else(|| ApiError::not_found(&ctx.t, &ctx.path.name))?;
+    if want == Want::Table {
+        let body = crate::table::table_for_object(
+            &ctx.t,
+            TABLE_VERSION,
+            &present(&ctx.t, &obj),
+            include_object(ctx)?,
+            jiff::Timestamp::now(),
+        );
+        return Ok(json_response(200, &body));
+    }
     Ok(json_response(200, &render_one(&ctx.t, want, &obj)))
 }
 
@@ -291,7 +318,15 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
             "metadata": meta,
             "items": page.iter().map(|o| partial_metadata(o)).collect::<Vec<_>>(),
         }),
-        _ => json!({
+        Want::Table => crate::table::table(
+            &ctx.t,
+            TABLE_VERSION,
+            &page.iter().map(|o| present(&ctx.t, o)).collect::<Vec<_>>(),
+            Value::Object(meta),
+            include_object(ctx)?,
+            jiff::Timestamp::now(),
+        ),
+        Want::Full => json!({
             "kind": ctx.t.list_kind,
             "apiVersion": ctx.t.api_version(),
             "metadata": meta,

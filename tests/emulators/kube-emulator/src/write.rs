@@ -23,6 +23,9 @@ pub fn decode_body(ctx: &Ctx) -> Result<Value, ApiError> {
         })?,
         "application/yaml" | "application/apply-patch+yaml" => serde_yaml::from_slice(&ctx.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
+        // Typed client-go clients (Helm's release storage, `kubectl create secret`) (§3.4).
+        crate::protobuf::CONTENT_TYPE => crate::protobuf::decode(&ctx.body)
+            .map_err(|e| ApiError::new(415, "UnsupportedMediaType", e))?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     if !v.is_object() {

@@ -195,7 +195,7 @@ async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
                 .unwrap_or(NAMESPACE)
                 .to_string();
             match value["kind"].as_str() {
-                Some("Secret") => {
+                Some("Secret") if ns == NAMESPACE => {
                     let s: Secret = serde_json::from_value(value)?;
                     let name = s.metadata.name.clone().unwrap_or_default();
                     Api::<Secret>::namespaced(client.clone(), &ns)
@@ -205,6 +205,10 @@ async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
                 }
                 Some("DashboardUser") => {
                     let u: DashboardUser = serde_json::from_value(value)?;
+                    // Users of other connections need that Dashboard; the sandbox has one.
+                    if u.spec.connection_ref.is_some() || ns != NAMESPACE {
+                        continue;
+                    }
                     let name = u.metadata.name.clone().unwrap_or_default();
                     Api::<DashboardUser>::namespaced(client.clone(), &ns)
                         .create(&PostParams::default(), &u)

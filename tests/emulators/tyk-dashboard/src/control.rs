@@ -129,8 +129,9 @@ impl Shared {
         permissions: &[(&str, &str)],
         active: bool,
     ) -> Result<UserState, String> {
+        let global = self.settings().unique_email_globally;
         let mut store = self.store.lock();
-        if store.email_taken(org_id, email, None) {
+        if store.email_taken(org_id, email, None, global) {
             return Err("User email already exists for this Org".into());
         }
         let mut u = User::new(org_id.to_string(), email);

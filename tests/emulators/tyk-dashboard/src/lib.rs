@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 pub use control::{StatsSnapshot, UserState};
 pub use faults::{FaultKind, FaultRule, Faults};
 pub use settings::{Profile, Settings, SettingsPatch};
+pub use state::RequestRecord;
 
 use state::{AppState, Shared};
 
@@ -125,6 +126,11 @@ impl TykEmulator {
     /// Adds an organisation directly; returns its id.
     pub fn seed_org(&self, owner_name: &str) -> String {
         self.state.seed_org(owner_name)
+    }
+
+    /// Same as `GET /__emulator/requests`: every /admin and /api request so far.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.stats.lock().log.clone()
     }
 
     /// Same as `POST /__emulator/reset`.

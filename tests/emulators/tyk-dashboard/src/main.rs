@@ -29,6 +29,10 @@ struct Args {
     admin_create_sets_password: bool,
     #[arg(long)]
     admin_reset_requires_current_password: bool,
+    #[arg(long)]
+    forbid_applies_to_admin_get: bool,
+    #[arg(long)]
+    unique_email_globally: bool,
     #[arg(long, default_value_t = 403)]
     inactive_key_status: u16,
     #[arg(long, default_value_t = 404)]
@@ -74,6 +78,8 @@ async fn main() -> anyhow::Result<()> {
         port: a.port,
         admin_create_sets_password: a.admin_create_sets_password,
         admin_reset_requires_current_password: a.admin_reset_requires_current_password,
+        forbid_applies_to_admin_get: a.forbid_applies_to_admin_get,
+        unique_email_globally: a.unique_email_globally,
         inactive_key_status: a.inactive_key_status,
         missing_route_status: a.missing_route_status,
     };

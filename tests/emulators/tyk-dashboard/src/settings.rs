@@ -79,6 +79,14 @@ pub struct Settings {
     /// (OPA "User is not active"); 401 is the other plausible answer.
     #[serde(default = "default_inactive_status")]
     pub inactive_key_status: u16,
+    /// §13.9 [?]: whether `forbid_admin_view_access_token` also blanks `access_key` in
+    /// `GET /admin/users/{id}`. Default false: it is an Admin API (TYK-DEMO reads keys there).
+    #[serde(default)]
+    pub forbid_applies_to_admin_get: bool,
+    /// §13.6 [?]: emails unique across all orgs instead of per org (the per-org default is
+    /// the `enable_multi_org_users` behaviour).
+    #[serde(default)]
+    pub unique_email_globally: bool,
     /// §13.11 [?]: status for routes the Dashboard does not have (`GET /admin/users`,
     /// `DELETE /admin/users/{id}`, ...). Default 404; 405 is the other plausible answer.
     #[serde(default = "default_missing_route_status")]
@@ -108,6 +116,8 @@ impl Default for Settings {
             port: 0,
             admin_create_sets_password: false,
             admin_reset_requires_current_password: false,
+            forbid_applies_to_admin_get: false,
+            unique_email_globally: false,
             inactive_key_status: default_inactive_status(),
             missing_route_status: default_missing_route_status(),
         }
@@ -128,6 +138,8 @@ pub struct SettingsPatch {
     pub profile: Option<Profile>,
     pub admin_create_sets_password: Option<bool>,
     pub admin_reset_requires_current_password: Option<bool>,
+    pub forbid_applies_to_admin_get: Option<bool>,
+    pub unique_email_globally: Option<bool>,
     pub inactive_key_status: Option<u16>,
     pub missing_route_status: Option<u16>,
 }
@@ -160,6 +172,8 @@ impl Settings {
             profile,
             admin_create_sets_password,
             admin_reset_requires_current_password,
+            forbid_applies_to_admin_get,
+            unique_email_globally,
             inactive_key_status,
             missing_route_status
         );

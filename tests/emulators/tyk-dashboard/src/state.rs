@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::faults::Faults;
@@ -36,11 +36,20 @@ impl Store {
         self.users.iter().find(|u| u.access_key == key)
     }
 
-    /// Emails are unique per org, compared lower-cased (§8.2, §13.6).
-    pub fn email_taken(&self, org_id: &str, email: &str, except_id: Option<&str>) -> bool {
+    /// Emails are unique per org (§8.2), compared lower-cased; `global` is the other reading
+    /// of §13.6 (without `enable_multi_org_users`).
+    pub fn email_taken(
+        &self,
+        org_id: &str,
+        email: &str,
+        except_id: Option<&str>,
+        global: bool,
+    ) -> bool {
         let email = email.to_lowercase();
         self.users.iter().any(|u| {
-            u.org_id == org_id && u.email_address == email && Some(u.id.as_str()) != except_id
+            (global || u.org_id == org_id)
+                && u.email_address == email
+                && Some(u.id.as_str()) != except_id
         })
     }
 
@@ -57,7 +66,7 @@ impl Store {
 
 /// One served request, for `GET /__emulator/requests`. Never carries bodies or headers
 /// other than the user agent, so no credential can leak through it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     pub method: String,
     pub path: String,

@@ -162,7 +162,7 @@ fn apply_op(doc: &mut Value, op: &Value) -> Result<(), String> {
             // evanphx: an absent key (nil node) equals a null test value.
             let equal = match current {
                 None => value.is_null(),
-                Some(v) => *v == value,
+                Some(v) => go_equal(v, &value),
             };
             if equal {
                 Ok(())
@@ -171,6 +171,23 @@ fn apply_op(doc: &mut Value, op: &Value) -> Result<(), String> {
             }
         }
         other => Err(format!("Unexpected kind: {other}: unknown object type")),
+    }
+}
+
+/// Equality of decoded JSON as Go sees it: every number is a float64, so `1`
+/// and `1.0` are equal.
+fn go_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| go_equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| go_equal(v, w)))
+        }
+        _ => a == b,
     }
 }
 

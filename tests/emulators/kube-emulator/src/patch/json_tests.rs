@@ -50,6 +50,11 @@ fn successful_operations_table() {
             json!({"metadata": {"name": "w1", "finalizers": ["a", "b"]}, "spec": {"size": 5, "a/b": 2, "m~n": 3}}),
         ),
         (
+            "test compares numbers as Go float64s",
+            json!([{"op":"test","path":"/spec","value":{"m~n":3.0,"size":1.0,"a/b":2}}]),
+            obj(),
+        ),
+        (
             "test of a whole object",
             json!([{"op":"test","path":"/spec","value":{"size":1,"a/b":2,"m~n":3}}]),
             obj(),

@@ -6,6 +6,7 @@
 //! apiserver would send.
 
 mod json;
+mod order;
 mod strategic;
 mod table;
 

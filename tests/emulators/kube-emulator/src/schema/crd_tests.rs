@@ -94,3 +94,22 @@ fn crd_error_table() {
         );
     }
 }
+
+#[test]
+fn int_or_string_any_of_idiom_is_structural() {
+    let mut c = crd();
+    *c.pointer_mut(&format!("{SCHEMA}/properties/spec/properties/port"))
+        .unwrap() = json!({
+        "x-kubernetes-int-or-string": true,
+        "anyOf": [{"type": "integer"}, {"type": "string"}],
+        "pattern": "^[0-9]+$"
+    });
+    assert_eq!(validate_crd(&c), Ok(()));
+    let mut c = crd();
+    *c.pointer_mut(&format!("{SCHEMA}/properties/spec/properties/port"))
+        .unwrap() = json!({
+        "x-kubernetes-int-or-string": true,
+        "allOf": [{"anyOf": [{"type": "integer"}, {"type": "string"}]}, {"maxLength": 5}]
+    });
+    assert_eq!(validate_crd(&c), Ok(()));
+}

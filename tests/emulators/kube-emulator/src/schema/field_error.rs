@@ -187,9 +187,12 @@ pub fn go_value(v: &Value) -> String {
             format!("[]interface {{}}{{{}}}", inner.join(", "))
         }
         Value::Object(map) => {
-            let inner: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{}:{}", go_quote(k), go_sharp(v)))
+            // fmt prints map keys sorted.
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let inner: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", go_quote(k), go_sharp(&map[k])))
                 .collect();
             format!("map[string]interface {{}}{{{}}}", inner.join(", "))
         }

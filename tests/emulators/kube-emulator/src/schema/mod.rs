@@ -10,6 +10,7 @@
 mod cr;
 mod crd;
 mod field_error;
+mod junctors;
 mod scalars;
 mod structural;
 mod validate;

@@ -47,6 +47,11 @@ fn field_error_rendering_table() {
             "FieldValueDuplicate",
         ),
         (
+            FieldError::invalid("spec.m", json!({"b": 1, "a": [true, null]}), "x"),
+            "spec.m: Invalid value: map[string]interface {}{\"a\":[]interface {}{true, interface {}(nil)}, \"b\":1}: x",
+            "FieldValueInvalid",
+        ),
+        (
             FieldError::invalid("spec.f", json!(1.5), "x"),
             "spec.f: Invalid value: 1.5: x",
             "FieldValueInvalid",

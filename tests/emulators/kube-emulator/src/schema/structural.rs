@@ -15,7 +15,6 @@ enum Place {
     Property,
     Items,
     AdditionalProperties,
-    Junctor,
 }
 
 pub(crate) fn check(schema: &Value, path: &str, errs: &mut Vec<FieldError>) {
@@ -66,7 +65,7 @@ fn node(n: &Value, path: &str, place: Place, errs: &mut Vec<FieldError>) {
     }
     let ty = map.get("type").and_then(Value::as_str).unwrap_or("");
     if ty.is_empty() {
-        if !(int_or_string || preserve || place == Place::Junctor) {
+        if !(int_or_string || preserve) {
             let detail = match place {
                 Place::Root => "must not be empty at the root",
                 Place::Items => "must not be empty for specified array items",
@@ -150,20 +149,7 @@ fn node(n: &Value, path: &str, place: Place, errs: &mut Vec<FieldError>) {
         }
         None => {}
     }
-    for junctor in ["allOf", "anyOf", "oneOf"] {
-        for (i, s) in map
-            .get(junctor)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            node(s, &format!("{path}.{junctor}[{i}]"), Place::Junctor, errs);
-        }
-    }
-    if let Some(not) = map.get("not") {
-        node(not, &child("not"), Place::Junctor, errs);
-    }
+    super::junctors::check(n, path, place == Place::Root, errs);
     list_markers(n, path, ty, errs);
     cel_rules(n, path, errs);
 }

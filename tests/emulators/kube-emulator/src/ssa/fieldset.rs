@@ -22,11 +22,22 @@ pub enum PathElement {
 impl PathElement {
     /// A list-map key from an item and the key field names (sorted, like SMD).
     pub fn key_of(item: &Value, keys: &[String]) -> Option<PathElement> {
+        Self::key_with_defaults(item, keys, &BTreeMap::new())
+    }
+
+    /// Like [`PathElement::key_of`], taking a missing key field's schema default
+    /// (SMD does, e.g. `protocol: TCP` of container ports).
+    pub fn key_with_defaults(
+        item: &Value,
+        keys: &[String],
+        defaults: &BTreeMap<String, Value>,
+    ) -> Option<PathElement> {
         let mut names: Vec<&String> = keys.iter().collect();
         names.sort();
         let mut map = Map::new();
         for k in names {
-            map.insert(k.clone(), item.get(k)?.clone());
+            let v = item.get(k).or_else(|| defaults.get(k))?;
+            map.insert(k.clone(), v.clone());
         }
         Some(PathElement::Key(Value::Object(map).to_string()))
     }

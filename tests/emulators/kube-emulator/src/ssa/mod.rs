@@ -226,3 +226,7 @@ pub fn validate_apply_body(
 #[cfg(test)]
 #[path = "ssa_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "builtin_tests.rs"]
+mod builtin_tests;

@@ -257,117 +257,6 @@ fn list_map_items_are_owned_per_key_and_status_is_separate() {
 }
 
 #[test]
-fn update_on_create_marks_new_maps_with_dot() {
-    let ti = TypeInfo::builtin("", "Secret");
-    let mut secret = json!({"apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": "s", "namespace": "default", "labels": {"a": "b"}, "uid": "u", "resourceVersion": "1"},
-        "data": {"k": "dg=="}, "type": "Opaque"});
-    update_managed_fields(None, &mut secret, "kubectl-create", None, &ti, T0);
-    assert_eq!(
-        mf(&secret)[0]["fieldsV1"],
-        json!({"f:data": {".": {}, "f:k": {}}, "f:metadata": {"f:labels": {".": {}, "f:a": {}}}, "f:type": {}})
-    );
-    // a no-op update keeps the time; a change moves the field and bumps it
-    let before = secret.clone();
-    let mut same = secret.clone();
-    update_managed_fields(Some(&before), &mut same, "kubectl-create", None, &ti, T1);
-    assert_eq!(same.to_string(), before.to_string());
-    let mut changed = before.clone();
-    changed["data"]["k2"] = json!("dw==");
-    update_managed_fields(Some(&before), &mut changed, "", None, &ti, T1);
-    let entries = mf(&changed);
-    assert_eq!(entries.len(), 2);
-    assert_eq!(entries[1]["manager"], "");
-    assert_eq!(entries[1]["fieldsV1"], json!({"f:data": {"f:k2": {}}}));
-    assert_eq!(entries[1]["time"], T1);
-}
-
-#[test]
-fn builtin_finalizers_and_owner_references_merge() {
-    let ti = TypeInfo::builtin("", "Secret");
-    let cfg = |fins: Value| {
-        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "finalizers": fins,
-        "ownerReferences": [{"apiVersion": "v1", "kind": "X", "name": "o", "uid": "u1"}]}})
-    };
-    let obj = apply(None, &cfg(json!(["a/x"])), "m1", false, None, &ti, T0).unwrap();
-    let obj = apply(Some(&obj), &cfg(json!(["b/y"])), "m2", false, None, &ti, T0).unwrap();
-    assert_eq!(obj["metadata"]["finalizers"], json!(["a/x", "b/y"]));
-    assert_eq!(
-        obj["metadata"]["ownerReferences"].as_array().unwrap().len(),
-        1
-    );
-    let m1 = &mf(&obj)[0];
-    assert_eq!(
-        m1["fieldsV1"],
-        json!({"f:metadata": {"f:finalizers": {"v:\"a/x\"": {}}, "f:ownerReferences": {"k:{\"uid\":\"u1\"}": {".": {}, "f:apiVersion": {}, "f:kind": {}, "f:name": {}, "f:uid": {}}}}})
-    );
-}
-
-#[test]
-fn request_validation_table() {
-    let body = w(json!({}));
-    assert!(validate_apply_body(&body, "example.com/v1", "w1").is_ok());
-    let cases: Vec<(Value, &str, &str, u16, &str)> = vec![
-        (
-            body.clone(),
-            "example.com/v2",
-            "w1",
-            400,
-            "Incorrect version specified in apply patch. Specified patch version: example.com/v1, expected: example.com/v2",
-        ),
-        (
-            body.clone(),
-            "example.com/v1",
-            "w2",
-            400,
-            "the name of the object (w1) does not match the name on the URL (w2)",
-        ),
-        (
-            json!({"apiVersion": "example.com/v1", "metadata": {"name": "w1", "managedFields": [{}]}, "kind": "Widget"}),
-            "example.com/v1",
-            "w1",
-            400,
-            "metadata.managedFields must be nil",
-        ),
-        (
-            json!({"apiVersion": "v1", "metadata": {"name": "w1"}}),
-            "v1",
-            "w1",
-            400,
-            "Object 'Kind' is missing in '{\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"w1\"}}'",
-        ),
-    ];
-    for (b, gv, name, code, msg) in cases {
-        let e = validate_apply_body(&b, gv, name).unwrap_err();
-        assert_eq!((e.code(), e.to_string().as_str()), (code, msg));
-    }
-    let e = validate_patch_options(true, None, Some(false)).unwrap_err();
-    assert_eq!(e.code(), 422);
-    assert_eq!(
-        e.to_string(),
-        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
-    );
-    assert_eq!(
-        e.status()["details"],
-        json!({"group": "meta.k8s.io", "kind": "PatchOptions",
-        "causes": [{"reason": "FieldValueRequired", "message": "Required value: is required for apply patch", "field": "fieldManager"}]})
-    );
-    let e = validate_patch_options(false, None, Some(true)).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
-    );
-    assert!(validate_patch_options(true, Some("m"), Some(true)).is_ok());
-    assert!(validate_patch_options(false, None, None).is_ok());
-    assert_eq!(
-        manager_name(None, Some("kubectl/v1.32.4 (linux/amd64)")),
-        "kubectl"
-    );
-    assert_eq!(manager_name(Some("op"), Some("x/1")), "op");
-    assert_eq!(manager_name(None, None), "");
-}
-
-#[test]
 fn list_map_item_without_key_is_an_error() {
     let ti = widget_ti();
     let cfg = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"}, "status": {"conditions": [{"status": "x"}]}});
@@ -466,5 +355,55 @@ fn emptied_objects_are_removed_with_their_last_field() {
         second["spec"],
         json!({"size": 1}),
         "no `extra: {{}}` left behind"
+    );
+}
+
+#[test]
+fn atomic_structs_are_owned_and_replaced_whole() {
+    let ti = TypeInfo::from_crd_schema(
+        &json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "sel": {"type": "object", "x-kubernetes-map-type": "atomic",
+                    "properties": {"a": {"type": "string"}, "b": {"type": "string"}}}}}}}),
+        false,
+    );
+    let obj = apply(
+        None,
+        &w(json!({"sel": {"a": "1", "b": "2"}})),
+        "m1",
+        false,
+        None,
+        &ti,
+        T0,
+    )
+    .unwrap();
+    assert_eq!(mf(&obj)[0]["fieldsV1"], json!({"f:spec": {"f:sel": {}}}));
+    let err = apply(
+        Some(&obj),
+        &w(json!({"sel": {"a": "1"}})),
+        "m2",
+        false,
+        None,
+        &ti,
+        T1,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Apply failed with 1 conflict: conflict with \"m1\": .spec.sel"
+    );
+    let forced = apply(
+        Some(&obj),
+        &w(json!({"sel": {"a": "1"}})),
+        "m2",
+        true,
+        None,
+        &ti,
+        T1,
+    )
+    .unwrap();
+    assert_eq!(
+        forced["spec"]["sel"],
+        json!({"a": "1"}),
+        "replaced, not merged"
     );
 }

@@ -33,6 +33,8 @@ pub struct TypeNode {
     pub atomic: bool,
     /// How a list at this node behaves.
     pub list: ListType,
+    /// Scalar defaults of declared fields (used for missing list-map key fields).
+    pub defaults: BTreeMap<String, Value>,
 }
 
 impl TypeNode {
@@ -68,6 +70,7 @@ static UNTYPED_STRUCT: TypeNode = TypeNode {
     map: false,
     atomic: false,
     list: ListType::Atomic,
+    defaults: BTreeMap::new(),
 };
 
 static UNTYPED_MAP: TypeNode = TypeNode {
@@ -76,6 +79,7 @@ static UNTYPED_MAP: TypeNode = TypeNode {
     map: true,
     atomic: false,
     list: ListType::Atomic,
+    defaults: BTreeMap::new(),
 };
 
 /// The type of a whole object plus the reset rules of its endpoint.
@@ -162,8 +166,16 @@ fn from_strategy(s: &PatchStrategy) -> TypeNode {
         let mut c = from_strategy(child);
         match &child.list {
             ListStrategy::MergeKey(key) => {
+                // The OpenAPI list-map keys of ports include the defaulted protocol.
+                let keys = if key == "containerPort" || (key == "port" && name == "ports") {
+                    c.defaults
+                        .insert("protocol".into(), Value::String("TCP".into()));
+                    vec![key.clone(), "protocol".into()]
+                } else {
+                    vec![key.clone()]
+                };
                 c = TypeNode {
-                    list: ListType::Map(vec![key.clone()]),
+                    list: ListType::Map(keys),
                     elements: Some(Box::new(c)),
                     ..TypeNode::default()
                 };
@@ -181,6 +193,9 @@ fn crd_node(schema: &Value) -> TypeNode {
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (k, v) in props {
             node.fields.insert(k.clone(), crd_node(v));
+            if let Some(d) = v.get("default") {
+                node.defaults.insert(k.clone(), d.clone());
+            }
         }
     }
     if let Some(ap) = schema.get("additionalProperties") {

@@ -9,11 +9,12 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkError(pub String);
 
-fn item_pe(item: &Value, index: usize, list: &ListType) -> Result<PathElement, WalkError> {
+fn item_pe(item: &Value, index: usize, node: &TypeNode) -> Result<PathElement, WalkError> {
+    let list = &node.list;
     match list {
         ListType::Atomic => Ok(PathElement::Index(index)),
         ListType::Set => Ok(PathElement::value_of(item)),
-        ListType::Map(keys) => PathElement::key_of(item, keys).ok_or_else(|| {
+        ListType::Map(keys) => PathElement::key_with_defaults(item, keys, &node.element().defaults).ok_or_else(|| {
             let missing = keys.iter().find(|k| item.get(k.as_str()).is_none());
             WalkError(format!(
                 "element {index}: associative list with keys has an element that omits key field {:?} (and doesn't have default value)",
@@ -25,13 +26,13 @@ fn item_pe(item: &Value, index: usize, list: &ListType) -> Result<PathElement, W
 
 fn items_with_pe<'a>(
     items: &'a [Value],
-    list: &ListType,
+    node: &TypeNode,
     path: &[PathElement],
 ) -> Result<Vec<(PathElement, &'a Value)>, WalkError> {
     let at = |msg: String| WalkError(format!("{}: {msg}", super::fieldset::path_string(path)));
     let mut out: Vec<(PathElement, &Value)> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let pe = item_pe(item, i, list).map_err(|e| at(e.0))?;
+        let pe = item_pe(item, i, node).map_err(|e| at(e.0))?;
         if out.iter().any(|(p, _)| *p == pe) {
             let shown = super::fieldset::path_string(std::slice::from_ref(&pe));
             return Err(at(format!("duplicate entries for key {shown}")));
@@ -70,7 +71,7 @@ fn field_set(
             }
         }
         Value::Array(items) if node.list != ListType::Atomic => {
-            for (pe, item) in items_with_pe(items, &node.list, path)? {
+            for (pe, item) in items_with_pe(items, node, path)? {
                 path.push(pe);
                 field_set(item, node.element(), path, set)?;
                 set.insert(path);
@@ -131,16 +132,8 @@ fn cmp(
         }
         (o, n) if granular_list(o) && granular_list(n) => {
             let none: Vec<Value> = Vec::new();
-            let oi = items_with_pe(
-                o.and_then(Value::as_array).unwrap_or(&none),
-                &node.list,
-                path,
-            )?;
-            let ni = items_with_pe(
-                n.and_then(Value::as_array).unwrap_or(&none),
-                &node.list,
-                path,
-            )?;
+            let oi = items_with_pe(o.and_then(Value::as_array).unwrap_or(&none), node, path)?;
+            let ni = items_with_pe(n.and_then(Value::as_array).unwrap_or(&none), node, path)?;
             for (pe, ov) in &oi {
                 let nv = ni.iter().find(|(p, _)| p == pe).map(|(_, v)| *v);
                 path.push(pe.clone());
@@ -180,8 +173,8 @@ pub fn merge(live: &Value, applied: &Value, node: &TypeNode) -> Result<Value, Wa
             Ok(Value::Object(out))
         }
         (Value::Array(li), Value::Array(ai)) if node.list != ListType::Atomic => {
-            let lhs = items_with_pe(li, &node.list, &[])?;
-            let rhs = items_with_pe(ai, &node.list, &[])?;
+            let lhs = items_with_pe(li, node, &[])?;
+            let rhs = items_with_pe(ai, node, &[])?;
             Ok(Value::Array(merge_items(&lhs, &rhs, node.element())?))
         }
         (_, Value::Object(am)) if !node.atomic => {
@@ -282,7 +275,7 @@ pub fn remove_path(v: &mut Value, path: &[PathElement], node: &TypeNode) -> bool
             let pos = items
                 .iter()
                 .enumerate()
-                .position(|(i, item)| item_pe(item, i, &node.list).is_ok_and(|p| p == *pe));
+                .position(|(i, item)| item_pe(item, i, node).is_ok_and(|p| p == *pe));
             let Some(pos) = pos else { return false };
             if rest.is_empty() {
                 items.remove(pos);

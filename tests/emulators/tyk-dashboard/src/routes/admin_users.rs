@@ -43,7 +43,7 @@ pub async fn create(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
     let org = input.org_id.unwrap_or_default();
     let email = input.email_address.unwrap_or_default();
     let mut store = st.store.lock();
-    if store.email_taken(&org, &email, None) {
+    if store.email_taken(&org, &email, None, s.unique_email_globally) {
         return Reply::err(403, EMAIL_TAKEN);
     }
     let mut u = User::new(org, &email);
@@ -73,7 +73,8 @@ pub async fn create(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
     reply
 }
 
-/// `GET /admin/users/{id}`: the bare user (§2.2). The Admin API never blanks the key (§13.9).
+/// `GET /admin/users/{id}`: the bare user (§2.2). The key is blanked only if both
+/// `forbid_admin_view_access_token` and `forbid_applies_to_admin_get` are on (§13.9 [?]).
 pub async fn get(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let s = st.settings();
     if let Err(r) = auth::admin(&headers, &s) {
@@ -83,6 +84,7 @@ pub async fn get(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<
     match store.user(&id) {
         Some(u) => Reply::json(&u.to_json(Render {
             blank_password: s.profile.is_legacy(),
+            blank_key: s.forbid_admin_view_access_token && s.forbid_applies_to_admin_get,
             ..Render::default()
         })),
         None => Reply::err(404, msg::USER_DETAIL),
@@ -119,7 +121,7 @@ pub async fn update(
         .as_deref()
         .map(str::to_lowercase)
         .unwrap_or(current.email_address.clone());
-    if store.email_taken(&org, &email, Some(&id)) {
+    if store.email_taken(&org, &email, Some(&id), s.unique_email_globally) {
         return Reply::err(403, EMAIL_TAKEN);
     }
     let mut u = current.clone();

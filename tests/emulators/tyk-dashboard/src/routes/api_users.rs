@@ -115,7 +115,7 @@ pub async fn create(
         c.org_id.clone()
     };
     let mut store = st.store.lock();
-    if store.email_taken(&org, &email, None) {
+    if store.email_taken(&org, &email, None, s.unique_email_globally) {
         return Reply::err(403, EMAIL_TAKEN);
     }
     let mut u = User::new(org, &email);
@@ -176,7 +176,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Reply {
-    let (c, _s) = match caller(&st, &headers, Some(Need::Write), uri.path()) {
+    let (c, s) = match caller(&st, &headers, Some(Need::Write), uri.path()) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -204,7 +204,7 @@ pub async fn update(
     let mut u = current.clone();
     if let Some(e) = input.email_address {
         // 5.1.0: an email may not collide with another user of the org (§3.4 [I] message).
-        if store.email_taken(&u.org_id, &e, Some(&id)) {
+        if store.email_taken(&u.org_id, &e, Some(&id), s.unique_email_globally) {
             return Reply::err(403, EMAIL_TAKEN);
         }
         u.email_address = e.to_lowercase();

@@ -143,6 +143,19 @@ async fn email_is_unique_per_org_only() {
     e.user(ORG2, "same@x.com", json!({}), true).await;
     e.user("", "same@x.com", json!({}), true).await;
     assert_eq!(e.emu.users().len(), 3);
+    // The other reading of §13.6: unique across orgs.
+    let e = start(Settings {
+        unique_email_globally: true,
+        ..Default::default()
+    })
+    .await;
+    e.user(ORG, "same@x.com", json!({}), true).await;
+    let body = json!({"org_id": ORG2, "email_address": "Same@x.com"}).to_string();
+    e.admin("POST", "/admin/users", Some(&body)).await.envelope(
+        403,
+        "Error",
+        "User email already exists for this Org",
+    );
 }
 
 #[tokio::test]

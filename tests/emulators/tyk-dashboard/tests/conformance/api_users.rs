@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use serde_json::json;
-use tyk_dashboard_emulator::{Profile, Settings};
+use tyk_dashboard_emulator::{Profile, Settings, SettingsPatch};
 
 /// (name, key, method, path, body, status, message)
 type Row<'a> = (
@@ -21,7 +21,7 @@ const ONE_PERMISSION: &str =
 #[tokio::test]
 async fn api_user_error_table() {
     let w = world(Settings::default()).await;
-    let (a, r, n, b, i) = (&w.a.1, &w.r.1, &w.n.1, &w.b.1, &w.i.1);
+    let (a, r, n, i) = (&w.a.1, &w.r.1, &w.n.1, &w.i.1);
     let missing = "0123456789abcdef01234567".to_string();
     let user = |(id, _): &(String, String)| format!("/api/users/{id}");
     let good = r#"{"first_name":"F","last_name":"L","email_address":"new@a.org","user_permissions":{"apis":"read"}}"#;
@@ -76,7 +76,6 @@ async fn api_user_error_table() {
         );
     }
     assert_eq!(w.e.emu.users(), before, "error cases must not change state");
-    let _ = b;
 }
 
 #[tokio::test]
@@ -182,6 +181,15 @@ async fn forbid_admin_view_access_token_blanks_other_keys_only() {
             .await
             .json();
     assert_eq!(admin["access_key"], w.r.1.as_str());
+    // ... unless configured to be (the other reading of §13.9).
+    w.e.emu
+        .update_settings(SettingsPatch {
+            forbid_applies_to_admin_get: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    let path = format!("/admin/users/{}", w.r.0);
+    assert_eq!(w.e.admin("GET", &path, None).await.json()["access_key"], "");
 }
 
 #[tokio::test]

@@ -100,6 +100,12 @@ async fn stats_count_requests_by_route_pattern_and_status_and_writes() {
         .json();
     assert_eq!(log.as_array().unwrap().len(), 5);
     assert_eq!(log[0]["route"], "/admin/users");
+    let typed = e.emu.requests();
+    assert_eq!(
+        (typed[4].method.as_str(), typed[4].outcome.as_str()),
+        ("DELETE", "200")
+    );
+    assert_eq!(typed[4].route, "/api/users/{id}");
     assert_eq!(
         e.send("POST", "/__emulator/reset-stats", Auth::None, None)
             .await
