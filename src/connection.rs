@@ -115,6 +115,15 @@ impl Resolver<'_> {
                         format!("DashboardConnection {ns}/{} not found", r.name),
                     )));
                 };
+                if !own_namespace_secrets(&c.spec.settings, &ns) {
+                    return Ok(Err(Blocker::stalled(
+                        reason::CONNECTION_NOT_READY,
+                        format!(
+                            "DashboardConnection {ns}/{} names Secrets in another namespace; only a ClusterDashboardConnection may",
+                            r.name
+                        ),
+                    )));
+                }
                 self.build(&format!("{ns}/{}", r.name), &c.spec.settings, &ns, false)
                     .await
             }
@@ -279,6 +288,16 @@ impl Resolver<'_> {
     }
 }
 
+/// A namespaced connection may only read Secrets of its own namespace, or it would hand
+/// its users Secrets they cannot read themselves.
+pub fn own_namespace_secrets(s: &ConnectionSettings, ns: &str) -> bool {
+    let tls_ca = s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref());
+    std::iter::once(&s.admin_secret_ref)
+        .chain(s.api_key_secret_ref.as_ref())
+        .chain(tls_ca)
+        .all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
+}
+
 /// Label selector semantics (matchLabels AND matchExpressions).
 pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
     let labels_ok = sel
@@ -311,6 +330,20 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn namespaced_connections_keep_to_their_namespace() {
+        let mut s = ConnectionSettings::for_url("http://d:3000", "admin");
+        assert!(own_namespace_secrets(&s, "team-a"));
+        s.admin_secret_ref.namespace = Some("team-a".into());
+        assert!(own_namespace_secrets(&s, "team-a"));
+        s.api_key_secret_ref = Some(SecretKeyRef {
+            name: "key".into(),
+            key: None,
+            namespace: Some("kube-system".into()),
+        });
+        assert!(!own_namespace_secrets(&s, "team-a"));
     }
 
     #[test]

@@ -27,13 +27,7 @@ pub async fn reconcile_namespaced(
     let started = std::time::Instant::now();
     let ns = c.namespace().unwrap_or_default();
     let label = format!("{ns}/{}", c.name_any());
-    let secret_ns_ok = [
-        &Some(c.spec.settings.admin_secret_ref.clone()),
-        &c.spec.settings.api_key_secret_ref,
-    ]
-    .into_iter()
-    .flatten()
-    .all(|r| r.namespace.as_deref().is_none_or(|n| n == ns));
+    let secret_ns_ok = crate::connection::own_namespace_secrets(&c.spec.settings, &ns);
     let health = if secret_ns_ok {
         probe(&ctx, &label, &c.spec.settings, &ns, false).await?
     } else {

@@ -105,6 +105,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// A failure the reconciler handled itself (reported as a condition, retried later).
+    pub fn failed(&self, controller: &'static str, reason: &'static str) {
+        self.errors
+            .get_or_create(&ErrorLabels { controller, reason })
+            .inc();
+    }
+
     pub fn reconciled(
         &self,
         controller: &'static str,

@@ -84,6 +84,8 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         }
         Err(e) => {
             let b = e.blocker();
+            // Handled here (reported as a condition), so count it here too.
+            ctx.metrics.failed(super::CONTROLLER, b.reason);
             publish(ctx, user, Note::warning(b.reason, "Reconcile", &b.message)).await;
             let action = if b.stalled {
                 Action::requeue(ctx.resync())

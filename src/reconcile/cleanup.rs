@@ -4,7 +4,7 @@ use kube::{Api, ResourceExt, runtime::controller::Action};
 
 use super::error::ReconcileError;
 use super::events::{Note, publish};
-use super::plan::{Blocker, Cleanup, ConnectionView, plan_cleanup};
+use super::plan::{Cleanup, ConnectionView, plan_cleanup};
 use crate::context::Context;
 use crate::crd::{DashboardUser, reason};
 use crate::secrets;
@@ -29,16 +29,10 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
     // The object may already be gone from under us; that is fine.
     let _ = status::apply(&api, user, user.status.as_ref(), &st).await;
 
-    // A broken connection must never keep the finalizer forever: resolve errors count
-    // as "connection unavailable" and release (DESIGN §3.6).
-    let resolved = match ctx.resolver().for_user(user).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(b)) => Err(b),
-        Err(e) => Err(Blocker::retry(
-            reason::CONNECTION_NOT_READY,
-            super::error::chain(&e),
-        )),
-    };
+    // A connection that is gone (or its Secrets, or this namespace's permission) must
+    // never keep the finalizer forever: release (DESIGN §3.6). A failed *read* of it is
+    // different: retry rather than orphan a Dashboard user over a blip.
+    let resolved = ctx.resolver().for_user(user).await?;
     let view = match &resolved {
         Ok(r) => ConnectionView::Ready {
             url: r.url.clone(),

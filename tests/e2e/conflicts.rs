@@ -17,8 +17,6 @@ async fn second_user_with_same_email_is_already_exists() -> anyhow::Result<()> {
 
 /// The same, and "they never fight": neither `Ready` condition moves over several resyncs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "operator deviation: the second claimant re-records a create intent every resync \
-            (Ready False -> Unknown/Creating -> False, a status write each time); see README"]
 async fn second_user_with_same_email_does_not_flap() -> anyhow::Result<()> {
     same_email("same-email-flap", true).await
 }

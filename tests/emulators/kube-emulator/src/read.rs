@@ -258,10 +258,11 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     } else {
         (current, None)
     };
-    let objs: Objects = if snap_rv == current {
+    let forced = force410 && cont.is_some();
+    let objs: Objects = if snap_rv == current && !forced {
         st.store.objects(&key)
     } else {
-        match (force410 && cont.is_some(), st.store.snapshot(&key, snap_rv)) {
+        match (forced, st.store.snapshot(&key, snap_rv)) {
             (false, Some(o)) => o,
             _ => {
                 let e = if cont.is_some() {
