@@ -280,6 +280,41 @@ impl Env {
         false
     }
 
+    /// On real targets nothing vanishes with the test: delete every DashboardUser of the
+    /// test's namespaces while an operator runs, so their Dashboard users go (default policy)
+    /// and no finalizer is left to block the namespaces' deletion.
+    async fn remove_users(&mut self) -> anyhow::Result<()> {
+        if self.operator.is_none() {
+            self.start_operator().await?;
+        }
+        let ar = kube::user_resource();
+        for ns in self.namespaces.clone() {
+            for u in kube::list(&self.client, &ar, Some(&ns)).await? {
+                let name = u["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                kube::delete(&self.client, &ar, Some(&ns), &name).await?;
+            }
+            let client = self.client.clone();
+            wait::until(&format!("DashboardUsers in {ns} removed"), || {
+                let (client, ar, ns) = (client.clone(), ar.clone(), ns.clone());
+                async move {
+                    let left = kube::list(&client, &ar, Some(&ns))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if left.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(format!("{} left", left.len()))
+                    }
+                }
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Creates (or reuses) a namespace; on a real cluster it is deleted at the end.
     pub async fn namespace(&mut self, name: &str) -> anyhow::Result<String> {
         kube::create_namespace(&self.client, name, &[]).await?;
@@ -440,6 +475,9 @@ impl Env {
     /// Fails the test on any leak.
     pub async fn finish(mut self) -> anyhow::Result<()> {
         self.finished = true;
+        if !(self.is_emulated_cluster() && self.is_emulated_dashboard()) {
+            self.remove_users().await?;
+        }
         if let Some(op) = &self.operator
             && let Ok(m) = op.metrics().await
         {
