@@ -28,6 +28,15 @@ fn operator_writes(log: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// `(changed, noop)` from the kube emulator's `GET /__emulator/stats`.
+fn kube_write_count(stats: &Value) -> (u64, u64) {
+    let w = &stats["writes"];
+    (
+        w["changed"].as_u64().unwrap_or(0),
+        w["noop"].as_u64().unwrap_or(0),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steady_state_makes_no_writes() -> anyhow::Result<()> {
     let env = Env::ready("steady").await?;
@@ -54,17 +63,29 @@ async fn steady_state_makes_no_writes() -> anyhow::Result<()> {
     let_resyncs_pass(&env, 2).await?;
 
     let kube_before = operator_writes(&env.kube_requests().await?).len();
+    let kube_stats_before = kube_write_count(&env.kube_stats().await?);
+    // The setup wrote plenty: zero here would mean the counters are not where we read them.
+    anyhow::ensure!(
+        kube_stats_before.0 > 0,
+        "kube emulator stats show no writes at all"
+    );
     let tyk_before = env.tyk_stats().await?.writes();
     // Two resyncs of each of the two users.
     let_resyncs_pass(&env, 4).await?;
     let kube_log = env.kube_requests().await?;
     let kube_writes = operator_writes(&kube_log);
     let tyk_after = env.tyk_stats().await?.writes();
+    let kube_stats_after = kube_write_count(&env.kube_stats().await?);
 
     anyhow::ensure!(
         kube_writes.len() == kube_before,
         "the operator wrote to Kubernetes in steady state: {:?}",
         &kube_writes[kube_before..]
+    );
+    // The emulator's own counters agree (changed and no-op writes alike; nothing else writes).
+    anyhow::ensure!(
+        kube_stats_after == kube_stats_before,
+        "Kubernetes write counters moved in steady state: {kube_stats_before:?} -> {kube_stats_after:?}"
     );
     anyhow::ensure!(
         tyk_after == tyk_before,
