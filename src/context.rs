@@ -136,3 +136,74 @@ fn jitter(d: Duration) -> Duration {
     let f = rand::rng().random_range(0.9..=1.1);
     d.mul_f64(f)
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::runtime::events::Reporter;
+
+    use super::*;
+    use crate::crd::DashboardUser;
+
+    fn ctx() -> Context {
+        let client =
+            Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap())).unwrap();
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: "test".into(),
+                instance: None,
+            },
+        );
+        Context::new(client, Config::defaults(), recorder, Arc::default())
+    }
+
+    #[tokio::test]
+    async fn backoff_doubles_caps_and_resets() {
+        let c = ctx();
+        let waits: Vec<Duration> = (0..10).map(|_| c.backoff("ns/u")).collect();
+        assert!(waits[0] <= Duration::from_millis(1100));
+        assert!(waits[3] >= Duration::from_millis(7200) && waits[3] <= Duration::from_millis(8800));
+        assert!(
+            waits[9] <= BACKOFF_MAX.mul_f64(1.1),
+            "capped: {:?}",
+            waits[9]
+        );
+        assert!(
+            c.backoff("ns/other") <= Duration::from_millis(1100),
+            "per object"
+        );
+        c.succeeded("ns/u");
+        assert!(
+            c.backoff("ns/u") <= Duration::from_millis(1100),
+            "reset after success"
+        );
+    }
+
+    #[tokio::test]
+    async fn password_index_follows_the_spec() {
+        let c = ctx();
+        let alice = DashboardUser::test().with_password_ref("pw-a");
+        c.index_password_secret(&alice);
+        assert_eq!(
+            c.users_of_password_secret("default", "pw-a"),
+            vec!["alice".to_string()]
+        );
+        // Pointing at another Secret moves the entry; other namespaces are unaffected.
+        let mut other_ns = DashboardUser::test().with_password_ref("pw-a");
+        other_ns.metadata.namespace = Some("team-b".into());
+        c.index_password_secret(&other_ns);
+        c.index_password_secret(&alice.clone().with_password_ref("pw-b"));
+        assert!(c.users_of_password_secret("default", "pw-a").is_empty());
+        assert_eq!(
+            c.users_of_password_secret("default", "pw-b"),
+            vec!["alice".to_string()]
+        );
+        assert_eq!(
+            c.users_of_password_secret("team-b", "pw-a"),
+            vec!["alice".to_string()]
+        );
+        // A deleted user leaves the index.
+        c.index_password_secret(&alice.with_password_ref("pw-b").deleting());
+        assert!(c.users_of_password_secret("default", "pw-b").is_empty());
+    }
+}

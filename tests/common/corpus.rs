@@ -46,7 +46,14 @@ impl Corpus {
     /// Registers a credential. Very short values would match by accident and are refused.
     pub fn secret(&self, s: &str) {
         if s.len() >= 8 {
-            self.inner.lock().unwrap().secrets.insert(s.to_string());
+            let mut g = self.inner.lock().unwrap();
+            g.secrets.insert(s.to_string());
+            // A dumped Secret shows its values base64-encoded, as `data` holds them.
+            if let Ok(serde_json::Value::String(b64)) =
+                serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec()))
+            {
+                g.secrets.insert(b64);
+            }
         }
     }
 
@@ -146,5 +153,14 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].source, "event");
         assert!(!f[0].to_string().contains("s3cret-value-123"));
+    }
+
+    #[test]
+    fn scan_finds_a_base64_encoded_secret() {
+        let c = Corpus::default();
+        c.secret("s3cret-value-123");
+        // base64("s3cret-value-123"), as a Secret's `data` would show it.
+        c.text("log", r#"{"data":{"password":"czNjcmV0LXZhbHVlLTEyMw=="}}"#);
+        assert_eq!(c.scan().len(), 1);
     }
 }

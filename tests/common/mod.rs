@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod dashboard;
 pub mod kube;
 pub mod operator;
+pub mod teardown;
 pub mod users;
 pub mod wait;
 
@@ -430,99 +431,5 @@ impl Env {
     pub async fn restart_operator(&mut self) -> anyhow::Result<()> {
         self.stop_operator().await?;
         self.start_operator().await
-    }
-
-    // ---- teardown ----
-
-    /// Collects the corpus (statuses were watched all along; now Events, metrics, the
-    /// emulator's access keys and the operator's log), stops the operator with SIGTERM,
-    /// records its requests for the RBAC check, scans for secrets and shuts everything down.
-    /// Fails the test on any leak.
-    pub async fn finish(mut self) -> anyhow::Result<()> {
-        self.finished = true;
-        if let Some(op) = &self.operator
-            && let Ok(m) = op.metrics().await
-        {
-            self.corpus.text("metrics", m);
-        }
-        for e in kube::all_events(&self.client).await? {
-            let src = format!("event {}", e["reason"].as_str().unwrap_or(""));
-            self.corpus.text(src, e.to_string());
-        }
-        for ar in [
-            kube::user_resource(),
-            kube::connection_resource(),
-            kube::cluster_connection_resource(),
-        ] {
-            for o in kube::list(&self.client, &ar, None).await? {
-                self.corpus
-                    .text(format!("status of {}", ar.kind), o["status"].to_string());
-            }
-        }
-        if self.dashboard.is_emulator() {
-            for u in self.dashboard.emu_users().await.unwrap_or_default() {
-                if let Some(k) = u["access_key"].as_str() {
-                    self.corpus.secret(k);
-                }
-            }
-        }
-        self.stop_operator().await?;
-        for w in self.watchers.drain(..) {
-            w.abort();
-        }
-        for (i, line) in self.logs.all().into_iter().enumerate() {
-            self.corpus.text(format!("operator log line {i}"), line);
-        }
-        if self.kube_emu.is_some() {
-            let reqs = self.kube_requests().await?;
-            corpus::record_operator_requests(&reqs)?;
-        }
-        let findings = self.corpus.scan();
-        eprintln!(
-            "{}: secret scan of {} texts (logs, Events, statuses, metrics) for {} credentials: {} finding(s)",
-            self.test,
-            self.corpus.texts_len(),
-            self.corpus.secrets_len(),
-            findings.len()
-        );
-        if let Some(emu) = self.kube_emu.take() {
-            emu.shutdown().await;
-        }
-        self.dashboard.shutdown().await;
-        if self.kube_emu.is_none() && std::env::var_os("KUBECONFIG").is_some() {
-            for ns in &self.namespaces {
-                let api: ::kube::Api<k8s_openapi::api::core::v1::Namespace> =
-                    ::kube::Api::all(self.client.clone());
-                let _ = api.delete(ns, &Default::default()).await;
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-        anyhow::ensure!(
-            findings.is_empty(),
-            "{} secret leak(s):\n{}",
-            findings.len(),
-            findings
-                .iter()
-                .map(|f| f.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        Ok(())
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        for w in &self.watchers {
-            w.abort();
-        }
-        if !self.finished && !self.logs.is_empty() {
-            // The test failed before teardown: show what the operator was doing.
-            eprintln!("--- {}: last operator log lines ---", self.test);
-            for l in self.logs.tail(60) {
-                eprintln!("{l}");
-            }
-        }
-        // The operator child is killed by `kill_on_drop`; the emulators stop with the runtime.
     }
 }

@@ -15,6 +15,29 @@ async fn dashboard_drift_is_reverted() -> anyhow::Result<()> {
     env.apply(&u).await?;
     let id = status_str(&env.wait_ready("drift").await?, "userId");
 
+    let normal_events = || async {
+        let ev = kube::all_events(&env.client).await?;
+        anyhow::Ok(
+            ev.iter()
+                .filter(|e| {
+                    let o = if e["regarding"].is_object() {
+                        &e["regarding"]
+                    } else {
+                        &e["involvedObject"]
+                    };
+                    o["name"] == "drift" && e["type"] == "Normal"
+                })
+                .map(|e| {
+                    e["series"]["count"]
+                        .as_u64()
+                        .or(e["count"].as_u64())
+                        .unwrap_or(1)
+                })
+                .sum::<u64>(),
+        )
+    };
+    let events_before = normal_events().await?;
+
     // Someone edits the user in the Dashboard (admin PUT of the full object, §2.3).
     let mut remote = env.remote(&id).await?;
     remote["first_name"] = json!("Mallory");
@@ -42,6 +65,14 @@ async fn dashboard_drift_is_reverted() -> anyhow::Result<()> {
     })
     .await?;
     anyhow::ensure!(env.users_with_email(&email).await?.len() == 1);
+    // The revert is a Dashboard mutation: it leaves an Event (DESIGN §3.7 / issue 4).
+    crate::common::wait::until("an Event for the revert", || async {
+        let now = normal_events().await.map_err(|e| e.to_string())?;
+        (now > events_before)
+            .then_some(())
+            .ok_or_else(|| format!("{now} Normal events, as before"))
+    })
+    .await?;
     env.finish().await
 }
 

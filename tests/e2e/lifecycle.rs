@@ -264,7 +264,11 @@ async fn org_permissions_active_and_group_changes() -> anyhow::Result<()> {
     // Org: move the user to a second organisation (the emulator can create one).
     if env.is_emulated_dashboard() {
         let org2 = env.dashboard.create_org("e2e-second").await?;
-        merge(&mut u, json!({"spec": {"orgId": org2, "groupId": null}}));
+        // Deactivate on deletion: the connection's admin key cannot delete in another org.
+        merge(
+            &mut u,
+            json!({"spec": {"orgId": org2, "groupId": null, "deletionPolicy": "Deactivate"}}),
+        );
         env.apply(&u).await?;
         let after = env
             .wait_user("fields", "status.orgId follows", |x| {
@@ -312,7 +316,11 @@ async fn org_less_user_needs_super_user() -> anyhow::Result<()> {
         "an org-less user was created"
     );
 
-    merge(&mut u, json!({"spec": {"superUser": true}}));
+    // Deactivate on deletion: an org admin's key cannot delete a super user.
+    merge(
+        &mut u,
+        json!({"spec": {"superUser": true, "deletionPolicy": "Deactivate"}}),
+    );
     env.apply(&u).await?;
     let id = status_str(&env.wait_ready("root").await?, "userId");
     let remote = env.remote(&id).await?;

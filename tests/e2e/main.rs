@@ -17,3 +17,4 @@ mod passwords;
 mod scan;
 mod steady;
 mod support;
+mod validation;

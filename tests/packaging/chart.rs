@@ -16,32 +16,25 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The values combinations every check below is also linted with.
-pub fn combinations() -> Vec<(&'static str, Value)> {
-    vec![
-        ("defaults", json!({})),
-        (
-            "namespaced",
-            json!({"watchNamespaces": ["team-a", "team-b"]}),
-        ),
-        ("ha", json!({"replicas": 3})),
-        (
-            "everything",
-            json!({
-                "replicas": 2,
-                "watchNamespaces": ["team-a"],
-                "networkPolicy": {"enabled": true, "apiServer": {"cidrs": ["10.0.0.1/32"]},
-                                  "dashboard": {"cidrs": ["10.1.0.0/16"], "ports": [3000]}},
-                "metrics": {"service": {"enabled": true}, "serviceMonitor": {"enabled": true}},
-                "podDisruptionBudget": {"enabled": true},
-                "defaultConnection": {"create": true, "url": "https://dashboard.tyk:3000",
-                                      "adminSecret": {"name": "tyk-admin"},
-                                      "apiKeySecret": {"name": "tyk-api-key"},
-                                      "orgId": "5e9d9544a1dcd60001d0ed20",
-                                      "allowedNamespaces": {"names": ["team-a"]}},
-            }),
-        ),
-    ]
+/// The values combinations the lint and schema checks use: the defaults plus every
+/// `ci/*-values.yaml` of the chart (the files chart-testing would use too).
+pub fn combinations() -> Vec<(String, Value)> {
+    let mut out = vec![("defaults".to_string(), json!({}))];
+    let mut files: Vec<_> = std::fs::read_dir(chart_dir().join("ci"))
+        .expect("charts/dashboard-user-operator/ci")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        out.push((name, serde_yaml::from_str(&text).unwrap()));
+    }
+    assert!(
+        out.len() >= 4,
+        "ci/ holds the namespaced, ha and everything cases"
+    );
+    out
 }
 
 #[test]

@@ -79,7 +79,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
+    // A clean path is easier to paste into `KUBECONFIG=…`.
+    root.canonicalize().unwrap_or(root)
 }
 
 fn rand_u64() -> u64 {

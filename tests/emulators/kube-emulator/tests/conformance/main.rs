@@ -10,6 +10,7 @@
 mod common;
 
 mod api;
+mod control;
 mod crd;
 mod helm;
 mod kubectl;
