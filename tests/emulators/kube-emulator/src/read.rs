@@ -1,6 +1,7 @@
 //! GET of one object and of collections: presentation (core/v1 Events, PartialObjectMetadata,
 //! Table), selectors, limit/continue over a consistent snapshot (§2.1, §2.10, §2.11).
 
+use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -259,11 +260,16 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         (current, None)
     };
     let forced = force410 && cont.is_some();
-    let objs: Objects = if snap_rv == current && !forced {
-        st.store.objects(&key)
+    let owned: Objects;
+    let empty = Objects::new();
+    let objs: &Objects = if snap_rv == current && !forced {
+        st.store.objects_ref(&key).unwrap_or(&empty)
     } else {
         match (forced, st.store.snapshot(&key, snap_rv)) {
-            (false, Some(o)) => o,
+            (false, Some(o)) => {
+                owned = o;
+                &owned
+            }
             _ => {
                 let e = if cont.is_some() {
                     ApiError::expired(
@@ -279,9 +285,13 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
             }
         }
     };
-    let matching: Vec<&Arc<Value>> = objs
-        .iter()
-        .filter(|(k, _)| start.as_ref().is_none_or(|s| *k > s))
+    let after = match &start {
+        Some(s) => {
+            objs.range::<(String, String), _>((Bound::Excluded(s.clone()), Bound::Unbounded))
+        }
+        None => objs.range::<(String, String), _>(..),
+    };
+    let matching: Vec<&Arc<Value>> = after
         .map(|(_, v)| v)
         .filter(|v| filter.matches(v))
         .collect();

@@ -116,6 +116,11 @@ impl Store {
         self.objects.get(store_key).cloned().unwrap_or_default()
     }
 
+    /// All current objects of a resource, borrowed (lists avoid copying the index).
+    pub fn objects_ref(&self, store_key: &str) -> Option<&Objects> {
+        self.objects.get(store_key)
+    }
+
     /// Every stored object of every resource (for the garbage collector).
     pub fn all_objects(&self) -> impl Iterator<Item = (&String, &Arc<Value>)> {
         self.objects
