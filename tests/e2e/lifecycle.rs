@@ -129,6 +129,35 @@ async fn create_writes_user_access_secret_and_status() -> anyhow::Result<()> {
         .filter(|e| e["regarding"]["name"] == "ada" || e["involvedObject"]["name"] == "ada")
         .collect();
     anyhow::ensure!(!about.is_empty(), "no Event about the created user");
+
+    // Metrics (DESIGN §4): reconciles and Dashboard requests counted, labels bounded (no
+    // object names or emails); /livez answers.
+    let op = env.operator.as_ref().expect("running");
+    let metrics = op.metrics().await?;
+    for family in [
+        "dashboard_user_operator_reconciles",
+        "dashboard_user_operator_dashboard_requests",
+    ] {
+        anyhow::ensure!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with(family) && !l.ends_with(" 0")),
+            "no {family} sample in /metrics"
+        );
+    }
+    anyhow::ensure!(
+        !metrics.to_lowercase().contains(&email.to_lowercase()),
+        "an email in metric labels"
+    );
+    let livez = crate::common::http_client()
+        .get(format!("http://{}/livez", op.metrics_addr))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        livez.status().is_success(),
+        "/livez answered {}",
+        livez.status()
+    );
     env.finish().await
 }
 
