@@ -10,6 +10,8 @@ pub mod apply;
 pub mod builtins;
 pub mod control;
 pub mod crd;
+pub mod datamaps;
+pub mod decode;
 pub mod delete;
 pub mod discovery;
 pub mod discovery_routes;
