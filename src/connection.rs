@@ -258,7 +258,9 @@ impl Resolver<'_> {
         cfg.ca_pem = ca.clone();
         cfg.insecure_skip_verify = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
         cfg.timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
-        cfg.max_concurrent_requests = s.max_concurrent_requests.unwrap_or(8) as usize;
+        cfg.max_concurrent_requests =
+            s.max_concurrent_requests
+                .unwrap_or(crate::crd::DEFAULT_MAX_CONCURRENT_REQUESTS) as usize;
 
         // In-memory only: tells "same inputs" apart without keeping another copy around.
         let mut h = DefaultHasher::new();

@@ -26,6 +26,8 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "dashboard-user-operator";
 /// Name of the cluster connection used when `connectionRef` is omitted.
 pub const DEFAULT_CONNECTION: &str = "default";
+/// `maxConcurrentRequests` when a connection does not set it (README "Performance").
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 8;
 
 /// Condition types (kstatus).
 pub mod condition {
