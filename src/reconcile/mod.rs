@@ -17,6 +17,7 @@ use kube::{
 };
 use tracing::{Instrument, info_span};
 
+pub use apply::remote_view;
 pub use error::ReconcileError;
 
 use crate::context::Context;

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use super::RemoteUser;
 use crate::crd::DashboardUserSpec;
 
@@ -22,6 +24,15 @@ pub struct DesiredUser {
     /// `None`: the spec leaves permissions to the Dashboard (Tyk treats `{}` as admin).
     pub permissions: Option<BTreeMap<String, String>>,
     pub password_max_days: Option<i64>,
+}
+
+/// One managed field that differs: spec names (`firstName`, `permissions.apis`), the
+/// Dashboard's value and the desired one (`null` = absent), after normalisation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub dashboard: Value,
+    pub desired: Value,
 }
 
 /// Validates the spec and resolves the organisation. Errors are InvalidSpec messages.
@@ -106,22 +117,82 @@ pub fn normalized_permissions(
 impl DesiredUser {
     /// True when the remote user already has every managed field as desired.
     pub fn matches(&self, r: &RemoteUser) -> bool {
-        let perms_ok = match &self.permissions {
-            None => true,
-            Some(want) => {
-                normalized_permissions(want, want) == normalized_permissions(&r.permissions, want)
+        self.diff(r).is_empty()
+    }
+
+    /// The managed fields that differ, after the drift normalisation above. `matches` is
+    /// defined through this, so the `plan`/`drift` reports cannot disagree with the reconcile.
+    pub fn diff(&self, r: &RemoteUser) -> Vec<FieldChange> {
+        let mut out = Vec::new();
+        let mut field = |name: &str, differs: bool, dashboard: Value, desired: Value| {
+            if differs {
+                out.push(FieldChange {
+                    field: name.to_string(),
+                    dashboard,
+                    desired,
+                });
             }
         };
-        r.email.trim().eq_ignore_ascii_case(&self.email)
-            && r.first_name == self.first_name
-            && r.last_name == self.last_name
-            && r.org_id == self.org_id
-            && r.active == self.active
-            && r.group_id == self.group_id
-            && perms_ok
-            && self
-                .password_max_days
-                .is_none_or(|d| d == r.password_max_days)
+        field(
+            "email",
+            !r.email.trim().eq_ignore_ascii_case(&self.email),
+            r.email.clone().into(),
+            self.email.clone().into(),
+        );
+        field(
+            "firstName",
+            r.first_name != self.first_name,
+            r.first_name.clone().into(),
+            self.first_name.clone().into(),
+        );
+        field(
+            "lastName",
+            r.last_name != self.last_name,
+            r.last_name.clone().into(),
+            self.last_name.clone().into(),
+        );
+        field(
+            "orgId",
+            r.org_id != self.org_id,
+            r.org_id.clone().into(),
+            self.org_id.clone().into(),
+        );
+        field(
+            "active",
+            r.active != self.active,
+            r.active.into(),
+            self.active.into(),
+        );
+        field(
+            "groupId",
+            r.group_id != self.group_id,
+            r.group_id.clone().into(),
+            self.group_id.clone().into(),
+        );
+        if let Some(want) = &self.permissions {
+            let want_n = normalized_permissions(want, want);
+            let have_n = normalized_permissions(&r.permissions, want);
+            let keys: std::collections::BTreeSet<&String> =
+                want_n.keys().chain(have_n.keys()).collect();
+            for k in keys {
+                let (have, wanted) = (have_n.get(k), want_n.get(k));
+                field(
+                    &format!("permissions.{k}"),
+                    have != wanted,
+                    have.map_or(Value::Null, |v| v.clone().into()),
+                    wanted.map_or(Value::Null, |v| v.clone().into()),
+                );
+            }
+        }
+        if let Some(d) = self.password_max_days {
+            field(
+                "passwordMaxDays",
+                d != r.password_max_days,
+                r.password_max_days.into(),
+                d.into(),
+            );
+        }
+        out
     }
 
     /// The permission map to send on a PUT: the spec's, plus server-added keys the

@@ -10,7 +10,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use desired::{DesiredUser, desired_user, normalized_permissions};
+pub use desired::{DesiredUser, FieldChange, desired_user, normalized_permissions};
 
 use super::fingerprint::Fingerprint;
 use crate::crd::{AdoptionPolicy, DashboardUser, DeletionPolicy, reason};

@@ -612,3 +612,44 @@ fn create_conflict_is_retried_per_resync_not_per_event() {
         Step::Create { .. }
     ));
 }
+
+#[test]
+fn diff_names_each_drifted_field_with_both_values() {
+    let u = DashboardUser::test().created(ID, ORG).with_spec(|s| {
+        s.first_name = Some("Alice".into());
+        s.permissions = BTreeMap::from([
+            ("apis".into(), "write".into()),
+            ("users".into(), "deny".into()),
+        ]);
+        s.password_max_days = Some(30);
+    });
+    let d = desired_user(&u.spec, Some(ORG)).unwrap();
+    let mut remote = remote_for(&u);
+    assert!(d.diff(&remote).is_empty() && d.matches(&remote));
+    remote.first_name = "Al".into();
+    remote.active = false;
+    remote.permissions.insert("apis".into(), "read".into());
+    remote.permissions.insert("keys".into(), "write".into());
+    remote
+        .permissions
+        .insert("ResetPassword".into(), "admin".into());
+    remote.password_max_days = 0;
+    let changes: Vec<(String, serde_json::Value, serde_json::Value)> = d
+        .diff(&remote)
+        .into_iter()
+        .map(|c| (c.field, c.dashboard, c.desired))
+        .collect();
+    use serde_json::{Value, json};
+    assert_eq!(
+        changes,
+        vec![
+            ("firstName".into(), json!("Al"), json!("Alice")),
+            ("active".into(), json!(false), json!(true)),
+            ("permissions.apis".into(), json!("read"), json!("write")),
+            // `deny` ≡ absent for non-admins; the server-added key is not a change.
+            ("permissions.keys".into(), json!("write"), Value::Null),
+            ("passwordMaxDays".into(), json!(0), json!(30)),
+        ]
+    );
+    assert!(!d.matches(&remote));
+}

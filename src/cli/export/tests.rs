@@ -1,0 +1,115 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::dashboard::AccessKey;
+
+const ORG: &str = "5e9d9544a1dcd60001d0ed20";
+const KEY: &str = "c8251902f3f44dfa729e0267d0d62859";
+
+fn user(id: &str, org: &str, email: &str) -> User {
+    User {
+        id: id.into(),
+        org_id: org.into(),
+        email_address: email.into(),
+        first_name: "First".into(),
+        last_name: "Last".into(),
+        active: true,
+        user_permissions: BTreeMap::from([("IsAdmin".into(), "admin".into())]),
+        access_key: AccessKey::new(KEY),
+        ..Default::default()
+    }
+}
+
+fn sample() -> Vec<User> {
+    let mut custom = user("3", ORG, "dev@example.com");
+    custom.user_permissions = BTreeMap::from([
+        ("apis".into(), "write".into()),
+        ("users".into(), "deny".into()),
+    ]);
+    custom.group_id = "g1".into();
+    custom.password_max_days = 30;
+    let mut inactive = user("4", ORG, "gone@example.com");
+    inactive.active = false;
+    vec![
+        user("1", ORG, "b.b@example.com"),
+        user("2", ORG, "b-b@example.com"),
+        custom,
+        inactive,
+        user("5", "", "root@example.com"),
+    ]
+}
+
+#[test]
+fn every_shape_becomes_a_manifest_the_operator_adopts_as_is() {
+    let (items, skipped) = manifests(&sample(), &Options::default());
+    assert!(skipped.is_empty());
+    let names: Vec<&str> = items.iter().map(|e| e.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "sorted by name");
+    assert_eq!(names.len(), 5);
+    for e in &items {
+        assert!(e.warnings.is_empty(), "{}: {:?}", e.name, e.warnings);
+        assert_eq!(e.user.spec.adoption_policy, AdoptionPolicy::IfExists);
+        assert_eq!(e.user.spec.deletion_policy, DeletionPolicy::Orphan);
+        // Round trip through the text form: what kubectl would store.
+        let back: DashboardUser = serde_json::from_value(to_value(e)).unwrap();
+        assert_eq!(back.spec, e.user.spec);
+    }
+    let root = items.iter().find(|e| e.name == "root-example-com").unwrap();
+    assert!(root.user.spec.super_user && root.user.spec.org_id.is_none());
+    let dev = items.iter().find(|e| e.name == "dev-example-com").unwrap();
+    assert_eq!(dev.user.spec.group_id.as_deref(), Some("g1"));
+    assert_eq!(dev.user.spec.password_max_days, Some(30));
+    assert_eq!(dev.user.spec.permissions["users"], "deny");
+    let gone = items.iter().find(|e| e.name == "gone-example-com").unwrap();
+    assert!(!gone.user.spec.active);
+    assert!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("b-b-example-com-"))
+            .count()
+            == 2
+    );
+}
+
+#[test]
+fn output_is_stable_and_never_carries_a_key() {
+    let opts = Options {
+        namespace: Some("team-a".into()),
+        with_password_secret_refs: true,
+        ..Default::default()
+    };
+    let (a, _) = manifests(&sample(), &opts);
+    let mut shuffled = sample();
+    shuffled.reverse();
+    let (b, _) = manifests(&shuffled, &opts);
+    for format in [OutputFormat::Yaml, OutputFormat::Json] {
+        let text = render(&a, format).unwrap();
+        assert_eq!(text, render(&b, format).unwrap(), "byte-identical");
+        assert!(!text.contains(KEY));
+        assert!(text.contains("namespace: team-a") || text.contains("\"namespace\": \"team-a\""));
+    }
+    let yaml = render(&a, OutputFormat::Yaml).unwrap();
+    assert_eq!(yaml.matches("---\n").count(), 5);
+    assert!(yaml.contains("name: dev-example-com-password"));
+}
+
+#[test]
+fn what_the_crd_refuses_is_skipped_or_left_unmanaged() {
+    let mut odd = user("6", ORG, "odd@example.com");
+    odd.user_permissions = BTreeMap::from([("apis".into(), "sometimes".into())]);
+    let (items, skipped) = manifests(&[odd, user("7", ORG, "no-at-sign")], &Options::default());
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].email, "no-at-sign");
+    assert!(items[0].user.spec.permissions.is_empty());
+    assert!(items[0].warnings[0].contains("permissions left unmanaged"));
+}
+
+#[test]
+fn connection_refs_parse_kind_and_name() {
+    let r = parse_connection_ref("DashboardConnection/tyk").unwrap();
+    assert_eq!(r.kind, ConnectionKind::DashboardConnection);
+    assert!(parse_connection_ref("Secret/x").is_err());
+    assert!(parse_connection_ref("nokind").is_err());
+}
