@@ -68,13 +68,17 @@ pub fn manifests(users: &[User], opts: &Options) -> (Vec<Exported>, Vec<Skipped>
             && !email.starts_with('@')
             && !email.ends_with('@')
             && !email.chars().any(char::is_whitespace);
-        if valid {
-            kept.push(u);
+        let problem = if !valid {
+            Some("the email is not of the form name@domain the CRD requires".to_string())
         } else {
-            skipped.push(Skipped {
+            unrepresentable(u)
+        };
+        match problem {
+            None => kept.push(u),
+            Some(reason) => skipped.push(Skipped {
                 email: email.to_string(),
-                reason: "the email is not of the form name@domain the CRD requires".into(),
-            });
+                reason,
+            }),
         }
     }
     // Sort before naming so ties never depend on the Dashboard's list order.
@@ -119,6 +123,10 @@ fn manifest(u: &User, name: String, opts: &Options) -> Exported {
         )),
     }
     spec.password_max_days = Some(u.password_max_days).filter(|d| *d > 0);
+    if u.password_max_days > 36_500 {
+        spec.password_max_days = None;
+        warnings.push("passwordMaxDays left unmanaged (more than the CRD's 36500)".into());
+    }
     if opts.with_password_secret_refs {
         spec.password_secret_ref = Some(PasswordSecretRef {
             name: format!("{name}-password"),
@@ -152,9 +160,40 @@ fn manifest(u: &User, name: String, opts: &Options) -> Exported {
     }
 }
 
-/// The CRD's permission rules (CEL in `src/crd/user.rs`), checked before writing them down.
+/// A field the CRD would refuse (src/crd/rules.rs) and that cannot be left out without the
+/// operator then changing it in the Dashboard: such a user is not exported.
+fn unrepresentable(u: &User) -> Option<String> {
+    let id_ok = |s: &str| {
+        s.len() <= 128
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if u.first_name.chars().count() > 256 || u.last_name.chars().count() > 256 {
+        return Some("a name is longer than the CRD's 256 characters".into());
+    }
+    if !id_ok(&normalize_id(&u.org_id)) || !id_ok(&normalize_id(&u.group_id)) {
+        return Some("its org or group id is not id-shaped as the CRD requires".into());
+    }
+    None
+}
+
+/// The CRD's permission rules (src/crd/user.rs, src/crd/rules.rs), checked before writing
+/// them down: at most 64 sections named like `apis`/`user_groups`, known values.
 fn permissions_valid(perms: &BTreeMap<String, String>) -> Result<(), String> {
+    if perms.len() > 64 {
+        return Err(format!(
+            "{} sections, the CRD takes at most 64",
+            perms.len()
+        ));
+    }
     for (k, v) in perms {
+        let mut chars = k.chars();
+        let name_ok = k.len() <= 64
+            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return Err(format!("{k:?} is not a section name the CRD accepts"));
+        }
         let admin_key = k == "IsAdmin" || k == "ResetPassword";
         let ok = if admin_key {
             v == "admin"

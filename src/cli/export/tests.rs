@@ -99,11 +99,36 @@ fn output_is_stable_and_never_carries_a_key() {
 fn what_the_crd_refuses_is_skipped_or_left_unmanaged() {
     let mut odd = user("6", ORG, "odd@example.com");
     odd.user_permissions = BTreeMap::from([("apis".into(), "sometimes".into())]);
-    let (items, skipped) = manifests(&[odd, user("7", ORG, "no-at-sign")], &Options::default());
-    assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0].email, "no-at-sign");
-    assert!(items[0].user.spec.permissions.is_empty());
-    assert!(items[0].warnings[0].contains("permissions left unmanaged"));
+    let mut odd_key = user("8", ORG, "odd-key@example.com");
+    odd_key.user_permissions = BTreeMap::from([("my apis".into(), "read".into())]);
+    odd_key.password_max_days = 99_999;
+    let mut long = user("9", ORG, "long@example.com");
+    long.first_name = "x".repeat(300);
+    let mut odd_group = user("10", ORG, "group@example.com");
+    odd_group.group_id = "not an id".into();
+    let (items, skipped) = manifests(
+        &[odd, user("7", ORG, "no-at-sign"), odd_key, long, odd_group],
+        &Options::default(),
+    );
+    let skipped: Vec<&str> = skipped.iter().map(|s| s.email.as_str()).collect();
+    assert_eq!(
+        skipped,
+        ["no-at-sign", "long@example.com", "group@example.com"]
+    );
+    assert_eq!(items.len(), 2);
+    for e in &items {
+        assert!(e.user.spec.permissions.is_empty(), "{}", e.name);
+        assert!(
+            e.warnings[0].contains("permissions left unmanaged"),
+            "{:?}",
+            e.warnings
+        );
+    }
+    let odd_key = items
+        .iter()
+        .find(|e| e.name == "odd-key-example-com")
+        .unwrap();
+    assert_eq!(odd_key.user.spec.password_max_days, None);
 }
 
 #[test]
