@@ -138,7 +138,7 @@ impl Resolver<'_> {
                         ),
                     )));
                 }
-                self.build(&format!("{ns}/{}", r.name), &c.spec.settings, &ns, false)
+                self.build(&user.connection_label(), &c.spec.settings, &ns, false)
                     .await
             }
             ConnectionKind::ClusterDashboardConnection => {
@@ -169,13 +169,8 @@ impl Resolver<'_> {
                     )));
                 }
                 let op_ns = self.operator_namespace.to_string();
-                self.build(
-                    &format!("cluster/{}", r.name),
-                    &c.spec.settings,
-                    &op_ns,
-                    true,
-                )
-                .await
+                self.build(&user.connection_label(), &c.spec.settings, &op_ns, true)
+                    .await
             }
         }
     }

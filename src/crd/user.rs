@@ -36,6 +36,25 @@ use serde::{Deserialize, Serialize};
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    // `-o wide` only (priority 1): what a support request needs without `-o yaml`.
+    printcolumn(
+        name = "User ID",
+        type_ = "string",
+        json_path = ".status.userId",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Connection",
+        type_ = "string",
+        json_path = ".status.connection",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Last Sync",
+        type_ = "date",
+        json_path = ".status.lastSyncTime",
+        priority = 1
     )
 )]
 #[serde(rename_all = "camelCase")]
@@ -226,6 +245,10 @@ pub struct DashboardUserStatus {
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    /// The connection in use, `cluster/<name>` or `<namespace>/<name>` (the `-o wide`
+    /// column; the same spelling as the metrics' `connection` label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret_name: Option<String>,
     /// Last time the Dashboard user was confirmed in line with the spec (RFC 3339).
@@ -276,6 +299,19 @@ impl DashboardUser {
             kind: ConnectionKind::ClusterDashboardConnection,
             name: super::DEFAULT_CONNECTION.into(),
         })
+    }
+
+    /// `cluster/<name>` or `<namespace>/<name>`: how logs, metrics and status name the
+    /// connection this user uses.
+    pub fn connection_label(&self) -> String {
+        use kube::ResourceExt;
+        let c = self.connection();
+        match c.kind {
+            ConnectionKind::ClusterDashboardConnection => format!("cluster/{}", c.name),
+            ConnectionKind::DashboardConnection => {
+                format!("{}/{}", self.namespace().unwrap_or_default(), c.name)
+            }
+        }
     }
 
     /// Name of the access Secret this user should have.
