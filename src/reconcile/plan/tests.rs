@@ -713,7 +713,10 @@ fn admin_users_spec_rules_name_the_field() {
     let cases: Vec<(SpecEdit, &str)> = vec![
         (Box::new(|s| s.username = None), "username is required"),
         (Box::new(|s| s.username = Some("ab".into())), "3 to 150"),
-        (Box::new(|s| s.password_secret_ref = None), "passwordSecretRef"),
+        (
+            Box::new(|s| s.password_secret_ref = None),
+            "passwordSecretRef",
+        ),
         (Box::new(|s| s.first_name = Some("A".into())), "firstName"),
         (Box::new(|s| s.org_id = Some(ORG.into())), "orgId"),
         (Box::new(|s| s.super_user = true), "superUser"),
@@ -722,7 +725,10 @@ fn admin_users_spec_rules_name_the_field() {
             Box::new(|s| s.permissions = BTreeMap::from([("apis".into(), "read".into())])),
             "permissions",
         ),
-        (Box::new(|s| s.password_max_days = Some(3)), "passwordMaxDays"),
+        (
+            Box::new(|s| s.password_max_days = Some(3)),
+            "passwordMaxDays",
+        ),
     ];
     for (edit, needle) in cases {
         let u = admin_user().with_spec(edit);
