@@ -7,6 +7,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rules;
+
 /// A Dashboard reachable from users in this namespace. Its Secrets live here too.
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -137,10 +139,27 @@ pub struct ConnectionSettings {
     pub type_: ConnectionType,
     /// Base URL, e.g. `http://tyk-dashboard.tyk:3000` (TykDashboard) or `https://example.com/api`
     /// (AdminUsersAPI: the routes are `{url}/admin/users/...`).
-    #[schemars(extend("x-kubernetes-validations" = [{
-        "rule": "self.startsWith('http://') || self.startsWith('https://')",
-        "message": "url must start with http:// or https://"
-    }]))]
+    #[schemars(length(min = 1, max = 2048))]
+    #[schemars(extend("x-kubernetes-validations" = [
+        {
+            "rule": "self.startsWith('http://') || self.startsWith('https://')",
+            "message": "url must start with http:// or https://"
+        },
+        {
+            "rule": "self.matches('^https?://[^/?#@\\\\s]+([/?#].*)?$')",
+            "message": "url needs a host after the scheme, e.g. http://tyk-dashboard.tyk:3000"
+        },
+        {
+            // The client refuses them too: transport errors would print the URL.
+            "rule": "!self.matches('^https?://[^/?#]*@')",
+            "message": "url must not contain credentials: put the admin secret in adminSecretRef"
+        },
+        {
+            // The base URL is joined with API paths; a query or fragment would swallow them.
+            "rule": "!self.contains('?') && !self.contains('#') && !self.matches('\\\\s')",
+            "message": "url must not contain a query, a fragment or spaces"
+        }
+    ]))]
     pub url: String,
     /// TykDashboard: the Dashboard `admin_secret` (sent as `admin-auth`). Required (CEL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,6 +172,7 @@ pub struct ConnectionSettings {
     pub api_key_secret_ref: Option<SecretKeyRef>,
     /// Default organisation for users that do not set `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSettings>,
@@ -182,18 +202,24 @@ pub enum ConnectionType {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
     /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `token`, `ca.crt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
     /// Cluster connections only; defaults to the operator's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::namespace_name)]
     pub namespace: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.caSecretRef) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify",
+    "message": "set tls.caSecretRef or tls.insecureSkipVerify, not both: skipping verification ignores the CA"
+}]))]
 pub struct TlsSettings {
     /// PEM CA bundle to trust in addition to nothing else (key default `ca.crt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +234,14 @@ pub struct TlsSettings {
 #[serde(rename_all = "camelCase")]
 pub struct AllowedNamespaces {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend(
+        "maxItems" = 256,
+        "items" = {"type": "string", "maxLength": 63},
+        "x-kubernetes-validations" = [{
+            "rule": "self.all(n, n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+            "message": "allowedNamespaces.names must be namespace names: lower-case letters, digits and '-'"
+        }]
+    ))]
     pub names: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
