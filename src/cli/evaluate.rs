@@ -14,15 +14,15 @@ use rand::RngCore;
 use super::CliError;
 use super::report::{Action, Problem, UserReport};
 use super::target::{Cluster, Target};
+use crate::backend::RemoteObject;
 use crate::connection::Resolved;
 use crate::crd::{DashboardUser, reason};
-use crate::dashboard::User;
 use crate::reconcile::error::ReconcileError;
 use crate::reconcile::fingerprint::{Fingerprint, FingerprintKey};
 use crate::reconcile::plan::{
-    self, Blocker, ConnectionView, PasswordView, RemoteUser, RemoteView, Step,
+    self, Blocker, ConnectionView, PasswordView, RemoteProfile, RemoteUser, RemoteView, Step,
+    TykRemote,
 };
-use crate::reconcile::remote_view;
 use crate::secrets;
 
 /// The operator's default `--resync-period`: how long an `AlreadyExists` waits for a retry.
@@ -145,20 +145,13 @@ impl<'a> Evaluator<'a> {
                 .or_insert_with(|| c.clone());
         }
         let (view, resolved) = match conn {
-            Ok(c) => (
-                ConnectionView::Ready {
-                    url: c.url.clone(),
-                    org_id: c.org_id.clone(),
-                    has_api_key: c.client.has_api_key(),
-                },
-                Some(c),
-            ),
+            Ok(c) => (c.view(), Some(c)),
             Err(b) => (ConnectionView::Unavailable(b), None),
         };
         let password = self.password(user, r).await?;
         let status = user.status.clone().unwrap_or_default();
         let remote = match (&resolved, status.user_id.as_deref()) {
-            (Some(c), Some(id)) => match c.client.get_user(id).await {
+            (Some(c), Some(id)) => match c.backend.get(id).await {
                 Ok(u) => Some(u),
                 Err(e) if e.is_not_found() => None,
                 Err(e) => return Err(e.into()),
@@ -166,7 +159,7 @@ impl<'a> Evaluator<'a> {
             _ => None,
         };
         let remote_view_ = match (&remote, status.user_id.is_some() && resolved.is_some()) {
-            (Some(u), _) => RemoteView::Found(remote_view(u)),
+            (Some(u), _) => RemoteView::Found(u.view()),
             (None, true) => RemoteView::NotFound,
             (None, false) => RemoteView::NoId,
         };
@@ -174,7 +167,7 @@ impl<'a> Evaluator<'a> {
             self.seen_ids
                 .entry(c.label.clone())
                 .or_default()
-                .insert(u.id.clone());
+                .insert(u.id().to_string());
         }
         let observed = |user, remote| plan::Observed {
             user,
@@ -207,21 +200,20 @@ impl<'a> Evaluator<'a> {
                         }
                         Created::Adopted(found) => {
                             // The reconcile goes round again after adopting: so do we.
-                            let adopted = adopted_view(user, &found.id);
-                            let again = plan::plan(&observed(
-                                &adopted,
-                                RemoteView::Found(remote_view(&found)),
-                            ));
+                            let adopted = adopted_view(user, found.id());
+                            let view = found.view();
+                            let again =
+                                plan::plan(&observed(&adopted, RemoteView::Found(view.clone())));
                             pending = again.pending.clone();
                             for s in &again.steps {
-                                self.report_step(s, &again, Some(&remote_view(&found)), r);
+                                self.report_step(s, &again, Some(&view), r);
                             }
                             break;
                         }
                     }
                 }
                 other => {
-                    let remote = remote.as_ref().map(remote_view);
+                    let remote = remote.as_ref().map(RemoteObject::view);
                     self.report_step(other, &p, remote.as_ref(), r);
                 }
             }
@@ -274,17 +266,19 @@ impl<'a> Evaluator<'a> {
         recreate: bool,
         r: &mut UserReport,
     ) -> Result<Created, CliError> {
-        let org = (!d.org_id.is_empty()).then_some(d.org_id.as_str());
-        let email_key = (c.label.clone(), d.org_id.clone(), d.email.clone());
+        let email_key = (c.label.clone(), d.org_id().to_string(), d.login.clone());
         let taken_here = self.creating.contains(&email_key);
         self.creating_emails
             .entry(c.label.clone())
             .or_default()
-            .insert((d.org_id.clone(), d.email.clone()));
-        let found = if c.client.has_api_key() {
-            c.client.find_user_by_email(&d.email, org).await?
+            .insert((d.org_id().to_string(), d.login.clone()));
+        let found = if c.backend.finds_and_deletes() {
+            c.backend.find_by_login(d).await?
         } else {
-            r.notes.push("without the connection's API key the plan cannot look the email up; if a user with it exists, the operator reports AlreadyExists".into());
+            r.notes.push(format!(
+                "without the connection's API key the plan cannot look the {} up; if a user with it exists, the operator reports AlreadyExists",
+                d.login_kind()
+            ));
             None
         };
         match found {
@@ -292,25 +286,25 @@ impl<'a> Evaluator<'a> {
             None => {
                 self.creating.insert(email_key);
                 let kind = if recreate { "recreate" } else { "create" };
-                let changes = d.diff(&RemoteUser::default());
+                let changes = d.diff(&nobody(d));
                 r.actions.push(Action::new(kind, None, changes));
                 Ok(Created::New)
             }
             Some(_) if !may_adopt => Ok(Created::Refused(already_exists(d, false))),
             Some(found) => {
-                let claim = (c.label.clone(), found.id.clone());
-                if self.claimed.contains(&claim) || self.claimed_in_cluster(user, &found.id) {
+                let claim = (c.label.clone(), found.id().to_string());
+                if self.claimed.contains(&claim) || self.claimed_in_cluster(user, found.id()) {
                     return Ok(Created::Refused(already_exists(d, true)));
                 }
                 self.claimed.insert(claim);
                 self.seen_ids
                     .entry(c.label.clone())
                     .or_default()
-                    .insert(found.id.clone());
+                    .insert(found.id().to_string());
                 // The search may omit the key (§10.8); the operator reads the full user too.
-                let full = c.client.get_user(&found.id).await?;
+                let full = c.backend.get(found.id()).await?;
                 r.actions
-                    .push(Action::new("adopt", Some(full.id.clone()), vec![]));
+                    .push(Action::new("adopt", Some(full.id().to_string()), vec![]));
                 Ok(Created::Adopted(Box::new(full)))
             }
         }
@@ -353,7 +347,7 @@ impl<'a> Evaluator<'a> {
 
 enum Created {
     New,
-    Adopted(Box<User>),
+    Adopted(Box<RemoteObject>),
     Refused(Blocker),
 }
 
@@ -369,19 +363,36 @@ fn adopted_view(user: &DashboardUser, id: &str) -> DashboardUser {
     u
 }
 
+/// The messages of `already_exists` and `adopt_found` in src/reconcile/create.rs.
 fn already_exists(d: &plan::DesiredUser, managed: bool) -> Blocker {
     let message = if managed {
         format!(
             "dashboard user {} is already managed by another DashboardUser",
-            d.email
+            d.login
         )
     } else {
         format!(
-            "a dashboard user with email {} already exists and adoptionPolicy is Never; it is left untouched",
-            d.email
+            "a dashboard user with {} {} already exists and adoptionPolicy is Never; it is left untouched",
+            d.login_kind(),
+            d.login
         )
     };
     Blocker::stalled(reason::ALREADY_EXISTS, message)
+}
+
+/// No remote user at all, of the desired user's backend: a create's diff is every field.
+fn nobody(d: &plan::DesiredUser) -> RemoteUser {
+    RemoteUser {
+        id: String::new(),
+        login: String::new(),
+        email: String::new(),
+        active: false,
+        access_key: Default::default(),
+        profile: match d.profile {
+            plan::DesiredProfile::Tyk(_) => RemoteProfile::Tyk(TykRemote::default()),
+            plan::DesiredProfile::AdminUsers { .. } => RemoteProfile::AdminUsers { roles: vec![] },
+        },
+    }
 }
 
 fn describe_ref(user: &DashboardUser) -> String {

@@ -11,13 +11,14 @@ use super::args::{ExportArgs, OutputFormat};
 use super::names;
 use super::target::Target;
 use super::{CliError, EXIT_CLEAN};
+use crate::backend::RemoteObject;
+use crate::crd::ConnectionType;
 use crate::crd::{
     AdoptionPolicy, ConnectionKind, ConnectionRef, DEFAULT_CONNECTION, DashboardUser,
     DashboardUserSpec, DeletionPolicy, PasswordSecretRef,
 };
 use crate::dashboard::{User, wire::normalize_id};
 use crate::reconcile::plan::desired_user;
-use crate::reconcile::remote_view;
 
 /// What every manifest of one export shares.
 #[derive(Clone, Debug)]
@@ -142,9 +143,9 @@ fn manifest(u: &User, name: String, opts: &Options) -> Exported {
         ..Default::default()
     };
     // Self-check with the operator's own comparison: what it would change after adopting.
-    match desired_user(&user.spec, None) {
+    match desired_user(&user.spec, ConnectionType::TykDashboard, None) {
         Ok(d) => {
-            for c in d.diff(&remote_view(u)) {
+            for c in d.diff(&RemoteObject::Tyk(u.clone()).view()) {
                 warnings.push(format!(
                     "{} would still differ after adoption (dashboard {}, manifest {})",
                     c.field, c.dashboard, c.desired
@@ -315,7 +316,13 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
     }
     let target = Target::open(&args.connection, false).await?;
     let conn = target.fixed.expect("export always has a fixed connection");
-    let mut users = conn.client.list_users().await?;
+    let Some(client) = conn.backend.tyk() else {
+        return Err(CliError::Usage(format!(
+            "connection {}: export reads Tyk Dashboards only",
+            conn.label
+        )));
+    };
+    let mut users = client.list_users().await?;
     if let Some(org) = &args.org {
         let org = normalize_id(org);
         users.retain(|u| normalize_id(&u.org_id) == org);

@@ -78,15 +78,15 @@ pub async fn live_users(c: &Cluster, ns: Option<&str>) -> Result<Vec<DashboardUs
 async fn unmanaged(ev: &Evaluator<'_>) -> Result<Vec<Unmanaged>, CliError> {
     let mut out = Vec::new();
     for (label, c) in &ev.used {
-        if !c.client.has_api_key() {
+        let Some(client) = c.backend.tyk().filter(|t| t.has_api_key()) else {
             eprintln!(
-                "warning: {label}: --prune-report needs the connection's API key to list users"
+                "warning: {label}: --prune-report lists Tyk Dashboard users, with the connection's API key"
             );
             continue;
-        }
+        };
         let ids = ev.seen_ids.get(label);
         let planned = ev.creating_emails.get(label);
-        for u in c.client.list_users().await? {
+        for u in client.list_users().await? {
             let org = normalize_id(&u.org_id);
             let email = u.email_address.trim().to_lowercase();
             let known = ids.is_some_and(|s| s.contains(&u.id))

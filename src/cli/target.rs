@@ -10,6 +10,7 @@ use kube::{Api, Client};
 
 use super::CliError;
 use super::args::ConnectionArgs;
+use crate::backend::Backend;
 use crate::connection::{ClientCache, Resolved, Resolver, own_namespace_secrets};
 use crate::crd::{ClusterDashboardConnection, DashboardConnection, DashboardUser, reason};
 use crate::dashboard::{AdminSecret, ApiKey, ConnectionConfig, DashboardClient};
@@ -165,7 +166,8 @@ pub fn from_env(url: &str, org_id: Option<&str>) -> Result<Resolved, CliError> {
         label: url.to_string(),
         url: url.to_string(),
         org_id: org_id.map(str::to_string).filter(|o| !o.is_empty()),
-        client,
+        // `--url` names a Tyk Dashboard: its credentials are the ones read above.
+        backend: Backend::Tyk(client),
     })
 }
 

@@ -17,7 +17,6 @@ use kube::{
 };
 use tracing::{Instrument, info_span};
 
-pub use apply::remote_view;
 pub use error::ReconcileError;
 
 use crate::context::Context;
