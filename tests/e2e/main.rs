@@ -20,3 +20,4 @@ mod scan;
 mod steady;
 mod support;
 mod validation;
+mod walkthrough;
