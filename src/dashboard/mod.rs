@@ -22,3 +22,5 @@ pub use error::DashboardError;
 pub use observe::{RequestObservation, RequestObserver};
 pub use secret::{AccessKey, AdminSecret, ApiKey, Password};
 pub use wire::{CreatedUser, Envelope, MetaKind, NewUser, User, UserList};
+#[cfg(test)]
+mod fuzz_tests;
