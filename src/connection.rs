@@ -13,8 +13,8 @@ use kube::{Api, Client, ResourceExt};
 use parking_lot::Mutex;
 
 use crate::crd::{
-    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionSettings,
-    DashboardConnection, DashboardUser, SecretKeyRef, reason,
+    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionRef,
+    ConnectionSettings, DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
 use crate::dashboard::{
     AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
@@ -97,8 +97,17 @@ impl Resolver<'_> {
         &self,
         user: &DashboardUser,
     ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
-        let ns = user.namespace().unwrap_or_default();
-        let r = user.connection();
+        self.for_ref(&user.namespace().unwrap_or_default(), &user.connection())
+            .await
+    }
+
+    /// The connection `r` names for an object in namespace `ns` (users and groups alike).
+    pub async fn for_ref(
+        &self,
+        ns: &str,
+        r: &ConnectionRef,
+    ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let ns = ns.to_string();
         match r.kind {
             ConnectionKind::DashboardConnection => {
                 let api: Api<DashboardConnection> = Api::namespaced(self.client.clone(), &ns);

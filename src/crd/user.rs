@@ -51,6 +51,11 @@ use serde::{Deserialize, Serialize};
         // which CEL cannot see: the reconcile reports that as InvalidSpec.
         "rule": "!has(self.superUser) || !self.superUser || !has(self.orgId)",
         "message": "superUser users have no organisation: omit orgId"
+    },
+    {
+        // One source for the user's group: a literal id, or a DashboardUserGroup by name.
+        "rule": "!has(self.groupId) || !has(self.groupRef)",
+        "message": "set groupId or groupRef, not both"
     }
 ]))]
 pub struct DashboardUserSpec {
@@ -80,6 +85,10 @@ pub struct DashboardUserSpec {
     /// Tyk user group id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
+    /// A `DashboardUserGroup` in this namespace: the user waits (GroupNotReady) until the
+    /// group has a Dashboard id, then uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ref: Option<super::GroupRef>,
     /// Tyk `user_permissions`: section → read/write/deny, plus `IsAdmin`/`ResetPassword: admin`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("x-kubernetes-validations" = [
@@ -285,6 +294,7 @@ impl DashboardUserSpec {
             super_user: false,
             active: true,
             group_id: None,
+            group_ref: None,
             permissions: BTreeMap::new(),
             password_max_days: None,
             password_secret_ref: None,

@@ -7,12 +7,12 @@ use kube::{Api, ResourceExt, runtime::controller::Action};
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
-    self, AccessSecretView, ConnectionView, DesiredUser, PasswordView, Plan, Redacted, RemoteUser,
-    RemoteView, Step,
+    self, AccessSecretView, Blocker, ConnectionView, DesiredUser, GroupView, PasswordView, Plan,
+    Redacted, RemoteUser, RemoteView, Step,
 };
 use crate::connection::Resolved;
 use crate::context::Context;
-use crate::crd::{DashboardUser, DashboardUserStatus, reason};
+use crate::crd::{DashboardUser, DashboardUserGroup, DashboardUserStatus, reason};
 use crate::dashboard::{Password, User};
 use crate::reconcile::fingerprint::Fingerprint;
 use crate::secrets;
@@ -168,6 +168,7 @@ impl Run<'_> {
             _ => RemoteView::NoId,
         };
         self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
+        let group = self.observe_group().await?;
         let p = plan::plan(&plan::Observed {
             user: self.user,
             now: jiff::Timestamp::now(),
@@ -176,6 +177,7 @@ impl Run<'_> {
             password,
             access_secret: self.access_secret.clone(),
             remote,
+            group,
         });
         self.desired = p.desired.clone();
         if let Some(d) = &self.desired {
@@ -188,6 +190,39 @@ impl Run<'_> {
             }
         }
         Ok(p)
+    }
+
+    /// `spec.groupRef` → the group's Dashboard id, read fresh (the group's status is what
+    /// we wait for, and a cached copy could trail it).
+    async fn observe_group(&self) -> Result<GroupView, ReconcileError> {
+        let Some(r) = &self.user.spec.group_ref else {
+            return Ok(GroupView::Literal);
+        };
+        let ns = self.user.namespace().unwrap_or_default();
+        let api: Api<DashboardUserGroup> = Api::namespaced(self.ctx.client.clone(), &ns);
+        let g = api
+            .get_opt(&r.name)
+            .await
+            .map_err(ReconcileError::kube("read dashboardusergroup"))?;
+        Ok(match g {
+            Some(g) if g.connection() != self.user.connection() => {
+                GroupView::Waiting(Blocker::stalled(
+                    reason::INVALID_SPEC,
+                    format!(
+                        "groupRef {} uses connection {:?} {}, this user {:?} {}: a group id means nothing on another Dashboard",
+                        r.name,
+                        g.connection().kind,
+                        g.connection().name,
+                        self.user.connection().kind,
+                        self.user.connection().name
+                    ),
+                ))
+            }
+            Some(g) if g.group_id().is_some() => {
+                GroupView::Resolved(g.group_id().unwrap_or_default().to_string())
+            }
+            g => GroupView::Waiting(crate::group::group_blocker(&r.name, g.as_ref())),
+        })
     }
 
     pub(super) fn conn(&self) -> &Resolved {

@@ -8,6 +8,7 @@
 
 pub mod corpus;
 pub mod dashboard;
+pub mod groups;
 pub mod kube;
 pub mod operator;
 pub mod teardown;
@@ -302,6 +303,7 @@ impl Env {
         use ::kube::runtime::watcher;
         for ar in [
             kube::user_resource(),
+            kube::group_resource(),
             kube::connection_resource(),
             kube::cluster_connection_resource(),
         ] {

@@ -10,6 +10,7 @@ mod access_secret;
 mod conflicts;
 mod deletion;
 mod drift;
+mod groups;
 mod kubectl;
 mod lifecycle;
 mod missing;

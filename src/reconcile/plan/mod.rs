@@ -10,7 +10,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use desired::{DesiredUser, desired_user, normalized_permissions};
+pub use desired::{DesiredUser, desired_user, normalized_permissions, permissions_for_put};
 
 use super::fingerprint::Fingerprint;
 use crate::crd::{AdoptionPolicy, DashboardUser, DeletionPolicy, reason};
@@ -112,6 +112,16 @@ pub struct AccessSecretView {
     pub owned: bool,
 }
 
+/// The user's group: a literal `groupId`, a `groupRef` resolved to the group's id, or why
+/// that id is not known yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupView {
+    /// No `groupRef`: `spec.groupId` (or none) applies.
+    Literal,
+    Resolved(String),
+    Waiting(Blocker),
+}
+
 pub struct Observed<'a> {
     pub user: &'a DashboardUser,
     /// The clock, so the plan stays pure.
@@ -121,6 +131,7 @@ pub struct Observed<'a> {
     pub password: PasswordView,
     pub access_secret: Option<AccessSecretView>,
     pub remote: RemoteView,
+    pub group: GroupView,
 }
 
 /// How a password reaches the Dashboard (DESIGN §3.3).
@@ -176,10 +187,16 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         ConnectionView::Ready { url, org_id, .. } => (url, org_id.as_deref()),
         ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
     };
-    let desired = match desired_user(&o.user.spec, conn_org) {
+    let mut desired = match desired_user(&o.user.spec, conn_org) {
         Ok(d) => d,
         Err(msg) => return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg)),
     };
+    match &o.group {
+        GroupView::Literal => {}
+        GroupView::Resolved(id) => desired.group_id = id.clone(),
+        // Not created (or not moved) into a group that has no id: wait for it.
+        GroupView::Waiting(b) => return Plan::blocked(b.clone()),
+    }
     let status = o.user.status.clone().unwrap_or_default();
     let mut steps = Vec::new();
     let mut pending = None;
