@@ -133,7 +133,7 @@ impl Resolver<'_> {
                         ),
                     )));
                 }
-                self.build(&format!("{ns}/{}", r.name), &c.spec.settings, &ns, false)
+                self.build(&r.label(&ns), &c.spec.settings, &ns, false)
                     .await
             }
             ConnectionKind::ClusterDashboardConnection => {
@@ -164,13 +164,8 @@ impl Resolver<'_> {
                     )));
                 }
                 let op_ns = self.operator_namespace.to_string();
-                self.build(
-                    &format!("cluster/{}", r.name),
-                    &c.spec.settings,
-                    &op_ns,
-                    true,
-                )
-                .await
+                self.build(&r.label(&ns), &c.spec.settings, &op_ns, true)
+                    .await
             }
         }
     }

@@ -10,7 +10,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AdoptionPolicy, ConnectionKind, ConnectionRef, DeletionPolicy};
+use super::{AdoptionPolicy, ConnectionKind, ConnectionRef, DeletionPolicy, rules};
 
 /// Desired state of a Tyk Dashboard user group (`/api/usergroups`, tyk-dashboard-api.md §4).
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
@@ -57,34 +57,22 @@ pub struct DashboardUserGroupSpec {
     #[schemars(length(min = 1, max = 256))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
     pub description: Option<String>,
     /// Tyk organisation id; omitted → the connection's `orgId`. The Dashboard API puts a
     /// group in the API key's org, so another org is reported as InvalidSpec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     #[serde(default = "default_true")]
     pub active: bool,
     /// Password expiry in days for the group's members (0 = none); unmanaged when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 36500))]
     pub password_max_days: Option<i64>,
     /// Tyk `user_permissions`: section → read/write/deny. Tyk requires at least one on
     /// update, refuses admin roles for groups since 5.6.0 and ignores `ResetPassword` (§4).
-    #[schemars(extend("minProperties" = 1))]
-    #[schemars(extend("x-kubernetes-validations" = [
-        {
-            "rule": "self.all(k, self[k] in ['read', 'write', 'deny', 'admin'])",
-            "message": "permission values must be read, write, deny or admin"
-        },
-        {
-            "rule": "self.all(k, (self[k] == 'admin') == (k == 'IsAdmin' || k == 'ResetPassword'))",
-            "message": "only IsAdmin and ResetPassword take (and require) the value admin"
-        },
-        {
-            "rule": "!('IsAdmin' in self) && !('ResetPassword' in self)",
-            "message": "groups cannot carry IsAdmin or ResetPassword (Tyk 5.6+ refuses admin roles for groups; ResetPassword is per user)"
-        }
-    ]))]
+    #[schemars(transform = rules::group_permissions)]
     pub permissions: BTreeMap<String, String>,
     /// What happens in the Dashboard when this object is deleted (`Deactivate`: `active: false`).
     #[serde(default)]
@@ -132,7 +120,7 @@ pub struct GroupCreateIntent {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
 }
 

@@ -5,6 +5,7 @@
 mod connection;
 mod fixtures;
 mod group;
+mod rules;
 mod user;
 
 pub use connection::*;

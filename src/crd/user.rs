@@ -9,6 +9,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rules;
+
 /// Desired state of a Tyk Dashboard user (DESIGN.md §2).
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -36,6 +38,25 @@ use serde::{Deserialize, Serialize};
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    // `-o wide` only (priority 1): what a support request needs without `-o yaml`.
+    printcolumn(
+        name = "User ID",
+        type_ = "string",
+        json_path = ".status.userId",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Connection",
+        type_ = "string",
+        json_path = ".status.connection",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Last Sync",
+        type_ = "date",
+        json_path = ".status.lastSyncTime",
+        priority = 1
     )
 )]
 #[serde(rename_all = "camelCase")]
@@ -70,11 +91,14 @@ pub struct DashboardUserSpec {
     #[schemars(length(min = 3, max = 254))]
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::display_name)]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::display_name)]
     pub last_name: Option<String>,
     /// Tyk organisation id; omitted → the connection's `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     /// Must be true to create a user with no organisation at all (a Tyk super user).
     #[serde(default)]
@@ -84,6 +108,7 @@ pub struct DashboardUserSpec {
     pub active: bool,
     /// Tyk user group id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub group_id: Option<String>,
     /// A `DashboardUserGroup` in this namespace: the user waits (GroupNotReady) until the
     /// group has a Dashboard id, then uses it.
@@ -91,20 +116,11 @@ pub struct DashboardUserSpec {
     pub group_ref: Option<super::GroupRef>,
     /// Tyk `user_permissions`: section → read/write/deny, plus `IsAdmin`/`ResetPassword: admin`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("x-kubernetes-validations" = [
-        {
-            "rule": "self.all(k, self[k] in ['read', 'write', 'deny', 'admin'])",
-            "message": "permission values must be read, write, deny or admin"
-        },
-        {
-            "rule": "self.all(k, (self[k] == 'admin') == (k == 'IsAdmin' || k == 'ResetPassword'))",
-            "message": "only IsAdmin and ResetPassword take (and require) the value admin"
-        }
-    ]))]
+    #[schemars(transform = rules::permissions)]
     pub permissions: BTreeMap<String, String>,
     /// Per-user password expiry in days (0 = none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 36500))]
     pub password_max_days: Option<i64>,
     /// Secret (same namespace) holding the password; without it no password is managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,8 +146,19 @@ fn default_true() -> bool {
 pub struct ConnectionRef {
     #[serde(default)]
     pub kind: ConnectionKind,
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
+}
+
+impl ConnectionRef {
+    /// `cluster/<name>` or `<namespace>/<name>` for an object in namespace `ns`: the
+    /// connection's metrics label and status/log name.
+    pub fn label(&self, ns: &str) -> String {
+        match self.kind {
+            ConnectionKind::ClusterDashboardConnection => format!("cluster/{}", self.name),
+            ConnectionKind::DashboardConnection => format!("{ns}/{}", self.name),
+        }
+    }
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
@@ -145,9 +172,10 @@ pub enum ConnectionKind {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordSecretRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
     #[serde(default = "default_password_key")]
+    #[schemars(transform = rules::secret_key)]
     pub key: String,
 }
 
@@ -161,13 +189,17 @@ fn default_password_key() -> String {
 pub struct AccessKeySecret {
     /// Defaults to `<metadata.name>-dashboard-access`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::object_name)]
     pub name: Option<String>,
     /// Defaults to `accessKey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = rules::secret_labels)]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = rules::secret_annotations)]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -202,6 +234,10 @@ pub struct DashboardUserStatus {
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    /// The connection in use, `cluster/<name>` or `<namespace>/<name>` (the `-o wide`
+    /// column; the same spelling as the metrics' `connection` label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret_name: Option<String>,
     /// Last time the Dashboard user was confirmed in line with the spec (RFC 3339).
@@ -251,6 +287,14 @@ impl DashboardUser {
             kind: ConnectionKind::ClusterDashboardConnection,
             name: super::DEFAULT_CONNECTION.into(),
         })
+    }
+
+    /// `cluster/<name>` or `<namespace>/<name>`: how logs, metrics and status name the
+    /// connection this user uses.
+    pub fn connection_label(&self) -> String {
+        use kube::ResourceExt;
+        self.connection()
+            .label(&self.namespace().unwrap_or_default())
     }
 
     /// Name of the access Secret this user should have.

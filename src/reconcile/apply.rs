@@ -47,7 +47,10 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         user,
         api,
         written: user.status.clone(),
-        status: user.status.clone().unwrap_or_default(),
+        status: DashboardUserStatus {
+            connection: Some(user.connection_label()),
+            ..user.status.clone().unwrap_or_default()
+        },
         conn: None,
         desired: None,
         remote: None,

@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod dashboard;
 pub mod groups;
 pub mod kube;
+pub mod kubectl;
 pub mod operator;
 pub mod teardown;
 pub mod users;
