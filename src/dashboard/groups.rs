@@ -7,9 +7,9 @@ use std::fmt;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::client::{Auth, DashboardClient};
+use super::client::{Answer, Auth, DashboardClient};
 use super::error::DashboardError;
-use super::users::decode_error;
+use super::users::{checked_id, decode_error};
 use super::wire::{Envelope, Extra, id_field, null_default};
 
 /// A user group as `GET /api/usergroups[/{id}]` returns it. Unknown fields are kept and sent
@@ -54,19 +54,29 @@ struct GroupList {
 }
 
 impl DashboardClient {
+    /// One `/api/usergroups` call signed with the connection's API key.
+    async fn group_call(
+        &self,
+        op: &'static str,
+        method: Method,
+        route: &'static str,
+        path: String,
+        body: Option<Vec<u8>>,
+    ) -> Result<Answer, DashboardError> {
+        let key = self.api_key(op)?.clone();
+        let mut call = self.call(op, method, route, path, Auth::Key(key.expose()));
+        call.body = body;
+        call.secrets.push(key.expose());
+        self.execute(call).await
+    }
+
     /// `GET /api/usergroups?p=-1`: every group of the key's org (§4; `p<0` = all, §3.1).
     pub async fn list_groups(&self) -> Result<Vec<Group>, DashboardError> {
         const OP: &str = "list user groups";
-        let key = self.api_key(OP)?.clone();
-        let mut call = self.call(
-            OP,
-            Method::GET,
-            "/api/usergroups",
-            "/api/usergroups?p=-1".into(),
-            Auth::Key(key.expose()),
-        );
-        call.secrets.push(key.expose());
-        let answer = self.execute(call).await?;
+        let path = "/api/usergroups?p=-1".into();
+        let answer = self
+            .group_call(OP, Method::GET, "/api/usergroups", path, None)
+            .await?;
         let list: GroupList = serde_json::from_slice(&answer.body)
             .map_err(|e| decode_error(OP, answer.status, &e))?;
         Ok(list.groups)
@@ -75,39 +85,26 @@ impl DashboardClient {
     /// `GET /api/usergroups/{id}`: the bare group; 404 → `NotFound`.
     pub async fn get_group(&self, id: &str) -> Result<Group, DashboardError> {
         const OP: &str = "get user group";
-        let key = self.api_key(OP)?.clone();
-        let id = super::users::checked_id(OP, id)?;
-        let mut call = self.call(
-            OP,
-            Method::GET,
-            "/api/usergroups/{id}",
-            format!("/api/usergroups/{id}"),
-            Auth::Key(key.expose()),
-        );
-        call.secrets.push(key.expose());
-        let answer = self.execute(call).await?;
+        let path = format!("/api/usergroups/{}", checked_id(OP, id)?);
+        let answer = self
+            .group_call(OP, Method::GET, "/api/usergroups/{id}", path, None)
+            .await?;
         serde_json::from_slice(&answer.body).map_err(|e| decode_error(OP, answer.status, &e))
     }
 
     /// `POST /api/usergroups`; the answer's `Meta` is the new id (§1.3). `group.id` is ignored.
     pub async fn create_group(&self, group: &Group) -> Result<String, DashboardError> {
         const OP: &str = "create user group";
-        let key = self.api_key(OP)?.clone();
         let mut body = serde_json::to_value(group)
             .map_err(|_| DashboardError::config(OP, "group does not serialise"))?;
         if let Some(map) = body.as_object_mut() {
             map.remove("id");
         }
-        let mut call = self.call(
-            OP,
-            Method::POST,
-            "/api/usergroups",
-            "/api/usergroups".into(),
-            Auth::Key(key.expose()),
-        );
-        call.body = Some(body.to_string().into_bytes());
-        call.secrets.push(key.expose());
-        let answer = self.execute(call).await?;
+        let body = Some(body.to_string().into_bytes());
+        let path = "/api/usergroups".into();
+        let answer = self
+            .group_call(OP, Method::POST, "/api/usergroups", path, body)
+            .await?;
         Envelope::from_slice(&answer.body)
             .and_then(|e| e.meta_id())
             .ok_or_else(|| DashboardError::Unexpected {
@@ -121,35 +118,20 @@ impl DashboardClient {
     /// `ResetPassword` cannot be changed here (§4).
     pub async fn update_group(&self, group: &Group) -> Result<(), DashboardError> {
         const OP: &str = "update user group";
-        let key = self.api_key(OP)?.clone();
-        let id = super::users::checked_id(OP, &group.id)?;
+        let path = format!("/api/usergroups/{}", checked_id(OP, &group.id)?);
         let body = serde_json::to_vec(group)
             .map_err(|_| DashboardError::config(OP, "group does not serialise"))?;
-        let mut call = self.call(
-            OP,
-            Method::PUT,
-            "/api/usergroups/{id}",
-            format!("/api/usergroups/{id}"),
-            Auth::Key(key.expose()),
-        );
-        call.body = Some(body);
-        call.secrets.push(key.expose());
-        self.execute(call).await.map(drop)
+        self.group_call(OP, Method::PUT, "/api/usergroups/{id}", path, Some(body))
+            .await
+            .map(drop)
     }
 
     /// `DELETE /api/usergroups/{id}`; a 404 is `NotFound` (callers count it as done).
     pub async fn delete_group(&self, id: &str) -> Result<(), DashboardError> {
         const OP: &str = "delete user group";
-        let key = self.api_key(OP)?.clone();
-        let id = super::users::checked_id(OP, id)?;
-        let mut call = self.call(
-            OP,
-            Method::DELETE,
-            "/api/usergroups/{id}",
-            format!("/api/usergroups/{id}"),
-            Auth::Key(key.expose()),
-        );
-        call.secrets.push(key.expose());
-        self.execute(call).await.map(drop)
+        let path = format!("/api/usergroups/{}", checked_id(OP, id)?);
+        self.group_call(OP, Method::DELETE, "/api/usergroups/{id}", path, None)
+            .await
+            .map(drop)
     }
 }

@@ -34,7 +34,7 @@ pub async fn apply(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Reco
     if g.status.is_none() {
         run.write(&Outcome::Pending).await?;
     }
-    let key = format!("group/{ns}/{}", g.name_any());
+    let key = crate::reconcile::backoff_key(g);
     let result = run.observe_and_act().await;
     let (outcome, action) = match result {
         Ok(()) => {

@@ -64,7 +64,7 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         run.write_status(&Outcome::Pending).await?;
     }
     let result = run.observe_and_execute().await;
-    let key = format!("{ns}/{}", user.name_any());
+    let key = super::backoff_key(user);
     let (outcome, action) = match &result {
         Ok(p) => {
             ctx.succeeded(&key);
