@@ -77,13 +77,19 @@ use super::rules;
         // One source for the user's group: a literal id, or a DashboardUserGroup by name.
         "rule": "!has(self.groupId) || !has(self.groupRef)",
         "message": "set groupId or groupRef, not both"
+    },
+    {
+        // The admin users API has no documented way to rename a user (README, AdminUsersAPI).
+        "rule": "!has(oldSelf.username) || (has(self.username) && self.username == oldSelf.username)",
+        "message": "username is immutable once set"
     }
 ]))]
 pub struct DashboardUserSpec {
     /// The connection to the Dashboard; omitted → ClusterDashboardConnection `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_ref: Option<ConnectionRef>,
-    /// Login name. Compared case-insensitively (Tyk lower-cases it).
+    /// TykDashboard: the login name, compared case-insensitively (Tyk lower-cases it).
+    /// AdminUsersAPI: the user's email.
     #[schemars(extend("x-kubernetes-validations" = [{
         "rule": "self.matches('^[^@\\\\s]+@[^@\\\\s]+$')",
         "message": "email must look like name@domain"
@@ -96,6 +102,13 @@ pub struct DashboardUserSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = rules::display_name)]
     pub last_name: Option<String>,
+    /// AdminUsersAPI only (and required there): the login name, unique on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 150))]
+    pub username: Option<String>,
+    /// AdminUsersAPI only: the user's role; omitted → `viewer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<AdminRole>,
     /// Tyk organisation id; omitted → the connection's `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = rules::tyk_id)]
@@ -138,6 +151,26 @@ pub struct DashboardUserSpec {
 
 fn default_true() -> bool {
     true
+}
+
+/// The roles of the admin users API (`AdminUserCreate.role`).
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    Admin,
+    Editor,
+    #[default]
+    Viewer,
+}
+
+impl AdminRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Editor => "editor",
+            Self::Viewer => "viewer",
+        }
+    }
 }
 
 /// Reference to a `DashboardConnection` (same namespace) or `ClusterDashboardConnection`.
@@ -269,6 +302,7 @@ pub struct DashboardUserStatus {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateIntent {
+    /// The login name: the email (TykDashboard) or the username (AdminUsersAPI).
     pub email: String,
     pub time: String,
 }
@@ -332,6 +366,8 @@ impl DashboardUserSpec {
         Self {
             connection_ref: None,
             email: email.into(),
+            username: None,
+            role: None,
             first_name: None,
             last_name: None,
             org_id: None,

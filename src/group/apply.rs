@@ -3,7 +3,6 @@
 use kube::{Api, ResourceExt, runtime::controller::Action};
 
 use super::plan::{self, DesiredGroup, Observed, Plan, RemoteGroup, Step};
-use crate::connection::Resolved;
 use crate::context::Context;
 use crate::crd::{DashboardUserGroup, DashboardUserGroupStatus, GroupCreateIntent, reason};
 use crate::dashboard::Group;
@@ -93,12 +92,15 @@ impl Run<'_> {
             .for_ref(&ns, &self.group.connection())
             .await?;
         let (connection, conn) = match resolved {
-            Ok(r) => (view_of(&r), Some(r)),
+            Ok(r) => (r.view(), Some(r)),
             Err(b) => (ConnectionView::Unavailable(b), None),
         };
-        let usable = conn.as_ref().filter(|r| r.client.has_api_key());
+        let usable = conn
+            .as_ref()
+            .and_then(|r| r.backend.tyk())
+            .filter(|c| c.has_api_key());
         let mut remote = match (usable, self.group.group_id()) {
-            (Some(c), Some(id)) => match c.client.get_group(id).await {
+            (Some(c), Some(id)) => match c.get_group(id).await {
                 Ok(g) => RemoteGroup::Found(g),
                 Err(e) if e.is_not_found() => RemoteGroup::NotFound,
                 Err(e) => return Err(e.into()),
@@ -112,7 +114,7 @@ impl Run<'_> {
                 (RemoteGroup::Found(_), _) | (_, None) => vec![],
                 (_, Some(c)) => {
                     let want = self.group.spec.name.trim();
-                    let mut all = c.client.list_groups().await?;
+                    let mut all = c.list_groups().await?;
                     all.retain(|g| g.name == want);
                     all
                 }
@@ -128,7 +130,7 @@ impl Run<'_> {
                 Plan::Blocked(b) => return Err(ReconcileError::Blocked(b)),
                 Plan::Act(step, d) => (step, d),
             };
-            let client = &conn.as_ref().expect("planned with a connection").client;
+            let client = usable.expect("planned only with a Tyk connection and its API key");
             match step {
                 None => {
                     if let RemoteGroup::Found(r) = &remote {
@@ -235,14 +237,6 @@ impl Run<'_> {
             Note::normal(reason, "Reconcile", text),
         )
         .await;
-    }
-}
-
-pub(super) fn view_of(r: &Resolved) -> ConnectionView {
-    ConnectionView::Ready {
-        url: r.url.clone(),
-        org_id: r.org_id.clone(),
-        has_api_key: r.client.has_api_key(),
     }
 }
 

@@ -2,7 +2,6 @@
 
 use kube::{Api, ResourceExt, runtime::controller::Action};
 
-use super::apply::view_of;
 use super::plan::{Cleanup, plan_cleanup};
 use crate::context::Context;
 use crate::crd::{DashboardUserGroup, reason};
@@ -17,7 +16,7 @@ pub async fn cleanup(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Re
     let users = ctx.users_of_group(&ns, &g.name_any());
     let resolved = ctx.resolver().for_ref(&ns, &g.connection()).await?;
     let view = match &resolved {
-        Ok(r) => view_of(r),
+        Ok(r) => r.view(),
         Err(b) => ConnectionView::Unavailable(b.clone()),
     };
     let plan = plan_cleanup(g, &view, users);
@@ -61,7 +60,7 @@ pub async fn cleanup(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Re
             .await;
         }
         Cleanup::Delete => {
-            let client = &resolved.as_ref().expect("planned with a connection").client;
+            let client = tyk_client(&resolved);
             match client.delete_group(&id).await {
                 Ok(()) => {
                     publish(
@@ -76,7 +75,7 @@ pub async fn cleanup(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Re
             }
         }
         Cleanup::Deactivate => {
-            let client = &resolved.as_ref().expect("planned with a connection").client;
+            let client = tyk_client(&resolved);
             match client.get_group(&id).await {
                 Ok(mut remote) if remote.active => {
                     remote.active = false;
@@ -95,4 +94,14 @@ pub async fn cleanup(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Re
         }
     }
     Ok(Action::await_change())
+}
+
+fn tyk_client(
+    resolved: &Result<crate::connection::Resolved, Blocker>,
+) -> &crate::dashboard::DashboardClient {
+    resolved
+        .as_ref()
+        .ok()
+        .and_then(|r| r.backend.tyk())
+        .expect("planned only with a Tyk connection")
 }

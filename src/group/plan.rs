@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::crd::{AdoptionPolicy, DashboardUserGroup, DeletionPolicy, reason};
+use crate::crd::{AdoptionPolicy, ConnectionType, DashboardUserGroup, DeletionPolicy, reason};
 use crate::dashboard::Group;
 use crate::reconcile::plan::{Blocker, ConnectionView, normalized_permissions};
 
@@ -100,12 +100,16 @@ pub enum Plan {
     Act(Option<Step>, DesiredGroup),
 }
 
+pub const ONLY_TYK: &str = "user groups exist only on TykDashboard connections";
 pub const NEEDS_API_KEY: &str =
     "user groups exist only in the Dashboard API: the connection needs an apiKeySecretRef";
 
 pub fn plan(o: &Observed<'_>) -> Plan {
     let conn_org = match &o.connection {
         ConnectionView::Unavailable(b) => return Plan::Blocked(b.clone()),
+        ConnectionView::Ready { backend, .. } if *backend != ConnectionType::TykDashboard => {
+            return Plan::Blocked(Blocker::stalled(reason::INVALID_SPEC, ONLY_TYK));
+        }
         ConnectionView::Ready {
             has_api_key: false, ..
         } => {
@@ -225,6 +229,11 @@ pub fn plan_cleanup(
         } => Cleanup::Release {
             warning: format!("finalizer released without touching the dashboard: {NEEDS_API_KEY}"),
         },
+        ConnectionView::Ready { backend, .. } if *backend != ConnectionType::TykDashboard => {
+            Cleanup::Release {
+                warning: format!("finalizer released without touching the dashboard: {ONLY_TYK}"),
+            }
+        }
         ConnectionView::Ready { .. } => match g.spec.deletion_policy {
             DeletionPolicy::Deactivate => Cleanup::Deactivate,
             _ => Cleanup::Delete,
@@ -247,6 +256,7 @@ mod tests {
     fn conn() -> ConnectionView {
         ConnectionView::Ready {
             url: "http://d".into(),
+            backend: ConnectionType::TykDashboard,
             org_id: Some("org1".into()),
             has_api_key: true,
         }
@@ -361,6 +371,7 @@ mod tests {
         let mut o = observed(&g, RemoteGroup::NoId, vec![]);
         o.connection = ConnectionView::Ready {
             url: "http://d".into(),
+            backend: ConnectionType::TykDashboard,
             org_id: None,
             has_api_key: false,
         };
