@@ -13,6 +13,8 @@ mod emulator_observer;
 mod emulator_settings;
 #[path = "dashboard_client/groups.rs"]
 mod groups;
+#[path = "dashboard_client/hostile.rs"]
+mod hostile;
 #[path = "dashboard_client/mock.rs"]
 mod mock;
 #[path = "dashboard_client/mock_cases.rs"]

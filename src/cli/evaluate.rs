@@ -20,8 +20,8 @@ use crate::crd::{DashboardUser, reason};
 use crate::reconcile::error::ReconcileError;
 use crate::reconcile::fingerprint::{Fingerprint, FingerprintKey};
 use crate::reconcile::plan::{
-    self, Blocker, ConnectionView, PasswordView, RemoteProfile, RemoteUser, RemoteView, Step,
-    TykRemote,
+    self, Blocker, ConnectionView, FieldChange, PasswordView, RemoteProfile, RemoteUser,
+    RemoteView, Step, TykRemote,
 };
 use crate::secrets;
 
@@ -319,7 +319,18 @@ impl<'a> Evaluator<'a> {
             None => {
                 self.creating.insert(email_key);
                 let kind = if recreate { "recreate" } else { "create" };
-                let changes = d.diff(&nobody(d));
+                // Every desired field against nothing (`active` even when false).
+                let mut changes = d.diff(&nobody(d));
+                if !changes.iter().any(|c| c.field == "active") {
+                    changes.push(FieldChange {
+                        field: "active".into(),
+                        dashboard: serde_json::Value::Null,
+                        desired: d.active.into(),
+                    });
+                }
+                for c in &mut changes {
+                    c.dashboard = serde_json::Value::Null;
+                }
                 r.actions.push(Action::new(kind, None, changes));
                 Ok(Created::New)
             }

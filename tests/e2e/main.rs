@@ -8,6 +8,7 @@ mod common;
 
 mod access_secret;
 mod cli_export;
+mod cli_plan;
 mod conflicts;
 mod deletion;
 mod drift;
