@@ -20,3 +20,5 @@ pub mod status;
 pub mod telemetry;
 
 pub use runtime::{run, run_with};
+#[cfg(test)]
+pub(crate) mod fuzzing;

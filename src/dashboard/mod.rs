@@ -24,3 +24,5 @@ pub use groups::Group;
 pub use observe::{RequestObservation, RequestObserver};
 pub use secret::{AccessKey, AdminSecret, ApiKey, Password};
 pub use wire::{CreatedUser, Envelope, MetaKind, NewUser, User, UserList};
+#[cfg(test)]
+mod fuzz_tests;
