@@ -9,6 +9,7 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod dashboard;
+pub mod group;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;

@@ -85,6 +85,37 @@ impl<'a> Evaluator<'a> {
         applied(manifest, &ns, self.live(&ns, &manifest.name_any()))
     }
 
+    /// The id `spec.groupRef` resolves to, as the operator would see it.
+    async fn group(
+        &self,
+        user: &DashboardUser,
+        r: &mut UserReport,
+    ) -> Result<plan::GroupView, CliError> {
+        if user.spec.group_ref.is_none() {
+            return Ok(plan::GroupView::Literal);
+        }
+        let Some(cluster) = &self.target.cluster else {
+            r.notes.push(
+                "groupRef not resolved (no cluster with --url): the user waits for it".into(),
+            );
+            return Ok(plan::GroupView::Waiting(crate::group::group_blocker(
+                &user
+                    .spec
+                    .group_ref
+                    .as_ref()
+                    .map(|g| g.name.clone())
+                    .unwrap_or_default(),
+                None,
+            )));
+        };
+        crate::group::observe_group(&cluster.client, user)
+            .await
+            .map_err(|source| CliError::Kube {
+                what: "the user's DashboardUserGroup".into(),
+                source,
+            })
+    }
+
     /// The connection the operator would use for `user` (or the one given on the command line).
     pub async fn connection(
         &self,
@@ -152,6 +183,7 @@ impl<'a> Evaluator<'a> {
                 .or_default()
                 .insert(u.id().to_string());
         }
+        let group = self.group(user, r).await?;
         let observed = |user, remote| plan::Observed {
             user,
             now: jiff::Timestamp::now(),
@@ -161,6 +193,7 @@ impl<'a> Evaluator<'a> {
             // Only Kubernetes-side steps depend on it, and those are not reported.
             access_secret: None,
             remote,
+            group: group.clone(),
         };
         let p = plan::plan(&observed(user, remote_view_));
         let mut pending = p.pending.clone();

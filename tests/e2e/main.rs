@@ -12,6 +12,7 @@ mod cli_plan;
 mod conflicts;
 mod deletion;
 mod drift;
+mod groups;
 mod kubectl;
 mod lifecycle;
 mod missing;
