@@ -1,5 +1,7 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
 
+pub mod backend;
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod connection_status;
@@ -7,6 +9,7 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod dashboard;
+pub mod group;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
@@ -17,3 +20,5 @@ pub mod status;
 pub mod telemetry;
 
 pub use runtime::{run, run_with};
+#[cfg(test)]
+pub(crate) mod fuzzing;

@@ -7,6 +7,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rules;
+
 /// A Dashboard reachable from users in this namespace. Its Secrets live here too.
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -37,6 +39,30 @@ use serde::{Deserialize, Serialize};
     )
 )]
 #[serde(rename_all = "camelCase")]
+// The type/Secret rules sit on the spec: schemars drops extensions of a flattened struct.
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef)",
+        "message": "adminSecretRef is required for type TykDashboard"
+    },
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
+        "message": "tokenSecretRef applies only to type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
+        "message": "tokenSecretRef is required for type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
+        "message": "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"
+    },
+    {
+        // Users record remote ids of this system: another type would make them meaningless.
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
+        "message": "type is immutable"
+    }
+]))]
 pub struct DashboardConnectionSpec {
     #[serde(flatten)]
     pub settings: ConnectionSettings,
@@ -72,6 +98,29 @@ pub struct DashboardConnectionSpec {
     )
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef)",
+        "message": "adminSecretRef is required for type TykDashboard"
+    },
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
+        "message": "tokenSecretRef applies only to type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
+        "message": "tokenSecretRef is required for type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
+        "message": "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"
+    },
+    {
+        // Users record remote ids of this system: another type would make them meaningless.
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
+        "message": "type is immutable"
+    }
+]))]
 pub struct ClusterDashboardConnectionSpec {
     #[serde(flatten)]
     pub settings: ConnectionSettings,
@@ -85,19 +134,45 @@ pub struct ClusterDashboardConnectionSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionSettings {
-    /// Base URL of the Dashboard, e.g. `http://tyk-dashboard.tyk:3000`.
-    #[schemars(extend("x-kubernetes-validations" = [{
-        "rule": "self.startsWith('http://') || self.startsWith('https://')",
-        "message": "url must start with http:// or https://"
-    }]))]
+    /// The remote user system: `TykDashboard` (default) or `AdminUsersAPI`.
+    #[serde(rename = "type", default)]
+    pub type_: ConnectionType,
+    /// Base URL, e.g. `http://tyk-dashboard.tyk:3000` (TykDashboard) or `https://example.com/api`
+    /// (AdminUsersAPI: the routes are `{url}/admin/users/...`).
+    #[schemars(length(min = 1, max = 2048))]
+    #[schemars(extend("x-kubernetes-validations" = [
+        {
+            "rule": "self.startsWith('http://') || self.startsWith('https://')",
+            "message": "url must start with http:// or https://"
+        },
+        {
+            "rule": "self.matches('^https?://[^/?#@\\\\s]+([/?#].*)?$')",
+            "message": "url needs a host after the scheme, e.g. http://tyk-dashboard.tyk:3000"
+        },
+        {
+            // The client refuses them too: transport errors would print the URL.
+            "rule": "!self.matches('^https?://[^/?#]*@')",
+            "message": "url must not contain credentials: put the admin secret in adminSecretRef"
+        },
+        {
+            // The base URL is joined with API paths; a query or fragment would swallow them.
+            "rule": "!self.contains('?') && !self.contains('#') && !self.matches('\\\\s')",
+            "message": "url must not contain a query, a fragment or spaces"
+        }
+    ]))]
     pub url: String,
-    /// The Dashboard `admin_secret` (sent as `admin-auth`).
-    pub admin_secret_ref: SecretKeyRef,
+    /// TykDashboard: the Dashboard `admin_secret` (sent as `admin-auth`). Required (CEL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_secret_ref: Option<SecretKeyRef>,
+    /// AdminUsersAPI: the Bearer token of an admin (key default `token`). Required (CEL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_secret_ref: Option<SecretKeyRef>,
     /// An admin user's Dashboard API key: needed to find users by email and to delete them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_secret_ref: Option<SecretKeyRef>,
     /// Default organisation for users that do not set `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSettings>,
@@ -111,22 +186,40 @@ pub struct ConnectionSettings {
     pub max_concurrent_requests: Option<u32>,
 }
 
+/// Which remote user system a connection talks to; each has its own client behind
+/// [`crate::backend::Backend`].
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum ConnectionType {
+    /// The Tyk Dashboard Admin and Dashboard APIs.
+    #[default]
+    TykDashboard,
+    /// An admin users API (`POST {url}/admin/users/` with a Bearer token).
+    #[serde(rename = "AdminUsersAPI")]
+    AdminUsersApi,
+}
+
 /// A key in a Secret. `namespace` is only honoured for cluster connections.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
-    /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `ca.crt`.
+    /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `token`, `ca.crt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
     /// Cluster connections only; defaults to the operator's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::namespace_name)]
     pub namespace: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.caSecretRef) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify",
+    "message": "set tls.caSecretRef or tls.insecureSkipVerify, not both: skipping verification ignores the CA"
+}]))]
 pub struct TlsSettings {
     /// PEM CA bundle to trust in addition to nothing else (key default `ca.crt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +234,14 @@ pub struct TlsSettings {
 #[serde(rename_all = "camelCase")]
 pub struct AllowedNamespaces {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend(
+        "maxItems" = 256,
+        "items" = {"type": "string", "maxLength": 63},
+        "x-kubernetes-validations" = [{
+            "rule": "self.all(n, n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+            "message": "allowedNamespaces.names must be namespace names: lower-case letters, digits and '-'"
+        }]
+    ))]
     pub names: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
@@ -159,12 +260,14 @@ pub struct ConnectionStatus {
 impl ConnectionSettings {
     pub fn for_url(url: &str, admin_secret: &str) -> Self {
         Self {
+            type_: ConnectionType::TykDashboard,
             url: url.into(),
-            admin_secret_ref: SecretKeyRef {
+            admin_secret_ref: Some(SecretKeyRef {
                 name: admin_secret.into(),
                 key: None,
                 namespace: None,
-            },
+            }),
+            token_secret_ref: None,
             api_key_secret_ref: None,
             org_id: None,
             tls: None,

@@ -9,6 +9,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rules;
+
 /// Desired state of a Tyk Dashboard user (DESIGN.md §2).
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -36,6 +38,25 @@ use serde::{Deserialize, Serialize};
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
+    ),
+    // `-o wide` only (priority 1): what a support request needs without `-o yaml`.
+    printcolumn(
+        name = "User ID",
+        type_ = "string",
+        json_path = ".status.userId",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Connection",
+        type_ = "string",
+        json_path = ".status.connection",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Last Sync",
+        type_ = "date",
+        json_path = ".status.lastSyncTime",
+        priority = 1
     )
 )]
 #[serde(rename_all = "camelCase")]
@@ -51,13 +72,24 @@ use serde::{Deserialize, Serialize};
         // which CEL cannot see: the reconcile reports that as InvalidSpec.
         "rule": "!has(self.superUser) || !self.superUser || !has(self.orgId)",
         "message": "superUser users have no organisation: omit orgId"
+    },
+    {
+        // One source for the user's group: a literal id, or a DashboardUserGroup by name.
+        "rule": "!has(self.groupId) || !has(self.groupRef)",
+        "message": "set groupId or groupRef, not both"
+    },
+    {
+        // The admin users API has no documented way to rename a user (README, AdminUsersAPI).
+        "rule": "!has(oldSelf.username) || (has(self.username) && self.username == oldSelf.username)",
+        "message": "username is immutable once set"
     }
 ]))]
 pub struct DashboardUserSpec {
     /// The connection to the Dashboard; omitted → ClusterDashboardConnection `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_ref: Option<ConnectionRef>,
-    /// Login name. Compared case-insensitively (Tyk lower-cases it).
+    /// TykDashboard: the login name, compared case-insensitively (Tyk lower-cases it).
+    /// AdminUsersAPI: the user's email.
     #[schemars(extend("x-kubernetes-validations" = [{
         "rule": "self.matches('^[^@\\\\s]+@[^@\\\\s]+$')",
         "message": "email must look like name@domain"
@@ -65,11 +97,21 @@ pub struct DashboardUserSpec {
     #[schemars(length(min = 3, max = 254))]
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::display_name)]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::display_name)]
     pub last_name: Option<String>,
+    /// AdminUsersAPI only (and required there): the login name, unique on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 150))]
+    pub username: Option<String>,
+    /// AdminUsersAPI only: the user's role; omitted → `viewer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<AdminRole>,
     /// Tyk organisation id; omitted → the connection's `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     /// Must be true to create a user with no organisation at all (a Tyk super user).
     #[serde(default)]
@@ -79,23 +121,19 @@ pub struct DashboardUserSpec {
     pub active: bool,
     /// Tyk user group id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub group_id: Option<String>,
+    /// A `DashboardUserGroup` in this namespace: the user waits (GroupNotReady) until the
+    /// group has a Dashboard id, then uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ref: Option<super::GroupRef>,
     /// Tyk `user_permissions`: section → read/write/deny, plus `IsAdmin`/`ResetPassword: admin`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("x-kubernetes-validations" = [
-        {
-            "rule": "self.all(k, self[k] in ['read', 'write', 'deny', 'admin'])",
-            "message": "permission values must be read, write, deny or admin"
-        },
-        {
-            "rule": "self.all(k, (self[k] == 'admin') == (k == 'IsAdmin' || k == 'ResetPassword'))",
-            "message": "only IsAdmin and ResetPassword take (and require) the value admin"
-        }
-    ]))]
+    #[schemars(transform = rules::permissions)]
     pub permissions: BTreeMap<String, String>,
     /// Per-user password expiry in days (0 = none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 36500))]
     pub password_max_days: Option<i64>,
     /// Secret (same namespace) holding the password; without it no password is managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,14 +153,45 @@ fn default_true() -> bool {
     true
 }
 
+/// The roles of the admin users API (`AdminUserCreate.role`).
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    Admin,
+    Editor,
+    #[default]
+    Viewer,
+}
+
+impl AdminRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Editor => "editor",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
 /// Reference to a `DashboardConnection` (same namespace) or `ClusterDashboardConnection`.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionRef {
     #[serde(default)]
     pub kind: ConnectionKind,
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
+}
+
+impl ConnectionRef {
+    /// `cluster/<name>` or `<namespace>/<name>` for an object in namespace `ns`: the
+    /// connection's metrics label and status/log name.
+    pub fn label(&self, ns: &str) -> String {
+        match self.kind {
+            ConnectionKind::ClusterDashboardConnection => format!("cluster/{}", self.name),
+            ConnectionKind::DashboardConnection => format!("{ns}/{}", self.name),
+        }
+    }
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
@@ -136,9 +205,10 @@ pub enum ConnectionKind {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordSecretRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
     #[serde(default = "default_password_key")]
+    #[schemars(transform = rules::secret_key)]
     pub key: String,
 }
 
@@ -152,13 +222,17 @@ fn default_password_key() -> String {
 pub struct AccessKeySecret {
     /// Defaults to `<metadata.name>-dashboard-access`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::object_name)]
     pub name: Option<String>,
     /// Defaults to `accessKey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = rules::secret_labels)]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = rules::secret_annotations)]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -193,6 +267,10 @@ pub struct DashboardUserStatus {
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    /// The connection in use, `cluster/<name>` or `<namespace>/<name>` (the `-o wide`
+    /// column; the same spelling as the metrics' `connection` label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret_name: Option<String>,
     /// Last time the Dashboard user was confirmed in line with the spec (RFC 3339).
@@ -224,6 +302,7 @@ pub struct DashboardUserStatus {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateIntent {
+    /// The login name: the email (TykDashboard) or the username (AdminUsersAPI).
     pub email: String,
     pub time: String,
 }
@@ -242,6 +321,14 @@ impl DashboardUser {
             kind: ConnectionKind::ClusterDashboardConnection,
             name: super::DEFAULT_CONNECTION.into(),
         })
+    }
+
+    /// `cluster/<name>` or `<namespace>/<name>`: how logs, metrics and status name the
+    /// connection this user uses.
+    pub fn connection_label(&self) -> String {
+        use kube::ResourceExt;
+        self.connection()
+            .label(&self.namespace().unwrap_or_default())
     }
 
     /// Name of the access Secret this user should have.
@@ -279,12 +366,15 @@ impl DashboardUserSpec {
         Self {
             connection_ref: None,
             email: email.into(),
+            username: None,
+            role: None,
             first_name: None,
             last_name: None,
             org_id: None,
             super_user: false,
             active: true,
             group_id: None,
+            group_ref: None,
             permissions: BTreeMap::new(),
             password_max_days: None,
             password_secret_ref: None,

@@ -9,6 +9,7 @@ mod classify;
 mod client;
 mod config;
 pub mod error;
+mod groups;
 mod observe;
 mod search;
 pub mod secret;
@@ -16,9 +17,12 @@ mod tls;
 mod users;
 pub mod wire;
 
-pub use client::DashboardClient;
+pub use client::{DashboardClient, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES};
 pub use config::ConnectionConfig;
 pub use error::DashboardError;
+pub use groups::Group;
 pub use observe::{RequestObservation, RequestObserver};
 pub use secret::{AccessKey, AdminSecret, ApiKey, Password};
 pub use wire::{CreatedUser, Envelope, MetaKind, NewUser, User, UserList};
+#[cfg(test)]
+mod fuzz_tests;

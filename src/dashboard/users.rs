@@ -264,6 +264,11 @@ impl DashboardClient {
         path: String,
         auth: Auth<'a>,
     ) -> Call<'a> {
+        // Reads answer bare objects (and search a bare list); every write answers an
+        // envelope (tyk-dashboard-api.md §2–§3).
+        let envelope_answer = matches!(method, Method::PUT | Method::DELETE)
+            || route == "/admin/users"
+            || route.contains("/actions/");
         Call {
             op,
             method,
@@ -273,6 +278,7 @@ impl DashboardClient {
             body: None,
             kind: CallKind::Plain,
             secrets: Vec::new(),
+            envelope_answer,
         }
     }
 }
@@ -287,7 +293,7 @@ fn accept_not_found(
 }
 
 /// Ids go into URL paths: only hex (and the 48-hex form, normalised, §1.4) is accepted.
-fn checked_id(op: &'static str, id: &str) -> Result<String, DashboardError> {
+pub(super) fn checked_id(op: &'static str, id: &str) -> Result<String, DashboardError> {
     let id = normalize_id(id);
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(DashboardError::config(op, "user id is empty or not an id"));

@@ -1,19 +1,18 @@
 //! The Apply side of a reconcile: observe, plan, execute the steps, write status once.
 
-use std::collections::BTreeMap;
-
 use kube::{Api, ResourceExt, runtime::controller::Action};
 
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
-    self, AccessSecretView, ConnectionView, DesiredUser, PasswordView, Plan, Redacted, RemoteUser,
-    RemoteView, Step,
+    self, AccessSecretView, ConnectionView, DesiredUser, GroupView, PasswordView, Plan, RemoteView,
+    Step,
 };
+use crate::backend::RemoteObject;
 use crate::connection::Resolved;
 use crate::context::Context;
 use crate::crd::{DashboardUser, DashboardUserStatus, reason};
-use crate::dashboard::{Password, User};
+use crate::dashboard::Password;
 use crate::reconcile::fingerprint::Fingerprint;
 use crate::secrets;
 use crate::status::{self, Outcome};
@@ -28,8 +27,8 @@ pub(super) struct Run<'a> {
     pub(super) status: DashboardUserStatus,
     pub(super) conn: Option<Resolved>,
     pub(super) desired: Option<DesiredUser>,
-    /// The full remote object, as the admin PUT needs it (tyk-dashboard-api.md §2.3).
-    pub(super) remote: Option<User>,
+    /// The full remote object, as Tyk's admin PUT needs it (tyk-dashboard-api.md §2.3).
+    pub(super) remote: Option<RemoteObject>,
     pub(super) password: Option<(Password, Fingerprint)>,
     pub(super) access_secret: Option<AccessSecretView>,
     /// The Dashboard changed during this reconcile (drives `lastSyncTime`).
@@ -47,7 +46,10 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         user,
         api,
         written: user.status.clone(),
-        status: user.status.clone().unwrap_or_default(),
+        status: DashboardUserStatus {
+            connection: Some(user.connection_label()),
+            ..user.status.clone().unwrap_or_default()
+        },
         conn: None,
         desired: None,
         remote: None,
@@ -61,7 +63,7 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         run.write_status(&Outcome::Pending).await?;
     }
     let result = run.observe_and_execute().await;
-    let key = format!("{ns}/{}", user.name_any());
+    let key = super::backoff_key(user);
     let (outcome, action) = match &result {
         Ok(p) => {
             ctx.succeeded(&key);
@@ -132,11 +134,7 @@ impl Run<'_> {
         let ctx = self.ctx;
         let connection = match ctx.resolver().for_user(self.user).await? {
             Ok(r) => {
-                let view = ConnectionView::Ready {
-                    url: r.url.clone(),
-                    org_id: r.org_id.clone(),
-                    has_api_key: r.client.has_api_key(),
-                };
+                let view = r.view();
                 self.conn = Some(r);
                 view
             }
@@ -156,9 +154,9 @@ impl Run<'_> {
             }
         };
         let remote = match (&self.conn, self.status.user_id.as_deref()) {
-            (Some(c), Some(id)) => match c.client.get_user(id).await {
+            (Some(c), Some(id)) => match c.backend.get(id).await {
                 Ok(u) => {
-                    let view = remote_view(&u);
+                    let view = u.view();
                     self.remote = Some(u);
                     RemoteView::Found(view)
                 }
@@ -168,6 +166,7 @@ impl Run<'_> {
             _ => RemoteView::NoId,
         };
         self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
+        let group = self.observe_group().await?;
         let p = plan::plan(&plan::Observed {
             user: self.user,
             now: jiff::Timestamp::now(),
@@ -176,10 +175,12 @@ impl Run<'_> {
             password,
             access_secret: self.access_secret.clone(),
             remote,
+            group,
         });
         self.desired = p.desired.clone();
         if let Some(d) = &self.desired {
-            self.status.org_id = Some(d.org_id.clone());
+            // Only Tyk has organisations.
+            self.status.org_id = d.tyk().map(|t| t.org_id.clone());
         }
         for step in &p.steps {
             self.execute(step).await?;
@@ -188,6 +189,12 @@ impl Run<'_> {
             }
         }
         Ok(p)
+    }
+
+    async fn observe_group(&self) -> Result<GroupView, ReconcileError> {
+        crate::group::observe_group(&self.ctx.client, self.user)
+            .await
+            .map_err(ReconcileError::kube("read dashboardusergroup"))
     }
 
     pub(super) fn conn(&self) -> &Resolved {
@@ -233,25 +240,5 @@ impl Run<'_> {
                 Ok(())
             }
         }
-    }
-}
-
-/// The fields the plan compares, from the wire object.
-pub fn remote_view(u: &User) -> RemoteUser {
-    RemoteUser {
-        id: u.id.clone(),
-        org_id: u.org_id.clone(),
-        email: u.email_address.clone(),
-        first_name: u.first_name.clone(),
-        last_name: u.last_name.clone(),
-        active: u.active,
-        group_id: u.group_id.clone(),
-        permissions: u
-            .user_permissions
-            .clone()
-            .into_iter()
-            .collect::<BTreeMap<_, _>>(),
-        password_max_days: u.password_max_days,
-        access_key: Redacted(u.access_key.expose().to_string()),
     }
 }

@@ -6,9 +6,12 @@
 //! `#[path = "../common/mod.rs"] mod common;`
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod cli;
 pub mod corpus;
 pub mod dashboard;
+pub mod groups;
 pub mod kube;
+pub mod kubectl;
 pub mod operator;
 pub mod teardown;
 pub mod users;
@@ -302,6 +305,7 @@ impl Env {
         use ::kube::runtime::watcher;
         for ar in [
             kube::user_resource(),
+            kube::group_resource(),
             kube::connection_resource(),
             kube::cluster_connection_resource(),
         ] {

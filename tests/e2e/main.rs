@@ -7,9 +7,12 @@
 mod common;
 
 mod access_secret;
+mod cli_export;
+mod cli_plan;
 mod conflicts;
 mod deletion;
 mod drift;
+mod groups;
 mod kubectl;
 mod lifecycle;
 mod missing;
@@ -18,3 +21,4 @@ mod scan;
 mod steady;
 mod support;
 mod validation;
+mod walkthrough;

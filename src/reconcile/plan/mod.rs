@@ -6,14 +6,19 @@
 
 mod desired;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 
-pub use desired::{DesiredUser, desired_user, normalized_permissions};
+pub use desired::{
+    DesiredProfile, DesiredUser, FieldChange, TykProfile, desired_user, effective_role,
+    normalized_permissions, permissions_for_put,
+};
 
 use super::fingerprint::Fingerprint;
-use crate::crd::{AdoptionPolicy, DashboardUser, DeletionPolicy, reason};
+use crate::crd::{AdoptionPolicy, ConnectionType, DashboardUser, DeletionPolicy, reason};
 
 /// Why the reconcile cannot (fully) proceed. `stalled` = only a change to a watched
 /// object helps (kstatus Stalled); otherwise it is retried with backoff.
@@ -47,7 +52,11 @@ impl Blocker {
 pub enum ConnectionView {
     Ready {
         url: String,
+        /// Which remote user system (the connection's `type`).
+        backend: ConnectionType,
         org_id: Option<String>,
+        /// The backend can find users by login name and delete them (Tyk: only with the
+        /// connection's API key; the admin users API: always, with its token).
         has_api_key: bool,
     },
     Unavailable(Blocker),
@@ -76,19 +85,46 @@ impl std::fmt::Debug for Redacted {
 }
 
 /// The managed fields of the remote user, as `GET /admin/users/{id}` returned them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteUser {
     pub id: String,
-    pub org_id: String,
+    /// The login name: the email (Tyk) or the username (admin users API).
+    pub login: String,
     pub email: String,
+    pub active: bool,
+    /// The credential to publish; `""` when the Dashboard hides it (tyk-dashboard-api.md
+    /// §10.8) or the backend has none (the admin users API).
+    pub access_key: Redacted,
+    pub profile: RemoteProfile,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteProfile {
+    Tyk(TykRemote),
+    /// `roles` as `UserResponse` lists them.
+    AdminUsers {
+        roles: Vec<String>,
+    },
+}
+
+/// What only a Tyk Dashboard user has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TykRemote {
+    pub org_id: String,
     pub first_name: String,
     pub last_name: String,
-    pub active: bool,
     pub group_id: String,
     pub permissions: BTreeMap<String, String>,
     pub password_max_days: i64,
-    /// `""` when the Dashboard hides it (tyk-dashboard-api.md §10.8).
-    pub access_key: Redacted,
+}
+
+impl RemoteUser {
+    pub fn tyk_mut(&mut self) -> Option<&mut TykRemote> {
+        match &mut self.profile {
+            RemoteProfile::Tyk(t) => Some(t),
+            RemoteProfile::AdminUsers { .. } => None,
+        }
+    }
 }
 
 // One value per reconcile: the size difference does not matter.
@@ -112,6 +148,16 @@ pub struct AccessSecretView {
     pub owned: bool,
 }
 
+/// The user's group: a literal `groupId`, a `groupRef` resolved to the group's id, or why
+/// that id is not known yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupView {
+    /// No `groupRef`: `spec.groupId` (or none) applies.
+    Literal,
+    Resolved(String),
+    Waiting(Blocker),
+}
+
 pub struct Observed<'a> {
     pub user: &'a DashboardUser,
     /// The clock, so the plan stays pure.
@@ -121,11 +167,14 @@ pub struct Observed<'a> {
     pub password: PasswordView,
     pub access_secret: Option<AccessSecretView>,
     pub remote: RemoteView,
+    pub group: GroupView,
 }
 
 /// How a password reaches the Dashboard (DESIGN §3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PasswordPath {
+    /// In the create request itself (the admin users API requires it there).
+    WithCreate,
     /// `POST /api/users/{id}/actions/reset` with the new user's own key (first password).
     SelfReset,
     /// `PUT /admin/users/{id}` with the full object plus `password` and `access_key`.
@@ -172,14 +221,31 @@ impl Plan {
 
 /// Decides what an Apply reconcile must do.
 pub fn plan(o: &Observed<'_>) -> Plan {
-    let (url, conn_org) = match &o.connection {
-        ConnectionView::Ready { url, org_id, .. } => (url, org_id.as_deref()),
+    let (url, backend, conn_org) = match &o.connection {
+        ConnectionView::Ready {
+            url,
+            backend,
+            org_id,
+            ..
+        } => (url, *backend, org_id.as_deref()),
         ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
     };
-    let desired = match desired_user(&o.user.spec, conn_org) {
+    let mut desired = match desired_user(&o.user.spec, backend, conn_org) {
         Ok(d) => d,
         Err(msg) => return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg)),
     };
+    match (&o.group, &mut desired.profile) {
+        (GroupView::Literal, _) => {}
+        (_, DesiredProfile::AdminUsers { .. }) => {
+            return Plan::blocked(Blocker::stalled(
+                reason::INVALID_SPEC,
+                "groupRef applies only to TykDashboard connections",
+            ));
+        }
+        (GroupView::Resolved(id), DesiredProfile::Tyk(t)) => t.group_id = id.clone(),
+        // Not created (or not moved) into a group that has no id: wait for it.
+        (GroupView::Waiting(b), _) => return Plan::blocked(b.clone()),
+    }
     let status = o.user.status.clone().unwrap_or_default();
     let mut steps = Vec::new();
     let mut pending = None;
@@ -212,8 +278,9 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 return Plan::blocked(Blocker::stalled(
                     reason::ALREADY_EXISTS,
                     format!(
-                        "a dashboard user with email {} already exists and may not be adopted; retrying at the next resync",
-                        desired.email
+                        "a dashboard user with {} {} already exists and may not be adopted; retrying at the next resync",
+                        desired.login_kind(),
+                        desired.login
                     ),
                 ));
             }
@@ -222,15 +289,27 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             let own_intent = status
                 .create_intent
                 .as_ref()
-                .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.email));
+                .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.login));
             let may_adopt = own_intent || o.user.spec.adoption_policy == AdoptionPolicy::IfExists;
+            if backend == ConnectionType::AdminUsersApi
+                && let Some(fp) = password_wanted
+                && status.rejected_password_fingerprint.as_deref() == Some(&fp.0)
+            {
+                // The password travels in the create: a refused one would be refused again.
+                return Plan::blocked(Blocker::stalled(
+                    reason::PASSWORD_REJECTED,
+                    "the server refused this password; change the password Secret to retry",
+                ));
+            }
             steps.push(Step::Create {
                 may_adopt,
                 recreate,
             });
             if password_wanted.is_some() {
                 // An inactive user's own key is refused, so use the admin path then.
-                let via = if desired.active {
+                let via = if backend == ConnectionType::AdminUsersApi {
+                    PasswordPath::WithCreate
+                } else if desired.active {
                     PasswordPath::SelfReset
                 } else {
                     PasswordPath::AdminPut
@@ -260,7 +339,9 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             if fields || password {
                 steps.push(Step::Update { fields, password });
             }
-            if let Some(request) = o.user.rotation_request()
+            // Only Tyk users have an access key to rotate (README, AdminUsersAPI).
+            if backend == ConnectionType::TykDashboard
+                && let Some(request) = o.user.rotation_request()
                 && status.rotated_access_key.as_deref() != Some(request)
             {
                 steps.push(Step::RotateKey {
@@ -287,7 +368,8 @@ pub fn plan(o: &Observed<'_>) -> Plan {
     }
 }
 
-/// The access Secret's data for this user, with `access_key` as the key value.
+/// The access Secret's data for this user, with `access_key` as the key value. The admin
+/// users API issues no key: its users' Secret holds only `userId`, `username` and `email`.
 pub fn access_secret_data(
     user: &DashboardUser,
     desired: &DesiredUser,
@@ -295,13 +377,20 @@ pub fn access_secret_data(
     access_key: &str,
     url: &str,
 ) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (user.access_secret_key(), access_key.to_string()),
-        ("userId".into(), user_id.to_string()),
-        ("email".into(), desired.email.clone()),
-        ("orgId".into(), desired.org_id.clone()),
-        ("dashboardUrl".into(), url.to_string()),
-    ])
+    match &desired.profile {
+        DesiredProfile::Tyk(t) => BTreeMap::from([
+            (user.access_secret_key(), access_key.to_string()),
+            ("userId".into(), user_id.to_string()),
+            ("email".into(), desired.email.clone()),
+            ("orgId".into(), t.org_id.clone()),
+            ("dashboardUrl".into(), url.to_string()),
+        ]),
+        DesiredProfile::AdminUsers { .. } => BTreeMap::from([
+            ("userId".into(), user_id.to_string()),
+            ("username".into(), desired.login.clone()),
+            ("email".into(), desired.email.clone()),
+        ]),
+    }
 }
 
 /// Labels every access Secret carries: the user's own plus the managed-by label.
