@@ -69,6 +69,8 @@ pub struct KubeCounts {
 pub struct TykCounts {
     pub calls: u64,
     pub reads: u64,
+    /// `GET /admin/users/{id}`: the per-user drift check (the connection probe is not).
+    pub user_reads: u64,
     pub writes: u64,
     /// `"<METHOD> <route> <status>"` → count.
     pub by_route: BTreeMap<String, u64>,
@@ -370,9 +372,16 @@ impl Env {
             .filter(|(k, _)| k.starts_with("GET "))
             .map(|(_, n)| n)
             .sum();
+        let user_reads = s
+            .requests
+            .iter()
+            .filter(|(k, _)| k.starts_with("GET /admin/users/{id} "))
+            .map(|(_, n)| n)
+            .sum();
         TykCounts {
             calls,
             reads,
+            user_reads,
             writes: s.writes,
             by_route: s.requests,
         }

@@ -1,4 +1,4 @@
-//! The progress line: `users Ready / N, elapsed`, rewritten in place on a terminal and
+//! The progress line (`converge: 812 / 10000 users Ready, 3.1 s`), rewritten in place on a terminal and
 //! printed every few seconds otherwise (CI logs stay short).
 
 use std::io::{IsTerminal, Write};
@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 pub struct Progress {
     label: &'static str,
+    /// What is counted: "users Ready", "edits landed", …
+    noun: &'static str,
     tty: bool,
     last_print: Option<Instant>,
 }
@@ -13,9 +15,10 @@ pub struct Progress {
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
-    pub fn new(label: &'static str) -> Progress {
+    pub fn new(label: &'static str, noun: &'static str) -> Progress {
         Progress {
             label,
+            noun,
             tty: std::io::stderr().is_terminal(),
             last_print: None,
         }
@@ -23,8 +26,9 @@ impl Progress {
 
     pub fn update(&mut self, ready: usize, total: usize, elapsed: Duration) {
         let line = format!(
-            "{}: {ready} / {total} users Ready, {:.1} s",
+            "{}: {ready} / {total} {}, {:.1} s",
             self.label,
+            self.noun,
             elapsed.as_secs_f64()
         );
         let mut err = std::io::stderr().lock();

@@ -27,7 +27,8 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Value> {
     // Every user is reconciled once after a start; wait for that pass to end.
     let start = Instant::now();
     let deadline = start + super::converge_timeout(n);
-    let mut progress = crate::progress::Progress::new("memory (first pass)");
+    let mut progress =
+        crate::progress::Progress::new("memory", "users reconciled after the restart");
     loop {
         let done = env.operator()?.user_reconciles().await? as usize;
         progress.update(done.min(n), n, start.elapsed());

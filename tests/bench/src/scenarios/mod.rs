@@ -66,7 +66,7 @@ where
 {
     let start = Instant::now();
     let deadline = start + converge_timeout(target);
-    let mut progress = Progress::new(label);
+    let mut progress = Progress::new(label, "users Ready");
     tokio::pin!(work);
     let mut working = true;
     loop {

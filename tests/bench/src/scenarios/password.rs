@@ -32,7 +32,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Value> {
     let mut next = 0usize;
     let mut next_at = Instant::now();
     let start = Instant::now();
-    let mut progress = crate::progress::Progress::new("password-latency");
+    let mut progress = crate::progress::Progress::new("password-latency", "edits landed");
     while next < edits || !pending.is_empty() {
         if next < edits && Instant::now() >= next_at {
             // Spread over the users: edit j goes to user j·n/E.
