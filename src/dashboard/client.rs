@@ -315,7 +315,11 @@ impl DashboardClient {
     }
 }
 
-fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> DashboardError {
+pub(crate) fn transport_error(
+    op: &'static str,
+    status: Option<u16>,
+    e: reqwest::Error,
+) -> DashboardError {
     // A refused certificate is a configuration problem (CA bundle, host name), not an outage.
     if let Some(tls) = tls::certificate_error(&e) {
         return DashboardError::config(op, format!("tls handshake failed: {tls}"));
@@ -337,7 +341,7 @@ fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> 
     }
 }
 
-fn method_label(m: &Method) -> &'static str {
+pub(crate) fn method_label(m: &Method) -> &'static str {
     match *m {
         Method::GET => "GET",
         Method::POST => "POST",
