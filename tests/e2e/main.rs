@@ -7,6 +7,7 @@
 mod common;
 
 mod access_secret;
+mod admin_users;
 mod conflicts;
 mod deletion;
 mod drift;
