@@ -2,6 +2,7 @@
 
 pub mod admin_users;
 pub mod backend;
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod connection_status;

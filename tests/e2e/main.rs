@@ -8,6 +8,8 @@ mod common;
 
 mod access_secret;
 mod admin_users;
+mod cli_export;
+mod cli_plan;
 mod conflicts;
 mod deletion;
 mod drift;

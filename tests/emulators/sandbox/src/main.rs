@@ -52,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
     let client = kube_emu.client().await;
     install_crds(&client).await?;
     let (org_id, api_key) = bootstrap_dashboard(&tyk.url(), &admin_secret).await?;
+    let hand_made = seed_hand_made_users(&tyk.url(), &admin_secret, &org_id).await?;
     create_connection(&client, &tyk.url(), &org_id, &admin_secret, &api_key).await?;
     create_admin_users_connection(&client, &users_api.api_url(), &token).await?;
     let applied = apply_examples(&client).await?;
@@ -85,6 +86,11 @@ async fn main() -> anyhow::Result<()> {
         "  admin users:     curl {}/__emulator/users",
         users_api.url()
     );
+    println!(
+        "  made by hand in the Dashboard (no DashboardUser yet): {}",
+        hand_made.join(", ")
+    );
+    println!("  into Git: README \"Moving an existing Dashboard into Git\"");
     println!();
     println!("Ctrl-C stops everything.");
 
@@ -154,6 +160,56 @@ async fn bootstrap_dashboard(url: &str, admin_secret: &str) -> anyhow::Result<(S
         })
         .await?;
     Ok((org.meta, admin.access_key.expose().to_string()))
+}
+
+/// Users "made by hand" before the operator arrived, for the README walkthrough "Moving an
+/// existing Dashboard into Git": an admin, a developer with custom permissions, an
+/// inactive contractor with a password expiry.
+async fn seed_hand_made_users(
+    url: &str,
+    admin_secret: &str,
+    org: &str,
+) -> anyhow::Result<Vec<String>> {
+    let dash = DashboardClient::new(ConnectionConfig::new(url, AdminSecret::new(admin_secret))?)?;
+    let perms = |p: &[(&str, &str)]| {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let users = [
+        NewUser {
+            first_name: "Olivia".into(),
+            last_name: "Ops".into(),
+            email_address: "olivia.ops@example.com".into(),
+            active: true,
+            user_permissions: perms(&[("IsAdmin", "admin")]),
+            ..Default::default()
+        },
+        NewUser {
+            first_name: "Dev".into(),
+            last_name: "Eloper".into(),
+            email_address: "Dev.Eloper@Example.com".into(),
+            active: true,
+            user_permissions: perms(&[("apis", "write"), ("keys", "read"), ("users", "deny")]),
+            ..Default::default()
+        },
+        NewUser {
+            first_name: "Casey".into(),
+            last_name: "Contractor".into(),
+            email_address: "casey@contractors.example.org".into(),
+            active: false,
+            user_permissions: perms(&[("analytics", "read")]),
+            password_max_days: Some(90),
+            ..Default::default()
+        },
+    ];
+    let mut emails = vec![];
+    for mut u in users {
+        u.org_id = org.to_string();
+        emails.push(u.email_address.to_lowercase());
+        dash.create_user(&u).await?;
+    }
+    Ok(emails)
 }
 
 async fn create_connection(
