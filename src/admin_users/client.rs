@@ -12,13 +12,13 @@ use tokio::sync::Semaphore;
 
 use super::wire::{AdminUser, NewAdminUser, UserPatch, error_detail};
 use crate::dashboard::classify::sanitize_message;
-use crate::dashboard::client::{method_label, transport_error};
+use crate::dashboard::client::{check_base, method_label, read_capped, transport_error};
 use crate::dashboard::{
     BearerToken, DashboardError, Password, RequestObservation, RequestObserver, tls,
 };
 
-/// Largest answer read: a page of 100 users is a few tens of KiB.
-const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Largest answer read: a page of 100 users is a few tens of KiB, one user well under 1 KiB.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Pages read when looking a username up on a server that ignores `?username=`.
 const MAX_FIND_PAGES: usize = 100;
 const PAGE: usize = 100;
@@ -112,21 +112,7 @@ impl AdminUsersClient {
         observer: Option<Arc<dyn RequestObserver>>,
     ) -> Result<Self, DashboardError> {
         const OP: &str = "configure connection";
-        if !matches!(cfg.url.scheme(), "http" | "https") {
-            return Err(DashboardError::config(
-                OP,
-                "url scheme must be http or https",
-            ));
-        }
-        if !cfg.url.username().is_empty() || cfg.url.password().is_some() {
-            return Err(DashboardError::config(
-                OP,
-                "url must not contain credentials",
-            ));
-        }
-        if cfg.timeout.is_zero() {
-            return Err(DashboardError::config(OP, "timeout must be positive"));
-        }
+        check_base(OP, &cfg.url, cfg.timeout)?;
         if cfg.token.is_empty() {
             return Err(DashboardError::config(OP, "token is empty"));
         }
@@ -329,21 +315,7 @@ impl AdminUsersClient {
             .await
             .map_err(|e| transport_error(c.op, None, e))?;
         let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| transport_error(c.op, Some(status), e))?
-        {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(DashboardError::Unexpected {
-                    op: c.op,
-                    status,
-                    detail: "answer body too large".into(),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_capped(&mut resp, c.op, status, MAX_BODY_BYTES).await?;
         if (200..300).contains(&status) {
             return Ok((status, body));
         }

@@ -75,14 +75,10 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
                 // The delete route is inferred for the admin users API; a server without
                 // it (405) gets the next best thing, said in a Warning.
                 Err(e) if e.status() == Some(405) => {
-                    publish(
+                    deactivate_instead(
                         ctx,
                         user,
-                        Note::warning(
-                            "DeactivatedInsteadOfDeleted",
-                            "Delete",
-                            "the server has no delete route (405 Method Not Allowed); the user was deactivated instead",
-                        ),
+                        "the server has no delete route (405 Method Not Allowed)",
                     )
                     .await;
                     deactivate(ctx, user, backend, &id).await?;
@@ -96,14 +92,10 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
                 .expect("planned with a connection")
                 .backend;
             if fallback {
-                publish(
+                deactivate_instead(
                     ctx,
                     user,
-                    Note::warning(
-                        "DeactivatedInsteadOfDeleted",
-                        "Delete",
-                        "deletionPolicy Delete needs the connection's apiKeySecretRef; the user was deactivated instead",
-                    ),
+                    "deletionPolicy Delete needs the connection's apiKeySecretRef",
                 )
                 .await;
             }
@@ -142,4 +134,15 @@ async fn deactivate(
         Err(e) => return Err(e.into()),
     }
     Ok(())
+}
+
+/// The Warning for a `Delete` that could only deactivate, saying why.
+async fn deactivate_instead(ctx: &Context, user: &DashboardUser, why: &str) {
+    let note = format!("{why}; the user was deactivated instead");
+    publish(
+        ctx,
+        user,
+        Note::warning("DeactivatedInsteadOfDeleted", "Delete", &note),
+    )
+    .await;
 }
