@@ -120,6 +120,7 @@ pub async fn run_with(
 
     let mut streams = Vec::new();
     let mut user_stores = Vec::new();
+    let mut group_stores = Vec::new();
     let mut ready_waits = Vec::new();
     for scope in &scopes {
         let (store, s) = controller::users(ctx.clone(), scope, stopped());
@@ -130,6 +131,13 @@ pub async fn run_with(
             as std::pin::Pin<Box<dyn Future<Output = bool> + Send>>);
         user_stores.push(store);
         streams.push(s.boxed());
+        let (gstore, gs) = controller::groups(ctx.clone(), scope, stopped());
+        ready_waits.push(Box::pin({
+            let st = gstore.clone();
+            async move { synced(&st).await }
+        }));
+        group_stores.push(gstore);
+        streams.push(gs.boxed());
         let (cstore, cs) = controller::namespaced_connections(ctx.clone(), scope, stopped());
         ready_waits.push(Box::pin(async move { synced(&cstore).await }));
         streams.push(cs.boxed());
@@ -138,6 +146,7 @@ pub async fn run_with(
     ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
     let _ = ctx.users.set(user_stores);
+    let _ = ctx.groups.set(group_stores);
 
     let ready_health = health.clone();
     tokio::spawn(async move {

@@ -4,10 +4,12 @@
 
 mod connection;
 mod fixtures;
+mod group;
 mod rules;
 mod user;
 
 pub use connection::*;
+pub use group::*;
 pub use user::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -55,12 +57,17 @@ pub mod reason {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     pub const KUBERNETES_ERROR: &str = "KubernetesError";
     pub const UNAUTHORIZED: &str = "Unauthorized";
+    /// A user's `groupRef` names a group that does not exist or has no Dashboard id yet.
+    pub const GROUP_NOT_READY: &str = "GroupNotReady";
+    /// A group being deleted is still referenced by users (its finalizer holds).
+    pub const GROUP_IN_USE: &str = "GroupInUse";
 }
 
 /// Every CRD this operator owns, in a stable order.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         DashboardUser::crd(),
+        DashboardUserGroup::crd(),
         DashboardConnection::crd(),
         ClusterDashboardConnection::crd(),
     ]
@@ -109,6 +116,7 @@ mod tests {
             names,
             [
                 "dashboardusers.userop.dev",
+                "dashboardusergroups.userop.dev",
                 "dashboardconnections.userop.dev",
                 "clusterdashboardconnections.userop.dev"
             ]

@@ -115,6 +115,8 @@ fn defaults_render_a_hardened_cluster_wide_operator() {
     for needed in [
         "dashboardusers",
         "dashboardusers/status",
+        "dashboardusergroups",
+        "dashboardusergroups/status",
         "secrets",
         "events",
     ] {
@@ -367,7 +369,7 @@ fn default_connection_of_type_admin_users_api_names_its_token_secret() {
 fn crds_follow_install_and_keep() {
     let with = render(json!({}), NS);
     let crds: Vec<&Value> = with.of_kind("CustomResourceDefinition").collect();
-    assert_eq!(crds.len(), 3, "three CRDs: {:?}", with.names());
+    assert_eq!(crds.len(), 4, "four CRDs: {:?}", with.names());
     for crd in &crds {
         assert_eq!(
             crd["metadata"]["annotations"]["helm.sh/resource-policy"],
