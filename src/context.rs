@@ -35,7 +35,7 @@ pub struct Context {
     /// (namespace, password Secret name) → users reading it: maps Secret events to users.
     password_index: Mutex<HashMap<(String, String), BTreeSet<String>>>,
     /// The users cache, once the controller exists (for "is this id claimed?" checks).
-    pub users: OnceLock<Vec<Store<DashboardUser>>>,
+    pub users: OnceLock<Store<DashboardUser>>,
 }
 
 impl Context {
@@ -121,10 +121,10 @@ impl Context {
 
     /// Another DashboardUser (not `me`) already records `user_id` on `connection_label`?
     pub fn user_id_claimed(&self, me: &DashboardUser, user_id: &str) -> bool {
-        let Some(stores) = self.users.get() else {
+        let Some(store) = self.users.get() else {
             return false;
         };
-        stores.iter().flat_map(|s| s.state()).any(|u| {
+        store.state().iter().any(|u| {
             u.uid() != me.uid()
                 && u.status.as_ref().and_then(|s| s.user_id.as_deref()) == Some(user_id)
                 && u.connection() == me.connection()

@@ -23,26 +23,7 @@ use crate::crd::{
     MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
 use crate::reconcile::{self, ReconcileError};
-
-/// Which namespaces a controller instance covers: one, or all.
-#[derive(Clone, Debug)]
-pub enum Scope {
-    All,
-    Namespace(String),
-}
-
-impl Scope {
-    fn api<K>(&self, client: &kube::Client) -> Api<K>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-        K::DynamicType: Default,
-    {
-        match self {
-            Scope::All => Api::all(client.clone()),
-            Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
-        }
-    }
-}
+use crate::watch::{self, Scope};
 
 fn users_of_connection(
     store: &Store<DashboardUser>,
@@ -61,7 +42,8 @@ fn users_of_connection(
         .collect()
 }
 
-/// The DashboardUser controller for one scope. Returns its store (for readiness and
+/// The one DashboardUser controller for `scope`: a watch per namespace feeding one store,
+/// one queue and one concurrency limit (crate::watch). Returns its store (for readiness and
 /// claimed-id checks) and the stream that drives it.
 pub fn users(
     ctx: Arc<Context>,
@@ -69,47 +51,41 @@ pub fn users(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> (Store<DashboardUser>, impl Stream<Item = ()> + Send) {
     let client = &ctx.client;
-    let users: Api<DashboardUser> = scope.api(client);
-    let owned: Api<Secret> = scope.api(client);
-    // `Api<PartialObjectMeta<_>>` lists and watches metadata only (kube 5): thousands of
-    // password Secrets cost little memory and their data never reaches the operator here.
-    let password_secrets: Api<PartialObjectMeta<Secret>> = scope.api(client);
-    let conns: Api<DashboardConnection> = scope.api(client);
+    let (store, users) =
+        watch::reflector::<DashboardUser>(client, scope, watcher::Config::default().any_semantic());
+    let owned = watch::touched::<Secret>(
+        client,
+        scope,
+        watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")),
+    );
+    // `PartialObjectMeta` lists and watches metadata only (kube 5): thousands of password
+    // Secrets cost little memory and their data never reaches the operator here.
+    let password_secrets =
+        watch::touched::<PartialObjectMeta<Secret>>(client, scope, watcher::Config::default());
+    let conns = watch::touched::<DashboardConnection>(client, scope, watcher::Config::default());
     let cluster_conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
 
-    let controller = Controller::new(users, watcher::Config::default().any_semantic());
-    let store = controller.store();
+    let controller = Controller::for_stream(users, store.clone());
     let (s1, s2) = (store.clone(), store.clone());
     let index_ctx = ctx.clone();
     let controller = controller
-        .owns(
-            owned,
-            watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")),
-        )
+        .owns_stream(owned)
         // The reverse index turns a password Secret event into the users reading it.
-        .watches(
-            password_secrets,
-            watcher::Config::default(),
-            move |s: PartialObjectMeta<Secret>| {
-                let ns = s.namespace().unwrap_or_default();
-                index_ctx
-                    .users_of_password_secret(&ns, &s.name_any())
-                    .into_iter()
-                    .map(move |name| ObjectRef::new(&name).within(&ns))
-            },
-        )
-        .watches(
-            conns,
-            watcher::Config::default(),
-            move |c: DashboardConnection| {
-                users_of_connection(
-                    &s1,
-                    ConnectionKind::DashboardConnection,
-                    c.namespace().as_deref(),
-                    &c.name_any(),
-                )
-            },
-        )
+        .watches_stream(password_secrets, move |s: PartialObjectMeta<Secret>| {
+            let ns = s.namespace().unwrap_or_default();
+            index_ctx
+                .users_of_password_secret(&ns, &s.name_any())
+                .into_iter()
+                .map(move |name| ObjectRef::new(&name).within(&ns))
+        })
+        .watches_stream(conns, move |c: DashboardConnection| {
+            users_of_connection(
+                &s1,
+                ConnectionKind::DashboardConnection,
+                c.namespace().as_deref(),
+                &c.name_any(),
+            )
+        })
         .watches(
             cluster_conns,
             watcher::Config::default(),
@@ -143,15 +119,16 @@ fn log_result<K: kube::Resource>(
     }
 }
 
-/// Controller keeping `DashboardConnection` status current in one scope.
+/// Controller keeping `DashboardConnection` status current in `scope` (one for all its
+/// namespaces, like the users controller).
 pub fn namespaced_connections(
     ctx: Arc<Context>,
     scope: &Scope,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> (Store<DashboardConnection>, impl Stream<Item = ()> + Send) {
-    let api: Api<DashboardConnection> = scope.api(&ctx.client);
-    let c = Controller::new(api, watcher::Config::default()).graceful_shutdown_on(shutdown);
-    let store = c.store();
+    let (store, conns) =
+        watch::reflector::<DashboardConnection>(&ctx.client, scope, watcher::Config::default());
+    let c = Controller::for_stream(conns, store.clone()).graceful_shutdown_on(shutdown);
     let stream = c
         .run(
             connection_status::reconcile_namespaced,

@@ -12,10 +12,11 @@ use kube::{
 
 use crate::config::Config;
 use crate::context::Context;
-use crate::controller::{self, Scope};
+use crate::controller;
 use crate::leader::{LeaderElector, LeaderError};
 use crate::metrics::Metrics;
 use crate::server::{self, Health};
+use crate::watch::Scope;
 
 /// The User-Agent every Kubernetes request carries (TEAM.md contract).
 pub const USER_AGENT_VALUE: &str = concat!("dashboard-user-operator/", env!("CARGO_PKG_VERSION"));
@@ -113,31 +114,23 @@ pub async fn run_with(
         },
     );
     let ctx = Arc::new(Context::new(client, config.clone(), recorder, metrics));
-    let scopes = match config.namespaces() {
-        None => vec![Scope::All],
-        Some(ns) => ns.into_iter().map(Scope::Namespace).collect(),
+    let scope = match config.namespaces() {
+        None => Scope::All,
+        Some(ns) => Scope::Namespaces(ns),
     };
 
     let mut streams = Vec::new();
-    let mut user_stores = Vec::new();
-    let mut ready_waits = Vec::new();
-    for scope in &scopes {
-        let (store, s) = controller::users(ctx.clone(), scope, stopped());
-        ready_waits.push(Box::pin({
-            let st = store.clone();
-            async move { synced(&st).await }
-        })
-            as std::pin::Pin<Box<dyn Future<Output = bool> + Send>>);
-        user_stores.push(store);
-        streams.push(s.boxed());
-        let (cstore, cs) = controller::namespaced_connections(ctx.clone(), scope, stopped());
-        ready_waits.push(Box::pin(async move { synced(&cstore).await }));
-        streams.push(cs.boxed());
-    }
+    let mut ready_waits: Vec<std::pin::Pin<Box<dyn Future<Output = bool> + Send>>> = Vec::new();
+    let (store, s) = controller::users(ctx.clone(), &scope, stopped());
+    let _ = ctx.users.set(store.clone());
+    ready_waits.push(Box::pin(async move { synced(&store).await }));
+    streams.push(s.boxed());
+    let (cstore, cs) = controller::namespaced_connections(ctx.clone(), &scope, stopped());
+    ready_waits.push(Box::pin(async move { synced(&cstore).await }));
+    streams.push(cs.boxed());
     let (clstore, cls) = controller::cluster_connections(ctx.clone(), stopped());
     ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
-    let _ = ctx.users.set(user_stores);
 
     let ready_health = health.clone();
     tokio::spawn(async move {

@@ -13,6 +13,7 @@ mod drift;
 mod kubectl;
 mod lifecycle;
 mod missing;
+mod namespaces;
 mod passwords;
 mod scan;
 mod steady;

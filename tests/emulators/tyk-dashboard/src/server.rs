@@ -67,6 +67,8 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
         .unwrap_or("")
         .to_string();
     let conn = req.extensions().get::<ConnCtl>().cloned();
+    // Counted until the answer is built, or until the connection dies (hang/reset/drop).
+    let _in_flight = InFlight::enter(&st);
     let (latency, action) = st.faults.lock().decide(&method, &route, &path);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -112,6 +114,22 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
             kill(KILL_DROP);
             std::future::pending().await
         }
+    }
+}
+
+/// Holds one place in `Stats::in_flight` while a request is handled.
+struct InFlight(AppState);
+
+impl InFlight {
+    fn enter(st: &AppState) -> InFlight {
+        st.stats.lock().enter();
+        InFlight(st.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.stats.lock().leave();
     }
 }
 
