@@ -7,6 +7,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rules;
+
 /// A Dashboard reachable from users in this namespace. Its Secrets live here too.
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -86,10 +88,27 @@ pub struct ClusterDashboardConnectionSpec {
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionSettings {
     /// Base URL of the Dashboard, e.g. `http://tyk-dashboard.tyk:3000`.
-    #[schemars(extend("x-kubernetes-validations" = [{
-        "rule": "self.startsWith('http://') || self.startsWith('https://')",
-        "message": "url must start with http:// or https://"
-    }]))]
+    #[schemars(length(min = 1, max = 2048))]
+    #[schemars(extend("x-kubernetes-validations" = [
+        {
+            "rule": "self.startsWith('http://') || self.startsWith('https://')",
+            "message": "url must start with http:// or https://"
+        },
+        {
+            "rule": "self.matches('^https?://[^/?#@\\\\s]+([/?#].*)?$')",
+            "message": "url needs a host after the scheme, e.g. http://tyk-dashboard.tyk:3000"
+        },
+        {
+            // The client refuses them too: transport errors would print the URL.
+            "rule": "!self.matches('^https?://[^/?#]*@')",
+            "message": "url must not contain credentials: put the admin secret in adminSecretRef"
+        },
+        {
+            // The base URL is joined with API paths; a query or fragment would swallow them.
+            "rule": "!self.contains('?') && !self.contains('#') && !self.matches('\\\\s')",
+            "message": "url must not contain a query, a fragment or spaces"
+        }
+    ]))]
     pub url: String,
     /// The Dashboard `admin_secret` (sent as `admin-auth`).
     pub admin_secret_ref: SecretKeyRef,
@@ -98,6 +117,7 @@ pub struct ConnectionSettings {
     pub api_key_secret_ref: Option<SecretKeyRef>,
     /// Default organisation for users that do not set `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSettings>,
@@ -115,18 +135,24 @@ pub struct ConnectionSettings {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
     /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `ca.crt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
     /// Cluster connections only; defaults to the operator's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::namespace_name)]
     pub namespace: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.caSecretRef) || !has(self.insecureSkipVerify) || !self.insecureSkipVerify",
+    "message": "set tls.caSecretRef or tls.insecureSkipVerify, not both: skipping verification ignores the CA"
+}]))]
 pub struct TlsSettings {
     /// PEM CA bundle to trust in addition to nothing else (key default `ca.crt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +167,14 @@ pub struct TlsSettings {
 #[serde(rename_all = "camelCase")]
 pub struct AllowedNamespaces {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend(
+        "maxItems" = 256,
+        "items" = {"type": "string", "maxLength": 63},
+        "x-kubernetes-validations" = [{
+            "rule": "self.all(n, n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+            "message": "allowedNamespaces.names must be namespace names: lower-case letters, digits and '-'"
+        }]
+    ))]
     pub names: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,

@@ -4,6 +4,7 @@
 
 mod connection;
 mod fixtures;
+mod rules;
 mod user;
 
 pub use connection::*;

@@ -9,6 +9,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::rules;
+
 /// Desired state of a Tyk Dashboard user (DESIGN.md §2).
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -84,11 +86,14 @@ pub struct DashboardUserSpec {
     #[schemars(length(min = 3, max = 254))]
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::display_name)]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::display_name)]
     pub last_name: Option<String>,
     /// Tyk organisation id; omitted → the connection's `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub org_id: Option<String>,
     /// Must be true to create a user with no organisation at all (a Tyk super user).
     #[serde(default)]
@@ -98,10 +103,19 @@ pub struct DashboardUserSpec {
     pub active: bool,
     /// Tyk user group id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::tyk_id)]
     pub group_id: Option<String>,
     /// Tyk `user_permissions`: section → read/write/deny, plus `IsAdmin`/`ResetPassword: admin`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend("x-kubernetes-validations" = [
+    #[schemars(extend(
+        // Bounds keep the CEL cost estimate small: at most 64 sections, short values.
+        "maxProperties" = 64,
+        "additionalProperties" = {"type": "string", "maxLength": 16},
+        "x-kubernetes-validations" = [
+        {
+            "rule": "self.all(k, size(k) <= 64 && k.matches('^[A-Za-z][A-Za-z0-9_]*$'))",
+            "message": "permission names are a letter then letters, digits or '_' (e.g. apis, user_groups, IsAdmin), at most 64 long"
+        },
         {
             "rule": "self.all(k, self[k] in ['read', 'write', 'deny', 'admin'])",
             "message": "permission values must be read, write, deny or admin"
@@ -114,7 +128,7 @@ pub struct DashboardUserSpec {
     pub permissions: BTreeMap<String, String>,
     /// Per-user password expiry in days (0 = none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 36500))]
     pub password_max_days: Option<i64>,
     /// Secret (same namespace) holding the password; without it no password is managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,7 +154,7 @@ fn default_true() -> bool {
 pub struct ConnectionRef {
     #[serde(default)]
     pub kind: ConnectionKind,
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
 }
 
@@ -155,9 +169,10 @@ pub enum ConnectionKind {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordSecretRef {
-    #[schemars(length(min = 1))]
+    #[schemars(transform = rules::object_name)]
     pub name: String,
     #[serde(default = "default_password_key")]
+    #[schemars(transform = rules::secret_key)]
     pub key: String,
 }
 
@@ -171,13 +186,17 @@ fn default_password_key() -> String {
 pub struct AccessKeySecret {
     /// Defaults to `<metadata.name>-dashboard-access`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::object_name)]
     pub name: Option<String>,
     /// Defaults to `accessKey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = rules::secret_labels)]
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(transform = rules::secret_annotations)]
     pub annotations: BTreeMap<String, String>,
 }
 

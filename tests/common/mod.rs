@@ -9,6 +9,7 @@
 pub mod corpus;
 pub mod dashboard;
 pub mod kube;
+pub mod kubectl;
 pub mod operator;
 pub mod teardown;
 pub mod users;

@@ -1,46 +1,14 @@
 //! The real kubectl against our resources: printer columns, short name, and
 //! `kubectl wait --for=condition=Ready` (kstatus conditions as kubectl reads them).
 
-use std::path::PathBuf;
-
 use serde_json::json;
-use tokio::process::Command;
 
-use crate::common::{Env, READY};
-
-/// kubectl from the Google Cloud SDK (the machine image ships several versions) or PATH.
-fn kubectl() -> Option<PathBuf> {
-    let sdk = PathBuf::from("/usr/lib/google-cloud-sdk/bin/kubectl");
-    if sdk.exists() {
-        return Some(sdk);
-    }
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("kubectl"))
-            .find(|f| f.exists())
-    })
-}
-
-async fn run(env: &Env, bin: &PathBuf, args: &[&str]) -> anyhow::Result<(bool, String)> {
-    let out = Command::new(bin)
-        .args(args)
-        .env("KUBECONFIG", &env.kubeconfig)
-        // Own HOME: kubectl caches discovery under ~/.kube; tests must not share it.
-        .env("HOME", &env.dir)
-        .output()
-        .await?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok((out.status.success(), text))
-}
+use crate::common::{Env, READY, kubectl};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     let env = Env::ready("kubectl").await?;
-    let Some(bin) = kubectl() else {
+    let Some(bin) = kubectl::binary() else {
         eprintln!("SKIP kubectl: no kubectl binary");
         return env.finish().await;
     };
@@ -48,23 +16,26 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     env.apply(&env.user("cli", &email)).await?;
 
     // Started before the user is Ready: kubectl must wait for the condition, not just read it.
-    let (ok, out) = run(
-        &env,
-        &bin,
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "dashboarduser/cli",
-            "-n",
-            &env.ns,
-            "--timeout=60s",
-        ],
-    )
-    .await?;
+    let (ok, out) = env
+        .kubectl(
+            &bin,
+            &[
+                "wait",
+                "--for=condition=Ready",
+                "dashboarduser/cli",
+                "-n",
+                &env.ns,
+                "--timeout=60s",
+            ],
+            None,
+        )
+        .await?;
     anyhow::ensure!(ok, "kubectl wait failed: {out}");
     anyhow::ensure!(out.contains("condition met"), "kubectl wait said: {out}");
 
-    let (ok, out) = run(&env, &bin, &["get", "dashboardusers", "-n", &env.ns]).await?;
+    let (ok, out) = env
+        .kubectl(&bin, &["get", "dashboardusers", "-n", &env.ns], None)
+        .await?;
     anyhow::ensure!(ok, "kubectl get failed: {out}");
     let mut lines = out.lines();
     let header: Vec<&str> = lines
@@ -92,7 +63,9 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     );
 
     // `-o wide` adds User ID, Connection and Last Sync (printer columns of priority 1).
-    let (ok, out) = run(&env, &bin, &["get", "dbu", "-n", &env.ns, "-o", "wide"]).await?;
+    let (ok, out) = env
+        .kubectl(&bin, &["get", "dbu", "-n", &env.ns, "-o", "wide"], None)
+        .await?;
     anyhow::ensure!(ok, "kubectl get -o wide failed: {out}");
     let mut lines = out.lines();
     let header = lines.next().unwrap_or_default();
@@ -134,7 +107,9 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
 
     // Short name and category resolve to the same resource.
     for name in ["dbu", "dashboard"] {
-        let (ok, out) = run(&env, &bin, &["get", name, "-n", &env.ns, "-o", "name"]).await?;
+        let (ok, out) = env
+            .kubectl(&bin, &["get", name, "-n", &env.ns, "-o", "name"], None)
+            .await?;
         anyhow::ensure!(ok, "kubectl get {name} failed: {out}");
         anyhow::ensure!(
             out.contains("dashboarduser.userop.dev/cli"),
@@ -150,7 +125,7 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_describe_shows_the_last_dashboard_error() -> anyhow::Result<()> {
     let env = Env::ready("kubectl-describe").await?;
-    let Some(bin) = kubectl() else {
+    let Some(bin) = kubectl::binary() else {
         eprintln!("SKIP kubectl-describe: no kubectl binary");
         return env.finish().await;
     };
@@ -172,7 +147,9 @@ async fn kubectl_describe_shows_the_last_dashboard_error() -> anyhow::Result<()>
         .await?;
     env.wait_condition("desc", READY, "False", "DashboardUnreachable")
         .await?;
-    let (ok, out) = run(&env, &bin, &["describe", "dbu", "desc", "-n", &env.ns]).await?;
+    let (ok, out) = env
+        .kubectl(&bin, &["describe", "dbu", "desc", "-n", &env.ns], None)
+        .await?;
     anyhow::ensure!(ok, "kubectl describe failed: {out}");
     env.corpus.text("kubectl describe", out.clone());
     let ready_message = out
