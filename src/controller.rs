@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use futures::{Stream, StreamExt};
+use futures::{
+    Stream, StreamExt,
+    channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded},
+};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{
     Api, ResourceExt,
@@ -24,6 +27,41 @@ use crate::crd::{
 };
 use crate::reconcile::{self, ReconcileError};
 use crate::watch::{self, Scope};
+
+/// Hands the labels of connections whose Secrets changed from the users controller's Secret
+/// watch to the two connection controllers, so one metadata watch of Secrets serves all three.
+pub struct Reprobe {
+    namespaced: UnboundedSender<String>,
+    cluster: UnboundedSender<String>,
+}
+
+impl Reprobe {
+    /// The sender, and the receivers for [`namespaced_connections`] and [`cluster_connections`].
+    pub fn channels() -> (
+        Reprobe,
+        UnboundedReceiver<String>,
+        UnboundedReceiver<String>,
+    ) {
+        let (namespaced, rx_ns) = unbounded();
+        let (cluster, rx_cl) = unbounded();
+        (
+            Reprobe {
+                namespaced,
+                cluster,
+            },
+            rx_ns,
+            rx_cl,
+        )
+    }
+
+    fn send(&self, labels: &[String]) {
+        for l in labels {
+            // A closed receiver means its controller has stopped (shutdown): nothing to do.
+            let _ = self.namespaced.unbounded_send(l.clone());
+            let _ = self.cluster.unbounded_send(l.clone());
+        }
+    }
+}
 
 fn users_of_connection(
     store: &Store<DashboardUser>,
@@ -48,6 +86,7 @@ fn users_of_connection(
 pub fn users(
     ctx: Arc<Context>,
     scope: &Scope,
+    reprobe: Reprobe,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> (Store<DashboardUser>, impl Stream<Item = ()> + Send) {
     let client = &ctx.client;
@@ -59,24 +98,39 @@ pub fn users(
         watcher::Config::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")),
     );
     // `PartialObjectMeta` lists and watches metadata only (kube 5): thousands of password
-    // Secrets cost little memory and their data never reaches the operator here.
-    let password_secrets =
-        watch::touched::<PartialObjectMeta<Secret>>(client, scope, watcher::Config::default());
+    // Secrets cost little memory and their data never reaches the operator here. The same
+    // watch serves the connections' Secrets (admin secret, API key, CA), which for cluster
+    // connections live in the operator's namespace, watched too for that reason.
+    let secrets = watch::touched::<PartialObjectMeta<Secret>>(
+        client,
+        &scope.including(&ctx.config.operator_namespace),
+        watcher::Config::default(),
+    );
     let conns = watch::touched::<DashboardConnection>(client, scope, watcher::Config::default());
     let cluster_conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
 
     let controller = Controller::for_stream(users, store.clone());
-    let (s1, s2) = (store.clone(), store.clone());
+    let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
     let index_ctx = ctx.clone();
     let controller = controller
         .owns_stream(owned)
-        // The reverse index turns a password Secret event into the users reading it.
-        .watches_stream(password_secrets, move |s: PartialObjectMeta<Secret>| {
+        // Reverse indexes turn a Secret event into the users reading it: as their password,
+        // or through their connection (whose controllers re-probe it).
+        .watches_stream(secrets, move |s: PartialObjectMeta<Secret>| {
             let ns = s.namespace().unwrap_or_default();
-            index_ctx
-                .users_of_password_secret(&ns, &s.name_any())
+            let name = s.name_any();
+            let mut users: Vec<ObjectRef<DashboardUser>> = index_ctx
+                .users_of_password_secret(&ns, &name)
                 .into_iter()
-                .map(move |name| ObjectRef::new(&name).within(&ns))
+                .map(|user| ObjectRef::new(&user).within(&ns))
+                .collect();
+            let connections = index_ctx.clients.connections_reading(&ns, &name);
+            if !connections.is_empty() {
+                tracing::debug!(secret = %format!("{ns}/{name}"), ?connections, "connection secret changed; re-probing and requeueing its users");
+                reprobe.send(&connections);
+                users.extend(s3.state().iter().filter(|u| connections.contains(&u.connection_label())).map(|u| ObjectRef::from(u.as_ref())));
+            }
+            users
         })
         .watches_stream(conns, move |c: DashboardConnection| {
             users_of_connection(
@@ -124,11 +178,24 @@ fn log_result<K: kube::Resource>(
 pub fn namespaced_connections(
     ctx: Arc<Context>,
     scope: &Scope,
+    secret_changed: UnboundedReceiver<String>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> (Store<DashboardConnection>, impl Stream<Item = ()> + Send) {
     let (store, conns) =
         watch::reflector::<DashboardConnection>(&ctx.client, scope, watcher::Config::default());
-    let c = Controller::for_stream(conns, store.clone()).graceful_shutdown_on(shutdown);
+    let known = store.clone();
+    let reprobe = secret_changed.filter_map(move |label| {
+        // `<namespace>/<name>`; a cluster label (`cluster/<name>`) matches no object here
+        // unless a namespace is called `cluster`, which then costs one extra probe.
+        let r = label
+            .split_once('/')
+            .map(|(ns, name)| ObjectRef::<DashboardConnection>::new(name).within(ns))
+            .filter(|r| known.get(r).is_some());
+        std::future::ready(r)
+    });
+    let c = Controller::for_stream(conns, store.clone())
+        .reconcile_on(reprobe)
+        .graceful_shutdown_on(shutdown);
     let stream = c
         .run(
             connection_status::reconcile_namespaced,
@@ -142,14 +209,24 @@ pub fn namespaced_connections(
 /// Controller keeping `ClusterDashboardConnection` status current.
 pub fn cluster_connections(
     ctx: Arc<Context>,
+    secret_changed: UnboundedReceiver<String>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> (
     Store<ClusterDashboardConnection>,
     impl Stream<Item = ()> + Send,
 ) {
     let api: Api<ClusterDashboardConnection> = Api::all(ctx.client.clone());
-    let c = Controller::new(api, watcher::Config::default()).graceful_shutdown_on(shutdown);
+    let c = Controller::new(api, watcher::Config::default());
     let store = c.store();
+    let known = store.clone();
+    let reprobe = secret_changed.filter_map(move |label| {
+        let r = label
+            .strip_prefix("cluster/")
+            .map(ObjectRef::<ClusterDashboardConnection>::new)
+            .filter(|r| known.get(r).is_some());
+        std::future::ready(r)
+    });
+    let c = c.reconcile_on(reprobe).graceful_shutdown_on(shutdown);
     let stream = c
         .run(
             connection_status::reconcile_cluster,

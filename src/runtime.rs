@@ -121,14 +121,16 @@ pub async fn run_with(
 
     let mut streams = Vec::new();
     let mut ready_waits: Vec<std::pin::Pin<Box<dyn Future<Output = bool> + Send>>> = Vec::new();
-    let (store, s) = controller::users(ctx.clone(), &scope, stopped());
+    let (reprobe, reprobe_namespaced, reprobe_cluster) = controller::Reprobe::channels();
+    let (store, s) = controller::users(ctx.clone(), &scope, reprobe, stopped());
     let _ = ctx.users.set(store.clone());
     ready_waits.push(Box::pin(async move { synced(&store).await }));
     streams.push(s.boxed());
-    let (cstore, cs) = controller::namespaced_connections(ctx.clone(), &scope, stopped());
+    let (cstore, cs) =
+        controller::namespaced_connections(ctx.clone(), &scope, reprobe_namespaced, stopped());
     ready_waits.push(Box::pin(async move { synced(&cstore).await }));
     streams.push(cs.boxed());
-    let (clstore, cls) = controller::cluster_connections(ctx.clone(), stopped());
+    let (clstore, cls) = controller::cluster_connections(ctx.clone(), reprobe_cluster, stopped());
     ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
 

@@ -43,6 +43,17 @@ impl Scope {
         }
     }
 
+    /// This scope, plus `namespace` if it is not covered yet.
+    pub fn including(&self, namespace: &str) -> Scope {
+        match self {
+            Scope::All => Scope::All,
+            Scope::Namespaces(ns) if ns.iter().any(|n| n == namespace) => self.clone(),
+            Scope::Namespaces(ns) => {
+                Scope::Namespaces(ns.iter().cloned().chain([namespace.to_string()]).collect())
+            }
+        }
+    }
+
     /// The namespace of each `Api` from [`Scope::apis`], in order (`None`: all).
     fn namespaces(&self) -> Vec<Option<String>> {
         match self {

@@ -15,6 +15,7 @@ mod lifecycle;
 mod missing;
 mod namespaces;
 mod passwords;
+mod rotation;
 mod scan;
 mod steady;
 mod support;
