@@ -1,5 +1,5 @@
 //! Resolving a user's connection: the connection object, whether the user's namespace
-//! may use it, its Secrets, and a cached [`DashboardClient`] (DESIGN §2 connections).
+//! may use it, its Secrets, and a cached [`Backend`] client (DESIGN §2 connections).
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -12,15 +12,16 @@ use k8s_openapi::{api::core::v1::Namespace, apimachinery::pkg::apis::meta::v1::L
 use kube::{Api, Client, ResourceExt};
 use parking_lot::Mutex;
 
+use crate::backend::Backend;
 use crate::crd::{
     AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionSettings,
-    DashboardConnection, DashboardUser, SecretKeyRef, reason,
+    ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
 use crate::dashboard::{
     AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
 };
 use crate::metrics::Metrics;
-use crate::reconcile::plan::Blocker;
+use crate::reconcile::plan::{Blocker, ConnectionView};
 use crate::secrets;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +43,19 @@ pub struct Resolved {
     pub label: String,
     pub url: String,
     pub org_id: Option<String>,
-    pub client: DashboardClient,
+    pub backend: Backend,
+}
+
+impl Resolved {
+    /// What the plan may know about this connection.
+    pub fn view(&self) -> ConnectionView {
+        ConnectionView::Ready {
+            url: self.url.clone(),
+            backend: self.backend.kind(),
+            org_id: self.org_id.clone(),
+            has_api_key: self.backend.finds_and_deletes(),
+        }
+    }
 }
 
 /// Clients per connection, rebuilt only when the connection or its Secrets change; and which
@@ -50,7 +63,7 @@ pub struct Resolved {
 /// its users at once (crate::controller).
 #[derive(Default)]
 pub struct ClientCache {
-    clients: Mutex<HashMap<String, (u64, DashboardClient)>>,
+    clients: Mutex<HashMap<String, (u64, Backend)>>,
     /// connection label → (namespace, name) of its admin, API-key and CA Secrets.
     secrets: Mutex<HashMap<String, BTreeSet<(String, String)>>>,
 }
@@ -80,7 +93,7 @@ impl ClientCache {
         cfg: ConnectionConfig,
         fingerprint: u64,
         metrics: &Arc<Metrics>,
-    ) -> Result<DashboardClient, Blocker> {
+    ) -> Result<Backend, Blocker> {
         if let Some((fp, c)) = self.clients.lock().get(label)
             && *fp == fingerprint
         {
@@ -98,10 +111,11 @@ impl ClientCache {
             .with_observer(Arc::new(move |o: &RequestObservation| {
                 metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
             }));
+        let backend = Backend::Tyk(client);
         self.clients
             .lock()
-            .insert(label.to_string(), (fingerprint, client.clone()));
-        Ok(client)
+            .insert(label.to_string(), (fingerprint, backend.clone()));
+        Ok(backend)
     }
 }
 
@@ -223,14 +237,9 @@ impl Resolver<'_> {
             (Some(ns), true) => ns.clone(),
             _ => secret_ns.to_string(),
         };
-        let tls_ca = s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref());
         self.cache.record_secrets(
             label,
-            std::iter::once(&s.admin_secret_ref)
-                .chain(s.api_key_secret_ref.as_ref())
-                .chain(tls_ca)
-                .map(|r| (ns_of(r), r.name.clone()))
-                .collect(),
+            secret_refs(s).map(|r| (ns_of(r), r.name.clone())).collect(),
         );
         let read = |r: &SecretKeyRef, default_key: &'static str| {
             let ns = ns_of(r);
@@ -254,7 +263,24 @@ impl Resolver<'_> {
                 )
             }
         };
-        let admin = match read(&s.admin_secret_ref, "adminSecret").await? {
+        let Some(admin_ref) = (match s.type_ {
+            ConnectionType::TykDashboard => s.admin_secret_ref.as_ref(),
+            ConnectionType::AdminUsersApi => None,
+        }) else {
+            return Ok(Err(Blocker::stalled(
+                reason::CONNECTION_NOT_READY,
+                format!(
+                    "connection {label}: type {:?} needs {}",
+                    s.type_,
+                    match s.type_ {
+                        ConnectionType::TykDashboard => "adminSecretRef",
+                        ConnectionType::AdminUsersApi =>
+                            "a backend this operator version does not have yet",
+                    }
+                ),
+            )));
+        };
+        let admin = match read(admin_ref, "adminSecret").await? {
             Ok(v) => v,
             Err(b) => return Ok(Err(b)),
         };
@@ -300,7 +326,7 @@ impl Resolver<'_> {
             s.max_concurrent_requests,
         )
             .hash(&mut h);
-        let client = match self
+        let backend = match self
             .cache
             .get_or_build(label, cfg, h.finish(), self.metrics)
         {
@@ -311,7 +337,7 @@ impl Resolver<'_> {
             label: label.to_string(),
             url: s.url.clone(),
             org_id: s.org_id.clone().filter(|o| !o.is_empty()),
-            client,
+            backend,
         }))
     }
 }
@@ -319,11 +345,17 @@ impl Resolver<'_> {
 /// A namespaced connection may only read Secrets of its own namespace, or it would hand
 /// its users Secrets they cannot read themselves.
 pub fn own_namespace_secrets(s: &ConnectionSettings, ns: &str) -> bool {
+    secret_refs(s).all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
+}
+
+/// Every Secret a connection names: admin secret, token, API key, CA.
+fn secret_refs(s: &ConnectionSettings) -> impl Iterator<Item = &SecretKeyRef> {
     let tls_ca = s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref());
-    std::iter::once(&s.admin_secret_ref)
+    s.admin_secret_ref
+        .iter()
+        .chain(s.token_secret_ref.as_ref())
         .chain(s.api_key_secret_ref.as_ref())
         .chain(tls_ca)
-        .all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
 }
 
 /// Label selector semantics (matchLabels AND matchExpressions).
@@ -364,7 +396,7 @@ mod tests {
     fn namespaced_connections_keep_to_their_namespace() {
         let mut s = ConnectionSettings::for_url("http://d:3000", "admin");
         assert!(own_namespace_secrets(&s, "team-a"));
-        s.admin_secret_ref.namespace = Some("team-a".into());
+        s.admin_secret_ref.as_mut().unwrap().namespace = Some("team-a".into());
         assert!(own_namespace_secrets(&s, "team-a"));
         s.api_key_secret_ref = Some(SecretKeyRef {
             name: "key".into(),

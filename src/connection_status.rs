@@ -85,7 +85,7 @@ async fn probe(
         Ok(r) => r,
         Err(b) => return Ok(Err(b)),
     };
-    Ok(resolved.client.probe().await.map_err(|e| {
+    Ok(resolved.backend.probe().await.map_err(|e| {
         let r = match &e {
             DashboardError::Transient { .. } => reason::DASHBOARD_UNREACHABLE,
             DashboardError::Unauthorized { .. } => reason::UNAUTHORIZED,

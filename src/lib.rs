@@ -1,5 +1,6 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
 
+pub mod backend;
 pub mod config;
 pub mod connection;
 pub mod connection_status;

@@ -39,6 +39,30 @@ use super::rules;
     )
 )]
 #[serde(rename_all = "camelCase")]
+// The type/Secret rules sit on the spec: schemars drops extensions of a flattened struct.
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef)",
+        "message": "adminSecretRef is required for type TykDashboard"
+    },
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
+        "message": "tokenSecretRef applies only to type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
+        "message": "tokenSecretRef is required for type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
+        "message": "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"
+    },
+    {
+        // Users record remote ids of this system: another type would make them meaningless.
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
+        "message": "type is immutable"
+    }
+]))]
 pub struct DashboardConnectionSpec {
     #[serde(flatten)]
     pub settings: ConnectionSettings,
@@ -74,6 +98,29 @@ pub struct DashboardConnectionSpec {
     )
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef)",
+        "message": "adminSecretRef is required for type TykDashboard"
+    },
+    {
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
+        "message": "tokenSecretRef applies only to type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
+        "message": "tokenSecretRef is required for type AdminUsersAPI"
+    },
+    {
+        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
+        "message": "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"
+    },
+    {
+        // Users record remote ids of this system: another type would make them meaningless.
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
+        "message": "type is immutable"
+    }
+]))]
 pub struct ClusterDashboardConnectionSpec {
     #[serde(flatten)]
     pub settings: ConnectionSettings,
@@ -87,7 +134,11 @@ pub struct ClusterDashboardConnectionSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionSettings {
-    /// Base URL of the Dashboard, e.g. `http://tyk-dashboard.tyk:3000`.
+    /// The remote user system: `TykDashboard` (default) or `AdminUsersAPI`.
+    #[serde(rename = "type", default)]
+    pub type_: ConnectionType,
+    /// Base URL, e.g. `http://tyk-dashboard.tyk:3000` (TykDashboard) or `https://example.com/api`
+    /// (AdminUsersAPI: the routes are `{url}/admin/users/...`).
     #[schemars(length(min = 1, max = 2048))]
     #[schemars(extend("x-kubernetes-validations" = [
         {
@@ -110,8 +161,12 @@ pub struct ConnectionSettings {
         }
     ]))]
     pub url: String,
-    /// The Dashboard `admin_secret` (sent as `admin-auth`).
-    pub admin_secret_ref: SecretKeyRef,
+    /// TykDashboard: the Dashboard `admin_secret` (sent as `admin-auth`). Required (CEL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_secret_ref: Option<SecretKeyRef>,
+    /// AdminUsersAPI: the Bearer token of an admin (key default `token`). Required (CEL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_secret_ref: Option<SecretKeyRef>,
     /// An admin user's Dashboard API key: needed to find users by email and to delete them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_secret_ref: Option<SecretKeyRef>,
@@ -131,13 +186,25 @@ pub struct ConnectionSettings {
     pub max_concurrent_requests: Option<u32>,
 }
 
+/// Which remote user system a connection talks to; each has its own client behind
+/// [`crate::backend::Backend`].
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum ConnectionType {
+    /// The Tyk Dashboard Admin and Dashboard APIs.
+    #[default]
+    TykDashboard,
+    /// An admin users API (`POST {url}/admin/users/` with a Bearer token).
+    #[serde(rename = "AdminUsersAPI")]
+    AdminUsersApi,
+}
+
 /// A key in a Secret. `namespace` is only honoured for cluster connections.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
     #[schemars(transform = rules::object_name)]
     pub name: String,
-    /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `ca.crt`.
+    /// Key inside the Secret. Defaults: `adminSecret`, `apiKey`, `token`, `ca.crt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = rules::secret_key)]
     pub key: Option<String>,
@@ -193,12 +260,14 @@ pub struct ConnectionStatus {
 impl ConnectionSettings {
     pub fn for_url(url: &str, admin_secret: &str) -> Self {
         Self {
+            type_: ConnectionType::TykDashboard,
             url: url.into(),
-            admin_secret_ref: SecretKeyRef {
+            admin_secret_ref: Some(SecretKeyRef {
                 name: admin_secret.into(),
                 key: None,
                 namespace: None,
-            },
+            }),
+            token_secret_ref: None,
             api_key_secret_ref: None,
             org_id: None,
             tls: None,

@@ -72,13 +72,19 @@ use super::rules;
         // which CEL cannot see: the reconcile reports that as InvalidSpec.
         "rule": "!has(self.superUser) || !self.superUser || !has(self.orgId)",
         "message": "superUser users have no organisation: omit orgId"
+    },
+    {
+        // The admin users API has no documented way to rename a user (README, AdminUsersAPI).
+        "rule": "!has(oldSelf.username) || (has(self.username) && self.username == oldSelf.username)",
+        "message": "username is immutable once set"
     }
 ]))]
 pub struct DashboardUserSpec {
     /// The connection to the Dashboard; omitted → ClusterDashboardConnection `default`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_ref: Option<ConnectionRef>,
-    /// Login name. Compared case-insensitively (Tyk lower-cases it).
+    /// TykDashboard: the login name, compared case-insensitively (Tyk lower-cases it).
+    /// AdminUsersAPI: the user's email.
     #[schemars(extend("x-kubernetes-validations" = [{
         "rule": "self.matches('^[^@\\\\s]+@[^@\\\\s]+$')",
         "message": "email must look like name@domain"
@@ -91,6 +97,13 @@ pub struct DashboardUserSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = rules::display_name)]
     pub last_name: Option<String>,
+    /// AdminUsersAPI only (and required there): the login name, unique on the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 150))]
+    pub username: Option<String>,
+    /// AdminUsersAPI only: the user's role; omitted → `viewer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<AdminRole>,
     /// Tyk organisation id; omitted → the connection's `orgId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = rules::tyk_id)]
@@ -146,6 +159,26 @@ pub struct DashboardUserSpec {
 
 fn default_true() -> bool {
     true
+}
+
+/// The roles of the admin users API (`AdminUserCreate.role`).
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    Admin,
+    Editor,
+    #[default]
+    Viewer,
+}
+
+impl AdminRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Editor => "editor",
+            Self::Viewer => "viewer",
+        }
+    }
 }
 
 /// Reference to a `DashboardConnection` (same namespace) or `ClusterDashboardConnection`.
@@ -266,6 +299,7 @@ pub struct DashboardUserStatus {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateIntent {
+    /// The login name: the email (TykDashboard) or the username (AdminUsersAPI).
     pub email: String,
     pub time: String,
 }
@@ -334,6 +368,8 @@ impl DashboardUserSpec {
         Self {
             connection_ref: None,
             email: email.into(),
+            username: None,
+            role: None,
             first_name: None,
             last_name: None,
             org_id: None,

@@ -1,19 +1,17 @@
 //! The Apply side of a reconcile: observe, plan, execute the steps, write status once.
 
-use std::collections::BTreeMap;
-
 use kube::{Api, ResourceExt, runtime::controller::Action};
 
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
-    self, AccessSecretView, ConnectionView, DesiredUser, PasswordView, Plan, Redacted, RemoteUser,
-    RemoteView, Step,
+    self, AccessSecretView, ConnectionView, DesiredUser, PasswordView, Plan, RemoteView, Step,
 };
+use crate::backend::RemoteObject;
 use crate::connection::Resolved;
 use crate::context::Context;
 use crate::crd::{DashboardUser, DashboardUserStatus, reason};
-use crate::dashboard::{Password, User};
+use crate::dashboard::Password;
 use crate::reconcile::fingerprint::Fingerprint;
 use crate::secrets;
 use crate::status::{self, Outcome};
@@ -28,8 +26,8 @@ pub(super) struct Run<'a> {
     pub(super) status: DashboardUserStatus,
     pub(super) conn: Option<Resolved>,
     pub(super) desired: Option<DesiredUser>,
-    /// The full remote object, as the admin PUT needs it (tyk-dashboard-api.md §2.3).
-    pub(super) remote: Option<User>,
+    /// The full remote object, as Tyk's admin PUT needs it (tyk-dashboard-api.md §2.3).
+    pub(super) remote: Option<RemoteObject>,
     pub(super) password: Option<(Password, Fingerprint)>,
     pub(super) access_secret: Option<AccessSecretView>,
     /// The Dashboard changed during this reconcile (drives `lastSyncTime`).
@@ -135,11 +133,7 @@ impl Run<'_> {
         let ctx = self.ctx;
         let connection = match ctx.resolver().for_user(self.user).await? {
             Ok(r) => {
-                let view = ConnectionView::Ready {
-                    url: r.url.clone(),
-                    org_id: r.org_id.clone(),
-                    has_api_key: r.client.has_api_key(),
-                };
+                let view = r.view();
                 self.conn = Some(r);
                 view
             }
@@ -159,9 +153,9 @@ impl Run<'_> {
             }
         };
         let remote = match (&self.conn, self.status.user_id.as_deref()) {
-            (Some(c), Some(id)) => match c.client.get_user(id).await {
+            (Some(c), Some(id)) => match c.backend.get(id).await {
                 Ok(u) => {
-                    let view = remote_view(&u);
+                    let view = u.view();
                     self.remote = Some(u);
                     RemoteView::Found(view)
                 }
@@ -182,7 +176,8 @@ impl Run<'_> {
         });
         self.desired = p.desired.clone();
         if let Some(d) = &self.desired {
-            self.status.org_id = Some(d.org_id.clone());
+            // Only Tyk has organisations.
+            self.status.org_id = d.tyk().map(|t| t.org_id.clone());
         }
         for step in &p.steps {
             self.execute(step).await?;
@@ -236,25 +231,5 @@ impl Run<'_> {
                 Ok(())
             }
         }
-    }
-}
-
-/// The fields the plan compares, from the wire object.
-pub fn remote_view(u: &User) -> RemoteUser {
-    RemoteUser {
-        id: u.id.clone(),
-        org_id: u.org_id.clone(),
-        email: u.email_address.clone(),
-        first_name: u.first_name.clone(),
-        last_name: u.last_name.clone(),
-        active: u.active,
-        group_id: u.group_id.clone(),
-        permissions: u
-            .user_permissions
-            .clone()
-            .into_iter()
-            .collect::<BTreeMap<_, _>>(),
-        password_max_days: u.password_max_days,
-        access_key: Redacted(u.access_key.expose().to_string()),
     }
 }

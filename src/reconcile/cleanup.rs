@@ -34,11 +34,7 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
     // different: retry rather than orphan a Dashboard user over a blip.
     let resolved = ctx.resolver().for_user(user).await?;
     let view = match &resolved {
-        Ok(r) => ConnectionView::Ready {
-            url: r.url.clone(),
-            org_id: r.org_id.clone(),
-            has_api_key: r.client.has_api_key(),
-        },
+        Ok(r) => r.view(),
         Err(b) => ConnectionView::Unavailable(b.clone()),
     };
     let id = user
@@ -61,8 +57,11 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             .await;
         }
         Cleanup::Delete => {
-            let client = &resolved.as_ref().expect("planned with a connection").client;
-            match client.delete_user(&id).await {
+            let backend = &resolved
+                .as_ref()
+                .expect("planned with a connection")
+                .backend;
+            match backend.delete(&id).await {
                 Ok(()) => {
                     publish(
                         ctx,
@@ -76,7 +75,10 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             }
         }
         Cleanup::Deactivate { fallback } => {
-            let client = &resolved.as_ref().expect("planned with a connection").client;
+            let backend = &resolved
+                .as_ref()
+                .expect("planned with a connection")
+                .backend;
             if fallback {
                 publish(
                     ctx,
@@ -89,28 +91,20 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
                 )
                 .await;
             }
-            match client.get_user(&id).await {
-                Ok(mut u) => {
-                    if u.active {
-                        u.active = false;
-                        match client.update_user(&u, None).await {
-                            Ok(()) => {
-                                publish(
-                                    ctx,
-                                    user,
-                                    Note::normal(
-                                        "Deactivated",
-                                        "Delete",
-                                        "dashboard user deactivated",
-                                    ),
-                                )
-                                .await
-                            }
-                            Err(e) if e.is_not_found() => {}
-                            Err(e) => return Err(e.into()),
-                        }
+            match backend.get(&id).await {
+                Ok(u) => match backend.deactivate(&u).await {
+                    Ok(true) => {
+                        publish(
+                            ctx,
+                            user,
+                            Note::normal("Deactivated", "Delete", "dashboard user deactivated"),
+                        )
+                        .await
                     }
-                }
+                    Ok(false) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e.into()),
+                },
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e.into()),
             }

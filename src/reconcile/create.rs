@@ -4,8 +4,9 @@ use super::apply::Run;
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{Blocker, DesiredUser};
+use crate::backend::RemoteObject;
 use crate::crd::{CreateConflict, CreateIntent, reason};
-use crate::dashboard::{NewUser, User};
+use crate::dashboard::DashboardError;
 use crate::status::Outcome;
 
 impl Run<'_> {
@@ -23,13 +24,12 @@ impl Run<'_> {
             .status
             .create_intent
             .as_ref()
-            .is_some_and(|i| i.email.eq_ignore_ascii_case(&d.email));
-        let client = self.conn().client.clone();
-        let org = (!d.org_id.is_empty()).then_some(d.org_id.clone());
-        if self.status.create_conflict.is_some() && client.has_api_key() {
+            .is_some_and(|i| i.email.eq_ignore_ascii_case(&d.login));
+        let backend = self.conn().backend.clone();
+        if self.status.create_conflict.is_some() && backend.finds_and_deletes() {
             // Retrying after "already exists": look before writing anything, so a
             // lasting conflict costs one read per resync and no status churn.
-            if let Some(found) = client.find_user_by_email(&d.email, org.as_deref()).await? {
+            if let Some(found) = backend.find_by_login(&d).await? {
                 if may_adopt {
                     return self.adopt_found(&d, found).await;
                 }
@@ -38,7 +38,7 @@ impl Run<'_> {
         }
         if !retry {
             self.status.create_intent = Some(CreateIntent {
-                email: d.email.clone(),
+                email: d.login.clone(),
                 time: jiff::Timestamp::now().to_string(),
             });
             self.status.user_id = None;
@@ -48,28 +48,15 @@ impl Run<'_> {
             } else {
                 self.write_status(&Outcome::Progressing {
                     reason: reason::CREATING,
-                    message: format!("creating dashboard user {}", d.email),
+                    message: format!("creating dashboard user {}", d.login),
                 })
                 .await?;
             }
         }
-        let new = NewUser {
-            org_id: d.org_id.clone(),
-            first_name: d.first_name.clone(),
-            last_name: d.last_name.clone(),
-            email_address: d.email.clone(),
-            active: d.active,
-            user_permissions: d.permissions.clone().unwrap_or_default(),
-            group_id: d.group_id.clone(),
-            password_max_days: d.password_max_days,
-        };
-        match client.create_user(&new).await {
-            Ok(created) => {
-                let mut u = created.user;
-                if u.access_key.is_empty() {
-                    u.access_key = created.access_key;
-                }
-                self.record_identity(&u.id).await?;
+        let password = self.password.clone();
+        match backend.create(&d, password.as_ref().map(|(p, _)| p)).await {
+            Ok(u) => {
+                self.record_identity(u.id()).await?;
                 self.status.password_fingerprint = None;
                 self.status.rejected_password_fingerprint = None;
                 // A brand-new key needs no rotation for a pending request.
@@ -81,11 +68,11 @@ impl Run<'_> {
                         "UserRecreated",
                         format!(
                             "dashboard user {} was deleted in the dashboard and has been recreated",
-                            d.email
+                            d.login
                         ),
                     )
                 } else {
-                    ("Created", format!("created dashboard user {}", d.email))
+                    ("Created", format!("created dashboard user {}", d.login))
                 };
                 publish(self.ctx, self.user, Note::normal(reason, "Create", &note)).await;
                 Ok(())
@@ -96,6 +83,15 @@ impl Run<'_> {
                 self.status.create_intent = None;
                 self.record_conflict();
                 Err(self.already_exists(&d))
+            }
+            Err(e @ DashboardError::PasswordRejected { .. }) => {
+                // The password travels in the create on some backends: nothing was
+                // created, and the same password is not sent again until it changes.
+                self.status.create_intent = None;
+                if let Some((_, fp)) = password {
+                    self.status.rejected_password_fingerprint = Some(fp.0);
+                }
+                Err(e.into())
             }
             Err(e) => {
                 // Only a transport failure leaves the outcome unknown (commit-then-drop):
@@ -112,32 +108,33 @@ impl Run<'_> {
         ReconcileError::Blocked(Blocker::stalled(
             reason::ALREADY_EXISTS,
             format!(
-                "a dashboard user with email {} already exists and adoptionPolicy is Never; it is left untouched",
-                d.email
+                "a dashboard user with {} {} already exists and adoptionPolicy is Never; it is left untouched",
+                d.login_kind(),
+                d.login
             ),
         ))
     }
 
     pub(super) async fn adopt(&mut self, d: &DesiredUser) -> Result<(), ReconcileError> {
-        let client = self.conn().client.clone();
-        if !client.has_api_key() {
+        let backend = self.conn().backend.clone();
+        if !backend.finds_and_deletes() {
             self.status.create_intent = None;
             self.record_conflict();
             return Err(ReconcileError::Blocked(Blocker::stalled(
                 reason::ALREADY_EXISTS,
                 format!(
                     "a dashboard user with email {} exists; adopting it needs the connection's apiKeySecretRef to find it",
-                    d.email
+                    d.login
                 ),
             )));
         }
-        let org = (!d.org_id.is_empty()).then_some(d.org_id.as_str());
-        let Some(found) = client.find_user_by_email(&d.email, org).await? else {
+        let Some(found) = backend.find_by_login(d).await? else {
             return Err(ReconcileError::Blocked(Blocker::retry(
                 reason::DASHBOARD_ERROR,
                 format!(
-                    "the dashboard reports {} exists but no user with that email was found",
-                    d.email
+                    "the dashboard reports {} exists but no user with that {} was found",
+                    d.login,
+                    d.login_kind()
                 ),
             )));
         };
@@ -147,23 +144,23 @@ impl Run<'_> {
     pub(super) async fn adopt_found(
         &mut self,
         d: &DesiredUser,
-        found: User,
+        found: RemoteObject,
     ) -> Result<(), ReconcileError> {
-        let client = self.conn().client.clone();
-        if self.ctx.user_id_claimed(self.user, &found.id) {
+        let backend = self.conn().backend.clone();
+        if self.ctx.user_id_claimed(self.user, found.id()) {
             self.status.create_intent = None;
             self.record_conflict();
             return Err(ReconcileError::Blocked(Blocker::stalled(
                 reason::ALREADY_EXISTS,
                 format!(
                     "dashboard user {} is already managed by another DashboardUser",
-                    d.email
+                    d.login
                 ),
             )));
         }
         // The search may omit the key (§10.8); the admin GET has it.
-        let full = client.get_user(&found.id).await?;
-        self.record_identity(&full.id).await?;
+        let full = backend.get(found.id()).await?;
+        self.record_identity(full.id()).await?;
         self.status.password_fingerprint = None;
         self.status.rejected_password_fingerprint = None;
         self.remote = Some(full);
@@ -174,7 +171,7 @@ impl Run<'_> {
             Note::normal(
                 "Adopted",
                 "Adopt",
-                &format!("adopted existing dashboard user {}", d.email),
+                &format!("adopted existing dashboard user {}", d.login),
             ),
         )
         .await;

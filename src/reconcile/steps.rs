@@ -16,19 +16,30 @@ impl Run<'_> {
         &mut self,
         via: PasswordPath,
     ) -> Result<(), ReconcileError> {
-        if via == PasswordPath::SelfReset {
-            let (pw, fp) = self.password.clone().expect("planned only with a password");
-            let remote = self.remote.clone().expect("created just before");
-            let client = self.conn().client.clone();
-            match client
-                .reset_password_as_user(&remote.id, &remote.access_key, &pw, None)
-                .await
-            {
-                Ok(()) => return self.password_applied(fp).await,
-                // OPA may refuse the self-reset (tyk-dashboard-api.md §3.6): try the admin path.
-                Err(DashboardError::Forbidden { .. }) => {}
-                Err(e) => return self.password_failed(e, &fp).await,
+        match via {
+            PasswordPath::WithCreate => {
+                // The create request carried it; it would have failed otherwise.
+                let (_, fp) = self.password.clone().expect("planned only with a password");
+                return self.password_applied(fp).await;
             }
+            PasswordPath::SelfReset => {
+                let (pw, fp) = self.password.clone().expect("planned only with a password");
+                let backend = self.conn().backend.clone();
+                let remote = self.remote.clone().expect("created just before");
+                // Planned only on Tyk connections: the self-reset is Tyk's bootstrap path.
+                if let (Some(client), Some(u)) = (backend.tyk(), remote.tyk()) {
+                    match client
+                        .reset_password_as_user(&u.id, &u.access_key, &pw, None)
+                        .await
+                    {
+                        Ok(()) => return self.password_applied(fp).await,
+                        // OPA may refuse the self-reset (tyk-dashboard-api.md §3.6): try the admin path.
+                        Err(DashboardError::Forbidden { .. }) => {}
+                        Err(e) => return self.password_failed(e, &fp).await,
+                    }
+                }
+            }
+            PasswordPath::AdminPut => {}
         }
         self.update(false, true).await
     }
@@ -39,43 +50,36 @@ impl Run<'_> {
         password: bool,
     ) -> Result<(), ReconcileError> {
         let d = self.desired().clone();
-        let mut u = self
+        let mut current = self
             .remote
             .clone()
             .expect("planned only with a remote user");
-        if fields {
-            u.email_address = d.email.clone();
-            u.first_name = d.first_name.clone();
-            u.last_name = d.last_name.clone();
-            u.org_id = d.org_id.clone();
-            u.active = d.active;
-            u.group_id = d.group_id.clone();
-            u.user_permissions = d.permissions_for_put(&u.user_permissions);
-            if let Some(days) = d.password_max_days {
-                u.password_max_days = days;
-            }
-        }
-        if u.access_key.is_empty() {
+        let published = self.published_key();
+        if let Some(u) = current.tyk_mut()
+            && u.access_key.is_empty()
+            && let Some(k) = published
+        {
             // The admin PUT needs the key (§2.3); use the one we published if hidden.
-            if let Some(k) = self.published_key() {
-                u.access_key = AccessKey::new(k);
-            }
+            u.access_key = AccessKey::new(k);
         }
         let pw = if password {
             self.password.clone()
         } else {
             None
         };
-        let client = self.conn().client.clone();
-        match client.update_user(&u, pw.as_ref().map(|(p, _)| p)).await {
-            Ok(()) => {}
+        let backend = self.conn().backend.clone();
+        let updated = match backend
+            .update(&current, fields.then_some(&d), pw.as_ref().map(|(p, _)| p))
+            .await
+        {
+            Ok(u) => u,
             Err(e) if pw.is_some() && matches!(e, DashboardError::PasswordRejected { .. }) => {
                 let fp = pw.expect("checked").1;
                 return self.password_failed(e, &fp).await;
             }
             Err(e) => return Err(e.into()),
-        }
-        self.remote = Some(u);
+        };
+        self.remote = Some(updated);
         self.mutated = true;
         if fields {
             publish(
@@ -84,7 +88,7 @@ impl Run<'_> {
                 Note::normal(
                     "Updated",
                     "Update",
-                    &format!("updated dashboard user {} to match the spec", d.email),
+                    &format!("updated dashboard user {} to match the spec", d.login),
                 ),
             )
             .await;
@@ -125,20 +129,22 @@ impl Run<'_> {
     }
 
     pub(super) async fn rotate(&mut self, request: &str) -> Result<(), ReconcileError> {
-        let remote = self
+        let mut remote = self
             .remote
             .clone()
             .expect("planned only with a remote user");
-        let own = if remote.access_key.is_empty() {
+        let backend = self.conn().backend.clone();
+        // Planned only on Tyk connections: the only backend with access keys.
+        let (Some(client), Some(u)) = (backend.tyk(), remote.tyk_mut()) else {
+            return Ok(());
+        };
+        let own = if u.access_key.is_empty() {
             self.published_key().map(AccessKey::new).unwrap_or_default()
         } else {
-            remote.access_key.clone()
+            u.access_key.clone()
         };
-        let client = self.conn().client.clone();
-        let new_key = client.rotate_access_key(&remote.id, &own).await?;
-        let mut u = remote;
-        u.access_key = new_key;
-        self.remote = Some(u);
+        u.access_key = client.rotate_access_key(&u.id, &own).await?;
+        self.remote = Some(remote);
         self.status.rotated_access_key = Some(request.to_string());
         self.mutated = true;
         publish(
@@ -168,13 +174,14 @@ impl Run<'_> {
             .remote
             .clone()
             .expect("planned only with a remote user");
-        let key = if remote.access_key.is_empty() {
+        let key = if remote.access_key().is_empty() {
             self.published_key().unwrap_or_default()
         } else {
-            remote.access_key.expose().to_string()
+            remote.access_key().to_string()
         };
         let conn_url = self.conn().url.clone();
-        let data = plan::access_secret_data(self.user, self.desired(), &remote.id, &key, &conn_url);
+        let data =
+            plan::access_secret_data(self.user, self.desired(), remote.id(), &key, &conn_url);
         let existed = self.access_secret.is_some();
         secrets::apply_access_secret(
             &self.ctx.client,

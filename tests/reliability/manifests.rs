@@ -149,6 +149,24 @@ fn user_cases() -> Vec<Case> {
             &["spec.permissions", "must be of type object"],
         ),
         case(
+            "username too short",
+            U,
+            spec(json!({"username": "ab"})),
+            &["spec.username", "at least 3"],
+        ),
+        case(
+            "username too long",
+            U,
+            spec(json!({"username": long(151)})),
+            &["spec.username", "may not be more than 150"],
+        ),
+        case(
+            "role unknown",
+            U,
+            spec(json!({"role": "root"})),
+            &["spec.role", "Unsupported value"],
+        ),
+        case(
             "superUser with orgId",
             U,
             spec(json!({"superUser": true, "orgId": "5e9d9544a1dcd60001d0ed20"})),
@@ -433,7 +451,32 @@ fn connection_cases() -> Vec<Case> {
             "adminSecretRef missing",
             N,
             spec(json!({"adminSecretRef": null})),
-            &["spec.adminSecretRef", "Required value"],
+            // Optional in the schema since connections have a type; CEL requires it for Tyk.
+            &["adminSecretRef is required for type TykDashboard"],
+        ),
+        case(
+            "tokenSecretRef on a Tyk connection",
+            N,
+            spec(json!({"tokenSecretRef": {"name": "tok"}})),
+            &["tokenSecretRef applies only to type AdminUsersAPI"],
+        ),
+        case(
+            "AdminUsersAPI without tokenSecretRef",
+            C,
+            spec(json!({"type": "AdminUsersAPI", "adminSecretRef": null})),
+            &["tokenSecretRef is required for type AdminUsersAPI"],
+        ),
+        case(
+            "AdminUsersAPI with Tyk Secrets",
+            N,
+            spec(json!({"type": "AdminUsersAPI", "tokenSecretRef": {"name": "tok"}})),
+            &["adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"],
+        ),
+        case(
+            "unknown connection type",
+            N,
+            spec(json!({"type": "Ldap"})),
+            &["spec.type", "Unsupported value"],
         ),
         case(
             "adminSecretRef name with a space",

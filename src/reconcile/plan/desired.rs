@@ -1,40 +1,82 @@
-//! The desired Dashboard user derived from a spec, and drift comparison with
+//! The desired remote user derived from a spec, and drift comparison with
 //! normalisation (tyk-dashboard-api.md §10.9, §10.11).
+//!
+//! Backend-neutral where the concepts match (login name, email, active); the parts only
+//! one backend has live in [`DesiredProfile`] (Tyk org/names/group/permissions, the admin
+//! users API's role).
 
 use std::collections::BTreeMap;
 
-use super::RemoteUser;
-use crate::crd::DashboardUserSpec;
+use super::{RemoteProfile, RemoteUser};
+use crate::crd::{AdminRole, ConnectionType, DashboardUserSpec};
 
 /// Permission keys the Admin API adds on its own (§2.1): ignored unless the spec sets them.
 const SERVER_ADDED: &[&str] = &["ResetPassword"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredUser {
-    /// Lower-cased: Tyk stores emails lower-cased (§1.4).
+    /// The login name: the lower-cased email (Tyk stores emails lower-cased, §1.4) or the
+    /// admin users API's `username`.
+    pub login: String,
+    /// Lower-cased for Tyk; as written (trimmed) for the admin users API.
     pub email: String,
+    pub active: bool,
+    pub profile: DesiredProfile,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DesiredProfile {
+    Tyk(TykProfile),
+    AdminUsers { role: AdminRole },
+}
+
+/// What only a Tyk Dashboard user has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TykProfile {
     pub first_name: String,
     pub last_name: String,
     /// `""` for a super user.
     pub org_id: String,
-    pub active: bool,
     pub group_id: String,
     /// `None`: the spec leaves permissions to the Dashboard (Tyk treats `{}` as admin).
     pub permissions: Option<BTreeMap<String, String>>,
     pub password_max_days: Option<i64>,
 }
 
-/// Validates the spec and resolves the organisation. Errors are InvalidSpec messages.
+/// Validates the spec for the connection's backend and resolves the organisation.
+/// Errors are InvalidSpec messages that name the offending field.
 pub fn desired_user(
     spec: &DashboardUserSpec,
+    backend: ConnectionType,
     connection_org: Option<&str>,
 ) -> Result<DesiredUser, String> {
-    let email = spec.email.trim().to_lowercase();
+    let email = spec.email.trim().to_string();
     if !valid_email(&email) {
         return Err(format!(
             "email {:?} is not of the form name@domain",
             spec.email
         ));
+    }
+    match backend {
+        ConnectionType::TykDashboard => tyk_user(spec, email.to_lowercase(), connection_org),
+        ConnectionType::AdminUsersApi => admin_user(spec, email),
+    }
+}
+
+fn tyk_user(
+    spec: &DashboardUserSpec,
+    email: String,
+    connection_org: Option<&str>,
+) -> Result<DesiredUser, String> {
+    for (field, set) in [
+        ("username", spec.username.is_some()),
+        ("role", spec.role.is_some()),
+    ] {
+        if set {
+            return Err(format!(
+                "{field} applies only to AdminUsersAPI connections; this user's connection is TykDashboard"
+            ));
+        }
     }
     for (k, v) in &spec.permissions {
         let admin_key = k == "IsAdmin" || k == "ResetPassword";
@@ -69,14 +111,55 @@ pub fn desired_user(
         }
     };
     Ok(DesiredUser {
+        login: email.clone(),
         email,
-        first_name: spec.first_name.clone().unwrap_or_default(),
-        last_name: spec.last_name.clone().unwrap_or_default(),
-        org_id,
         active: spec.active,
-        group_id: spec.group_id.clone().unwrap_or_default(),
-        permissions: (!spec.permissions.is_empty()).then(|| spec.permissions.clone()),
-        password_max_days: spec.password_max_days,
+        profile: DesiredProfile::Tyk(TykProfile {
+            first_name: spec.first_name.clone().unwrap_or_default(),
+            last_name: spec.last_name.clone().unwrap_or_default(),
+            org_id,
+            group_id: spec.group_id.clone().unwrap_or_default(),
+            permissions: (!spec.permissions.is_empty()).then(|| spec.permissions.clone()),
+            password_max_days: spec.password_max_days,
+        }),
+    })
+}
+
+fn admin_user(spec: &DashboardUserSpec, email: String) -> Result<DesiredUser, String> {
+    let tyk_only = [
+        ("firstName", spec.first_name.is_some()),
+        ("lastName", spec.last_name.is_some()),
+        ("orgId", spec.org_id.is_some()),
+        ("superUser", spec.super_user),
+        ("groupId", spec.group_id.is_some()),
+        ("permissions", !spec.permissions.is_empty()),
+        ("passwordMaxDays", spec.password_max_days.is_some()),
+    ];
+    if let Some((field, _)) = tyk_only.iter().find(|(_, set)| *set) {
+        return Err(format!(
+            "{field} applies only to TykDashboard connections; this user's connection is AdminUsersAPI"
+        ));
+    }
+    let Some(username) = spec.username.as_deref() else {
+        return Err("username is required for users of an AdminUsersAPI connection".into());
+    };
+    // The API's own limits (AdminUserCreate); CEL checks the length too.
+    let len = username.chars().count();
+    if !(3..=150).contains(&len) {
+        return Err(format!(
+            "username must be 3 to 150 characters long (it has {len})"
+        ));
+    }
+    if spec.password_secret_ref.is_none() {
+        return Err("passwordSecretRef is required for users of an AdminUsersAPI connection: the API needs a password to create a user".into());
+    }
+    Ok(DesiredUser {
+        login: username.to_string(),
+        email,
+        active: spec.active,
+        profile: DesiredProfile::AdminUsers {
+            role: spec.role.unwrap_or_default(),
+        },
     })
 }
 
@@ -103,27 +186,72 @@ pub fn normalized_permissions(
         .collect()
 }
 
+/// The highest of the roles a `UserResponse` lists (`roles` is an array, e.g.
+/// `["admin","editor"]`): the one a single-role `AdminUserCreate.role` maps to (inferred).
+pub fn effective_role(roles: &[String]) -> Option<AdminRole> {
+    [AdminRole::Admin, AdminRole::Editor, AdminRole::Viewer]
+        .into_iter()
+        .find(|r| roles.iter().any(|have| have == r.as_str()))
+}
+
 impl DesiredUser {
-    /// True when the remote user already has every managed field as desired.
-    pub fn matches(&self, r: &RemoteUser) -> bool {
-        let perms_ok = match &self.permissions {
-            None => true,
-            Some(want) => {
-                normalized_permissions(want, want) == normalized_permissions(&r.permissions, want)
-            }
-        };
-        r.email.trim().eq_ignore_ascii_case(&self.email)
-            && r.first_name == self.first_name
-            && r.last_name == self.last_name
-            && r.org_id == self.org_id
-            && r.active == self.active
-            && r.group_id == self.group_id
-            && perms_ok
-            && self
-                .password_max_days
-                .is_none_or(|d| d == r.password_max_days)
+    /// The Tyk-only part, when this user is on a Tyk connection.
+    pub fn tyk(&self) -> Option<&TykProfile> {
+        match &self.profile {
+            DesiredProfile::Tyk(t) => Some(t),
+            DesiredProfile::AdminUsers { .. } => None,
+        }
     }
 
+    /// What the login name is, for messages.
+    pub fn login_kind(&self) -> &'static str {
+        match self.profile {
+            DesiredProfile::Tyk(_) => "email",
+            DesiredProfile::AdminUsers { .. } => "username",
+        }
+    }
+
+    /// The organisation (`""` for super users and for backends without organisations).
+    pub fn org_id(&self) -> &str {
+        self.tyk().map(|t| t.org_id.as_str()).unwrap_or_default()
+    }
+
+    /// True when the remote user already has every managed field as desired.
+    pub fn matches(&self, r: &RemoteUser) -> bool {
+        let common = r.active == self.active;
+        common
+            && match (&self.profile, &r.profile) {
+                (DesiredProfile::Tyk(t), RemoteProfile::Tyk(rt)) => {
+                    let perms_ok = match &t.permissions {
+                        None => true,
+                        Some(want) => {
+                            normalized_permissions(want, want)
+                                == normalized_permissions(&rt.permissions, want)
+                        }
+                    };
+                    // The login is the email on Tyk: compared ignoring case (§1.4).
+                    r.login.trim().eq_ignore_ascii_case(&self.login)
+                        && rt.first_name == t.first_name
+                        && rt.last_name == t.last_name
+                        && rt.org_id == t.org_id
+                        && rt.group_id == t.group_id
+                        && perms_ok
+                        && t.password_max_days
+                            .is_none_or(|d| d == rt.password_max_days)
+                }
+                (DesiredProfile::AdminUsers { role }, RemoteProfile::AdminUsers { roles }) => {
+                    r.login == self.login
+                        && r.email.trim().eq_ignore_ascii_case(&self.email)
+                        && effective_role(roles) == Some(*role)
+                }
+                // A remote object of another backend never matches (cannot happen: one
+                // connection has one backend, and its type is immutable).
+                _ => false,
+            }
+    }
+}
+
+impl TykProfile {
     /// The permission map to send on a PUT: the spec's, plus server-added keys the
     /// remote has (so a PUT never strips what Tyk itself maintains).
     pub fn permissions_for_put(

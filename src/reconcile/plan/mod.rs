@@ -10,10 +10,12 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-pub use desired::{DesiredUser, desired_user, normalized_permissions};
+pub use desired::{
+    DesiredProfile, DesiredUser, TykProfile, desired_user, effective_role, normalized_permissions,
+};
 
 use super::fingerprint::Fingerprint;
-use crate::crd::{AdoptionPolicy, DashboardUser, DeletionPolicy, reason};
+use crate::crd::{AdoptionPolicy, ConnectionType, DashboardUser, DeletionPolicy, reason};
 
 /// Why the reconcile cannot (fully) proceed. `stalled` = only a change to a watched
 /// object helps (kstatus Stalled); otherwise it is retried with backoff.
@@ -47,7 +49,11 @@ impl Blocker {
 pub enum ConnectionView {
     Ready {
         url: String,
+        /// Which remote user system (the connection's `type`).
+        backend: ConnectionType,
         org_id: Option<String>,
+        /// The backend can find users by login name and delete them (Tyk: only with the
+        /// connection's API key; the admin users API: always, with its token).
         has_api_key: bool,
     },
     Unavailable(Blocker),
@@ -76,19 +82,46 @@ impl std::fmt::Debug for Redacted {
 }
 
 /// The managed fields of the remote user, as `GET /admin/users/{id}` returned them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteUser {
     pub id: String,
-    pub org_id: String,
+    /// The login name: the email (Tyk) or the username (admin users API).
+    pub login: String,
     pub email: String,
+    pub active: bool,
+    /// The credential to publish; `""` when the Dashboard hides it (tyk-dashboard-api.md
+    /// §10.8) or the backend has none (the admin users API).
+    pub access_key: Redacted,
+    pub profile: RemoteProfile,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteProfile {
+    Tyk(TykRemote),
+    /// `roles` as `UserResponse` lists them.
+    AdminUsers {
+        roles: Vec<String>,
+    },
+}
+
+/// What only a Tyk Dashboard user has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TykRemote {
+    pub org_id: String,
     pub first_name: String,
     pub last_name: String,
-    pub active: bool,
     pub group_id: String,
     pub permissions: BTreeMap<String, String>,
     pub password_max_days: i64,
-    /// `""` when the Dashboard hides it (tyk-dashboard-api.md §10.8).
-    pub access_key: Redacted,
+}
+
+impl RemoteUser {
+    pub fn tyk_mut(&mut self) -> Option<&mut TykRemote> {
+        match &mut self.profile {
+            RemoteProfile::Tyk(t) => Some(t),
+            RemoteProfile::AdminUsers { .. } => None,
+        }
+    }
 }
 
 // One value per reconcile: the size difference does not matter.
@@ -126,6 +159,8 @@ pub struct Observed<'a> {
 /// How a password reaches the Dashboard (DESIGN §3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PasswordPath {
+    /// In the create request itself (the admin users API requires it there).
+    WithCreate,
     /// `POST /api/users/{id}/actions/reset` with the new user's own key (first password).
     SelfReset,
     /// `PUT /admin/users/{id}` with the full object plus `password` and `access_key`.
@@ -172,11 +207,16 @@ impl Plan {
 
 /// Decides what an Apply reconcile must do.
 pub fn plan(o: &Observed<'_>) -> Plan {
-    let (url, conn_org) = match &o.connection {
-        ConnectionView::Ready { url, org_id, .. } => (url, org_id.as_deref()),
+    let (url, backend, conn_org) = match &o.connection {
+        ConnectionView::Ready {
+            url,
+            backend,
+            org_id,
+            ..
+        } => (url, *backend, org_id.as_deref()),
         ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
     };
-    let desired = match desired_user(&o.user.spec, conn_org) {
+    let desired = match desired_user(&o.user.spec, backend, conn_org) {
         Ok(d) => d,
         Err(msg) => return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg)),
     };
@@ -212,8 +252,9 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 return Plan::blocked(Blocker::stalled(
                     reason::ALREADY_EXISTS,
                     format!(
-                        "a dashboard user with email {} already exists and may not be adopted; retrying at the next resync",
-                        desired.email
+                        "a dashboard user with {} {} already exists and may not be adopted; retrying at the next resync",
+                        desired.login_kind(),
+                        desired.login
                     ),
                 ));
             }
@@ -222,15 +263,27 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             let own_intent = status
                 .create_intent
                 .as_ref()
-                .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.email));
+                .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.login));
             let may_adopt = own_intent || o.user.spec.adoption_policy == AdoptionPolicy::IfExists;
+            if backend == ConnectionType::AdminUsersApi
+                && let Some(fp) = password_wanted
+                && status.rejected_password_fingerprint.as_deref() == Some(&fp.0)
+            {
+                // The password travels in the create: a refused one would be refused again.
+                return Plan::blocked(Blocker::stalled(
+                    reason::PASSWORD_REJECTED,
+                    "the server refused this password; change the password Secret to retry",
+                ));
+            }
             steps.push(Step::Create {
                 may_adopt,
                 recreate,
             });
             if password_wanted.is_some() {
                 // An inactive user's own key is refused, so use the admin path then.
-                let via = if desired.active {
+                let via = if backend == ConnectionType::AdminUsersApi {
+                    PasswordPath::WithCreate
+                } else if desired.active {
                     PasswordPath::SelfReset
                 } else {
                     PasswordPath::AdminPut
@@ -260,7 +313,9 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             if fields || password {
                 steps.push(Step::Update { fields, password });
             }
-            if let Some(request) = o.user.rotation_request()
+            // Only Tyk users have an access key to rotate (README, AdminUsersAPI).
+            if backend == ConnectionType::TykDashboard
+                && let Some(request) = o.user.rotation_request()
                 && status.rotated_access_key.as_deref() != Some(request)
             {
                 steps.push(Step::RotateKey {
@@ -287,7 +342,8 @@ pub fn plan(o: &Observed<'_>) -> Plan {
     }
 }
 
-/// The access Secret's data for this user, with `access_key` as the key value.
+/// The access Secret's data for this user, with `access_key` as the key value. The admin
+/// users API issues no key: its users' Secret holds only `userId`, `username` and `email`.
 pub fn access_secret_data(
     user: &DashboardUser,
     desired: &DesiredUser,
@@ -295,13 +351,20 @@ pub fn access_secret_data(
     access_key: &str,
     url: &str,
 ) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (user.access_secret_key(), access_key.to_string()),
-        ("userId".into(), user_id.to_string()),
-        ("email".into(), desired.email.clone()),
-        ("orgId".into(), desired.org_id.clone()),
-        ("dashboardUrl".into(), url.to_string()),
-    ])
+    match &desired.profile {
+        DesiredProfile::Tyk(t) => BTreeMap::from([
+            (user.access_secret_key(), access_key.to_string()),
+            ("userId".into(), user_id.to_string()),
+            ("email".into(), desired.email.clone()),
+            ("orgId".into(), t.org_id.clone()),
+            ("dashboardUrl".into(), url.to_string()),
+        ]),
+        DesiredProfile::AdminUsers { .. } => BTreeMap::from([
+            ("userId".into(), user_id.to_string()),
+            ("username".into(), desired.login.clone()),
+            ("email".into(), desired.email.clone()),
+        ]),
+    }
 }
 
 /// Labels every access Secret carries: the user's own plus the managed-by label.

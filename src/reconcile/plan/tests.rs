@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::crd::{AccessKeySecret, CreateIntent, DashboardUser, DeletionPolicy, ROTATE_ANNOTATION};
+use crate::crd::{
+    AccessKeySecret, ConnectionType, CreateIntent, DashboardUser, DeletionPolicy, ROTATE_ANNOTATION,
+};
 use crate::reconcile::fingerprint::FingerprintKey;
 
 const ORG: &str = "5e9d9544a1dcd60001d0ed20";
@@ -17,6 +19,7 @@ const KEY: &str = "c8251902f3f44dfa729e0267d0d62859";
 fn conn() -> ConnectionView {
     ConnectionView::Ready {
         url: URL.into(),
+        backend: ConnectionType::TykDashboard,
         org_id: Some(ORG.into()),
         has_api_key: true,
     }
@@ -27,23 +30,31 @@ fn fp(pw: &str) -> Fingerprint {
 }
 
 fn remote_for(u: &DashboardUser) -> RemoteUser {
-    let d = desired_user(&u.spec, Some(ORG)).unwrap();
+    let d = desired_user(&u.spec, ConnectionType::TykDashboard, Some(ORG)).unwrap();
+    let t = d.tyk().unwrap().clone();
     RemoteUser {
         id: ID.into(),
-        org_id: d.org_id,
+        login: d.login.clone(),
         email: d.email,
-        first_name: d.first_name,
-        last_name: d.last_name,
         active: d.active,
-        group_id: d.group_id,
-        permissions: d.permissions.unwrap_or_default(),
-        password_max_days: d.password_max_days.unwrap_or(0),
         access_key: Redacted(KEY.into()),
+        profile: RemoteProfile::Tyk(TykRemote {
+            org_id: t.org_id,
+            first_name: t.first_name,
+            last_name: t.last_name,
+            group_id: t.group_id,
+            permissions: t.permissions.unwrap_or_default(),
+            password_max_days: t.password_max_days.unwrap_or(0),
+        }),
     }
 }
 
+fn tyk(r: &mut RemoteUser) -> &mut TykRemote {
+    r.tyk_mut().unwrap()
+}
+
 fn secret_for(u: &DashboardUser) -> AccessSecretView {
-    let d = desired_user(&u.spec, Some(ORG)).unwrap();
+    let d = desired_user(&u.spec, ConnectionType::TykDashboard, Some(ORG)).unwrap();
     AccessSecretView {
         data: access_secret_data(u, &d, ID, KEY, URL)
             .into_iter()
@@ -102,7 +113,7 @@ fn new_user_is_created_then_secret_written() {
             Step::WriteAccessSecret
         ]
     );
-    assert_eq!(p.desired.unwrap().org_id, ORG);
+    assert_eq!(p.desired.unwrap().org_id(), ORG);
 }
 
 #[test]
@@ -149,7 +160,7 @@ fn missing_password_secret_does_not_stop_syncing_an_existing_user() {
         "key password missing",
     ));
     let mut remote = remote_for(&u);
-    remote.first_name = "Mallory".into();
+    tyk(&mut remote).first_name = "Mallory".into();
     o.remote = RemoteView::Found(remote);
     let p = plan(&o);
     assert_eq!(
@@ -239,16 +250,16 @@ fn drift_in_any_managed_field_is_put_back() {
         s.group_id = Some("g1".into());
     });
     let drifts: Vec<Drift> = vec![
-        Box::new(|r| r.email = "mallory@example.com".into()),
-        Box::new(|r| r.first_name = "X".into()),
+        Box::new(|r| r.login = "mallory@example.com".into()),
+        Box::new(|r| tyk(r).first_name = "X".into()),
         Box::new(|r| r.active = false),
-        Box::new(|r| r.org_id = "other".into()),
-        Box::new(|r| r.group_id = String::new()),
+        Box::new(|r| tyk(r).org_id = "other".into()),
+        Box::new(|r| tyk(r).group_id = String::new()),
         Box::new(|r| {
-            r.permissions.insert("apis".into(), "read".into());
+            tyk(r).permissions.insert("apis".into(), "read".into());
         }),
         Box::new(|r| {
-            r.permissions.insert("keys".into(), "write".into());
+            tyk(r).permissions.insert("keys".into(), "write".into());
         }),
     ];
     for drift in drifts {
@@ -277,8 +288,8 @@ fn normalisation_hides_case_server_keys_and_deny() {
         ]);
     });
     let mut remote = remote_for(&u);
-    remote.email = "alice@example.com".into();
-    remote.permissions = BTreeMap::from([
+    remote.login = "alice@example.com".into();
+    tyk(&mut remote).permissions = BTreeMap::from([
         ("apis".into(), "write".into()),
         ("ResetPassword".into(), "admin".into()),
     ]);
@@ -296,7 +307,7 @@ fn deny_matters_for_admins() {
         ]);
     });
     let mut remote = remote_for(&u);
-    remote.permissions.remove("apis");
+    tyk(&mut remote).permissions.remove("apis");
     let mut o = steady(&u);
     o.remote = RemoteView::Found(remote);
     assert!(!plan(&o).steps.is_empty());
@@ -306,15 +317,13 @@ fn deny_matters_for_admins() {
 fn unmanaged_permissions_are_left_alone_and_kept_on_put() {
     let u = DashboardUser::test().created(ID, ORG);
     let mut remote = remote_for(&u);
-    remote.permissions = BTreeMap::from([("IsAdmin".into(), "admin".into())]);
+    tyk(&mut remote).permissions = BTreeMap::from([("IsAdmin".into(), "admin".into())]);
     let mut o = steady(&u);
     o.remote = RemoteView::Found(remote.clone());
     assert_eq!(plan(&o).steps, vec![]);
-    let d = desired_user(&u.spec, Some(ORG)).unwrap();
-    assert_eq!(
-        d.permissions_for_put(&remote.permissions),
-        remote.permissions
-    );
+    let d = desired_user(&u.spec, ConnectionType::TykDashboard, Some(ORG)).unwrap();
+    let perms = tyk(&mut remote).permissions.clone();
+    assert_eq!(d.tyk().unwrap().permissions_for_put(&perms), perms);
 }
 
 #[test]
@@ -502,6 +511,7 @@ fn org_less_user_needs_super_user() {
     let mut o = fresh(&u);
     o.connection = ConnectionView::Ready {
         url: URL.into(),
+        backend: ConnectionType::TykDashboard,
         org_id: None,
         has_api_key: true,
     };
@@ -513,7 +523,7 @@ fn org_less_user_needs_super_user() {
     let p = plan(&o);
     assert_eq!(p.pending, None);
     assert_eq!(
-        p.desired.unwrap().org_id,
+        p.desired.unwrap().org_id(),
         "",
         "a super user ignores the connection org"
     );
@@ -522,7 +532,7 @@ fn org_less_user_needs_super_user() {
 #[test]
 fn spec_org_overrides_connection_org() {
     let u = DashboardUser::test().with_spec(|s| s.org_id = Some("other-org".into()));
-    assert_eq!(plan(&fresh(&u)).desired.unwrap().org_id, "other-org");
+    assert_eq!(plan(&fresh(&u)).desired.unwrap().org_id(), "other-org");
 }
 
 #[test]
@@ -543,6 +553,7 @@ fn cleanup_follows_deletion_policy() {
     let ready = conn();
     let no_key = ConnectionView::Ready {
         url: URL.into(),
+        backend: ConnectionType::TykDashboard,
         org_id: None,
         has_api_key: false,
     };
@@ -611,4 +622,197 @@ fn create_conflict_is_retried_per_resync_not_per_event() {
         plan(&fresh(&changed)).steps[0],
         Step::Create { .. }
     ));
+}
+
+// ---- the admin users API backend: same plan, its own profile ----
+
+fn admin_conn() -> ConnectionView {
+    ConnectionView::Ready {
+        url: "http://users:8000/api".into(),
+        backend: ConnectionType::AdminUsersApi,
+        org_id: None,
+        has_api_key: true,
+    }
+}
+
+fn admin_user() -> DashboardUser {
+    DashboardUser::test()
+        .with_password_ref("pw")
+        .with_spec(|s| s.username = Some("alice".into()))
+}
+
+fn admin_remote(u: &DashboardUser) -> RemoteUser {
+    let d = desired_user(&u.spec, ConnectionType::AdminUsersApi, None).unwrap();
+    let DesiredProfile::AdminUsers { role } = d.profile else {
+        panic!("admin profile expected")
+    };
+    RemoteUser {
+        id: "0b7e1f6a-3c1d-4e8a-9f0b-2a4c6e8f0a1b".into(),
+        login: d.login,
+        email: d.email,
+        active: d.active,
+        access_key: Redacted::default(),
+        profile: RemoteProfile::AdminUsers {
+            roles: vec![role.as_str().into()],
+        },
+    }
+}
+
+#[test]
+fn admin_users_create_sends_the_password_with_the_create() {
+    let u = admin_user();
+    let mut o = fresh(&u);
+    o.connection = admin_conn();
+    o.password = PasswordView::Present(fp("long-enough-1"));
+    let p = plan(&o);
+    assert_eq!(
+        p.steps,
+        vec![
+            Step::Create {
+                may_adopt: false,
+                recreate: false
+            },
+            Step::InitialPassword {
+                via: PasswordPath::WithCreate
+            },
+            Step::WriteAccessSecret
+        ]
+    );
+    let d = p.desired.unwrap();
+    assert_eq!(d.org_id(), "", "no organisations on this backend");
+    assert_eq!(
+        access_secret_data(&u, &d, "id-1", "", "http://users:8000/api"),
+        BTreeMap::from([
+            ("userId".into(), "id-1".into()),
+            ("username".into(), "alice".into()),
+            ("email".into(), "alice@example.com".into()),
+        ]),
+        "no access key and nothing else is published"
+    );
+}
+
+#[test]
+fn admin_users_refused_password_is_not_resent_at_create() {
+    let u = admin_user().with_status(|s| {
+        s.rejected_password_fingerprint = Some(fp("short").0);
+    });
+    let mut o = fresh(&u);
+    o.connection = admin_conn();
+    o.password = PasswordView::Present(fp("short"));
+    let p = plan(&o);
+    assert_eq!(p.steps, vec![]);
+    let b = p.pending.unwrap();
+    assert_eq!((b.reason, b.stalled), (reason::PASSWORD_REJECTED, true));
+    // A new password is tried.
+    o.password = PasswordView::Present(fp("long-enough-2"));
+    assert!(!plan(&o).steps.is_empty());
+}
+
+#[test]
+fn admin_users_spec_rules_name_the_field() {
+    let cases: Vec<(SpecEdit, &str)> = vec![
+        (Box::new(|s| s.username = None), "username is required"),
+        (Box::new(|s| s.username = Some("ab".into())), "3 to 150"),
+        (
+            Box::new(|s| s.password_secret_ref = None),
+            "passwordSecretRef",
+        ),
+        (Box::new(|s| s.first_name = Some("A".into())), "firstName"),
+        (Box::new(|s| s.org_id = Some(ORG.into())), "orgId"),
+        (Box::new(|s| s.super_user = true), "superUser"),
+        (Box::new(|s| s.group_id = Some("g".into())), "groupId"),
+        (
+            Box::new(|s| s.permissions = BTreeMap::from([("apis".into(), "read".into())])),
+            "permissions",
+        ),
+        (
+            Box::new(|s| s.password_max_days = Some(3)),
+            "passwordMaxDays",
+        ),
+    ];
+    for (edit, needle) in cases {
+        let u = admin_user().with_spec(edit);
+        let mut o = fresh(&u);
+        o.connection = admin_conn();
+        let b = plan(&o).pending.unwrap();
+        assert_eq!(b.reason, reason::INVALID_SPEC);
+        assert!(b.message.contains(needle), "{needle}: {}", b.message);
+    }
+    // The reverse: admin-only fields on a Tyk user.
+    for (edit, needle) in [
+        (
+            Box::new(|s: &mut crate::crd::DashboardUserSpec| s.username = Some("alice".into()))
+                as SpecEdit,
+            "username",
+        ),
+        (
+            Box::new(|s: &mut crate::crd::DashboardUserSpec| {
+                s.role = Some(crate::crd::AdminRole::Admin)
+            }),
+            "role",
+        ),
+    ] {
+        let u = DashboardUser::test().with_spec(edit);
+        let b = plan(&fresh(&u)).pending.unwrap();
+        assert_eq!(b.reason, reason::INVALID_SPEC);
+        assert!(b.message.contains(needle), "{}", b.message);
+    }
+}
+
+#[test]
+fn admin_users_drift_in_role_email_or_active_is_patched() {
+    let u = admin_user()
+        .created("0b7e1f6a-3c1d-4e8a-9f0b-2a4c6e8f0a1b", "")
+        .with_spec(|s| s.role = Some(crate::crd::AdminRole::Editor));
+    let d = desired_user(&u.spec, ConnectionType::AdminUsersApi, None).unwrap();
+    let steady_secret = AccessSecretView {
+        data: access_secret_data(&u, &d, &admin_remote(&u).id, "", "")
+            .into_iter()
+            .map(|(k, v)| (k, Redacted(v)))
+            .collect(),
+        labels: access_secret_labels(&u),
+        annotations: BTreeMap::new(),
+        owned: true,
+    };
+    let mut o = fresh(&u);
+    o.connection = admin_conn();
+    o.access_secret = Some(steady_secret);
+    o.remote = RemoteView::Found(admin_remote(&u));
+    assert_eq!(plan(&o).steps, vec![], "steady");
+    // The highest listed role counts: ["editor","viewer"] is an editor.
+    let mut r = admin_remote(&u);
+    r.profile = RemoteProfile::AdminUsers {
+        roles: vec!["viewer".into(), "editor".into()],
+    };
+    o.remote = RemoteView::Found(r);
+    assert_eq!(plan(&o).steps, vec![]);
+    type AdminDrift = Box<dyn Fn(&mut RemoteUser)>;
+    let drifts: Vec<AdminDrift> = vec![
+        Box::new(|r| {
+            r.profile = RemoteProfile::AdminUsers {
+                roles: vec!["admin".into(), "editor".into()],
+            }
+        }),
+        Box::new(|r| r.email = "mallory@example.com".into()),
+        Box::new(|r| r.active = false),
+    ];
+    for drift in drifts {
+        let mut r = admin_remote(&u);
+        drift(&mut r);
+        o.remote = RemoteView::Found(r);
+        assert_eq!(
+            plan(&o).steps,
+            vec![Step::Update {
+                fields: true,
+                password: false
+            }]
+        );
+    }
+    // No key to rotate: the annotation is ignored on this backend.
+    let rot = u.clone().with_annotation(ROTATE_ANNOTATION, "r1");
+    let mut o2 = fresh(&rot);
+    o2.connection = admin_conn();
+    o2.access_secret = o.access_secret.clone();
+    o2.remote = RemoteView::Found(admin_remote(&rot));
+    assert_eq!(plan(&o2).steps, vec![]);
 }

@@ -1,0 +1,162 @@
+//! The seam between the reconciler and the remote user system.
+//!
+//! One [`Backend`] per connection, chosen by its `spec.type`: the Tyk Dashboard client or
+//! the admin users API client. The reconciler talks to users through these operations —
+//! create, get, find by login name, update, set password, deactivate, delete, probe — and
+//! through [`RemoteObject`], the remote user as the backend returned it. What only one
+//! backend has (Tyk's self-reset of the first password and its access-key rotation) is
+//! reached through [`Backend::tyk`]. Both clients share [`DashboardError`], whose variants
+//! (AlreadyExists, NotFound, Unauthorized, PasswordRejected, Transient, …) are the
+//! categories the reconciler decides on, whatever the wire.
+
+mod tyk;
+
+use crate::crd::ConnectionType;
+use crate::dashboard::{DashboardClient, DashboardError, Password, User};
+use crate::reconcile::plan::{DesiredUser, RemoteUser};
+
+/// The client of one connection's remote user system. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Tyk(DashboardClient),
+}
+
+/// A remote user as its backend returned it: the whole object, because Tyk's update is a
+/// whole-object replace (tyk-dashboard-api.md §2.3).
+#[derive(Clone, Debug)]
+pub enum RemoteObject {
+    Tyk(User),
+}
+
+impl Backend {
+    pub fn kind(&self) -> ConnectionType {
+        match self {
+            Self::Tyk(_) => ConnectionType::TykDashboard,
+        }
+    }
+
+    /// The base URL the client talks to.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Self::Tyk(c) => c.base_url(),
+        }
+    }
+
+    /// Can users be found by login name and deleted? Tyk needs the connection's API key.
+    pub fn finds_and_deletes(&self) -> bool {
+        match self {
+            Self::Tyk(c) => c.has_api_key(),
+        }
+    }
+
+    /// The Tyk client, for the steps only Tyk has (self-reset, key rotation).
+    pub fn tyk(&self) -> Option<&DashboardClient> {
+        match self {
+            Self::Tyk(c) => Some(c),
+        }
+    }
+
+    /// Checks reachability and credentials cheaply.
+    pub async fn probe(&self) -> Result<(), DashboardError> {
+        match self {
+            Self::Tyk(c) => c.probe().await,
+        }
+    }
+
+    /// Creates the user. `password` is sent only where the backend takes it at create.
+    pub async fn create(
+        &self,
+        d: &DesiredUser,
+        _password: Option<&Password>,
+    ) -> Result<RemoteObject, DashboardError> {
+        match self {
+            Self::Tyk(c) => tyk::create(c, d).await.map(RemoteObject::Tyk),
+        }
+    }
+
+    /// Reads the user by its remote id.
+    pub async fn get(&self, id: &str) -> Result<RemoteObject, DashboardError> {
+        match self {
+            Self::Tyk(c) => c.get_user(id).await.map(RemoteObject::Tyk),
+        }
+    }
+
+    /// Finds the user by login name (Tyk: the email, within the desired org).
+    pub async fn find_by_login(
+        &self,
+        d: &DesiredUser,
+    ) -> Result<Option<RemoteObject>, DashboardError> {
+        match self {
+            Self::Tyk(c) => {
+                let org = Some(d.org_id()).filter(|o| !o.is_empty());
+                Ok(c.find_user_by_email(&d.login, org)
+                    .await?
+                    .map(RemoteObject::Tyk))
+            }
+        }
+    }
+
+    /// Brings the user's managed fields in line with `d` (when given) and/or sets
+    /// `password`; returns the object as now stored.
+    pub async fn update(
+        &self,
+        current: &RemoteObject,
+        d: Option<&DesiredUser>,
+        password: Option<&Password>,
+    ) -> Result<RemoteObject, DashboardError> {
+        match (self, current) {
+            (Self::Tyk(c), RemoteObject::Tyk(u)) => {
+                tyk::update(c, u, d, password).await.map(RemoteObject::Tyk)
+            }
+        }
+    }
+
+    /// Sets `active: false`; `Ok(false)` when it already was.
+    pub async fn deactivate(&self, current: &RemoteObject) -> Result<bool, DashboardError> {
+        match (self, current) {
+            (Self::Tyk(c), RemoteObject::Tyk(u)) => tyk::deactivate(c, u).await,
+        }
+    }
+
+    /// Deletes the user; `NotFound` means it is already gone.
+    pub async fn delete(&self, id: &str) -> Result<(), DashboardError> {
+        match self {
+            Self::Tyk(c) => c.delete_user(id).await,
+        }
+    }
+}
+
+impl RemoteObject {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Tyk(u) => &u.id,
+        }
+    }
+
+    /// The fields the plan compares.
+    pub fn view(&self) -> RemoteUser {
+        match self {
+            Self::Tyk(u) => tyk::view(u),
+        }
+    }
+
+    /// The credential to publish (`""` when hidden or the backend has none).
+    pub fn access_key(&self) -> &str {
+        match self {
+            Self::Tyk(u) => u.access_key.expose(),
+        }
+    }
+
+    /// The Tyk user, for the Tyk-only steps.
+    pub fn tyk(&self) -> Option<&User> {
+        match self {
+            Self::Tyk(u) => Some(u),
+        }
+    }
+
+    pub fn tyk_mut(&mut self) -> Option<&mut User> {
+        match self {
+            Self::Tyk(u) => Some(u),
+        }
+    }
+}
