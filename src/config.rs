@@ -21,6 +21,14 @@ pub enum Command {
     Run(Config),
     /// Print the CustomResourceDefinitions as multi-document YAML.
     Crd,
+    /// Print every Dashboard user as a DashboardUser manifest (adoptionPolicy IfExists).
+    Export(crate::cli::ExportArgs),
+    /// Show what the operator would do to the Dashboard for these manifests (exit 0 = no
+    /// changes, 2 = changes pending, 1 = error). Writes nothing.
+    Plan(crate::cli::PlanArgs),
+    /// For the DashboardUsers in the cluster, show how the Dashboard differs (read-only;
+    /// exit codes as for plan).
+    Drift(crate::cli::DriftArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -81,7 +89,7 @@ impl Config {
     pub fn defaults() -> Self {
         match Cli::parse_from(["dashboard-user-operator", "run"]).command {
             Command::Run(c) => c,
-            Command::Crd => unreachable!("parsed `run`"),
+            _ => unreachable!("parsed `run`"),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
 
 pub mod backend;
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod connection_status;

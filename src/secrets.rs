@@ -277,3 +277,22 @@ pub async fn load_or_create_fingerprint_key(
             .boxed(),
     )))
 }
+
+/// The fingerprint key, if the operator has made one (read-only: `plan` must not create it).
+pub async fn load_fingerprint_key(
+    client: &Client,
+    namespace: &str,
+) -> Result<Option<FingerprintKey>, SecretError> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let s = api
+        .get_opt(FINGERPRINT_SECRET)
+        .await
+        .map_err(|source| SecretError::Read {
+            namespace: namespace.into(),
+            name: FINGERPRINT_SECRET.into(),
+            source,
+        })?;
+    Ok(s.and_then(|s| secret_value(&s, FINGERPRINT_KEY))
+        .filter(|k| k.len() >= 16)
+        .map(FingerprintKey::new))
+}

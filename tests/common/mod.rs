@@ -6,6 +6,7 @@
 //! `#[path = "../common/mod.rs"] mod common;`
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod cli;
 pub mod corpus;
 pub mod dashboard;
 pub mod kube;

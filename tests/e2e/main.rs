@@ -7,6 +7,7 @@
 mod common;
 
 mod access_secret;
+mod cli_export;
 mod conflicts;
 mod deletion;
 mod drift;

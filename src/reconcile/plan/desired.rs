@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use super::{RemoteProfile, RemoteUser};
 use crate::crd::{AdminRole, ConnectionType, DashboardUserSpec};
 
@@ -41,6 +43,15 @@ pub struct TykProfile {
     /// `None`: the spec leaves permissions to the Dashboard (Tyk treats `{}` as admin).
     pub permissions: Option<BTreeMap<String, String>>,
     pub password_max_days: Option<i64>,
+}
+
+/// One managed field that differs: spec names (`firstName`, `permissions.apis`), the
+/// Dashboard's value and the desired one (`null` = absent), after normalisation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub dashboard: Value,
+    pub desired: Value,
 }
 
 /// Validates the spec for the connection's backend and resolves the organisation.
@@ -218,36 +229,109 @@ impl DesiredUser {
 
     /// True when the remote user already has every managed field as desired.
     pub fn matches(&self, r: &RemoteUser) -> bool {
-        let common = r.active == self.active;
-        common
-            && match (&self.profile, &r.profile) {
-                (DesiredProfile::Tyk(t), RemoteProfile::Tyk(rt)) => {
-                    let perms_ok = match &t.permissions {
-                        None => true,
-                        Some(want) => {
-                            normalized_permissions(want, want)
-                                == normalized_permissions(&rt.permissions, want)
-                        }
-                    };
-                    // The login is the email on Tyk: compared ignoring case (§1.4).
-                    r.login.trim().eq_ignore_ascii_case(&self.login)
-                        && rt.first_name == t.first_name
-                        && rt.last_name == t.last_name
-                        && rt.org_id == t.org_id
-                        && rt.group_id == t.group_id
-                        && perms_ok
-                        && t.password_max_days
-                            .is_none_or(|d| d == rt.password_max_days)
+        self.diff(r).is_empty()
+    }
+
+    /// The managed fields that differ, after the drift normalisation above, named as in the
+    /// spec. `matches` is defined through this, so the `plan`/`drift` reports cannot
+    /// disagree with the reconcile.
+    pub fn diff(&self, r: &RemoteUser) -> Vec<FieldChange> {
+        let mut out = Changes::default();
+        match (&self.profile, &r.profile) {
+            (DesiredProfile::Tyk(t), RemoteProfile::Tyk(rt)) => {
+                // The login is the email on Tyk: compared ignoring case (§1.4).
+                out.text(
+                    "email",
+                    &r.login,
+                    &self.login,
+                    !r.login.trim().eq_ignore_ascii_case(&self.login),
+                );
+                out.text(
+                    "firstName",
+                    &rt.first_name,
+                    &t.first_name,
+                    rt.first_name != t.first_name,
+                );
+                out.text(
+                    "lastName",
+                    &rt.last_name,
+                    &t.last_name,
+                    rt.last_name != t.last_name,
+                );
+                out.text("orgId", &rt.org_id, &t.org_id, rt.org_id != t.org_id);
+                out.value("active", r.active.into(), self.active.into());
+                out.text(
+                    "groupId",
+                    &rt.group_id,
+                    &t.group_id,
+                    rt.group_id != t.group_id,
+                );
+                if let Some(want) = &t.permissions {
+                    let want_n = normalized_permissions(want, want);
+                    let have_n = normalized_permissions(&rt.permissions, want);
+                    let keys: std::collections::BTreeSet<&String> =
+                        want_n.keys().chain(have_n.keys()).collect();
+                    for k in keys {
+                        let opt = |v: Option<&String>| v.map_or(Value::Null, |v| v.clone().into());
+                        out.value(
+                            &format!("permissions.{k}"),
+                            opt(have_n.get(k)),
+                            opt(want_n.get(k)),
+                        );
+                    }
                 }
-                (DesiredProfile::AdminUsers { role }, RemoteProfile::AdminUsers { roles }) => {
-                    r.login == self.login
-                        && r.email.trim().eq_ignore_ascii_case(&self.email)
-                        && effective_role(roles) == Some(*role)
+                if let Some(d) = t.password_max_days {
+                    out.value("passwordMaxDays", rt.password_max_days.into(), d.into());
                 }
-                // A remote object of another backend never matches (cannot happen: one
-                // connection has one backend, and its type is immutable).
-                _ => false,
             }
+            (DesiredProfile::AdminUsers { role }, RemoteProfile::AdminUsers { roles }) => {
+                out.text("username", &r.login, &self.login, r.login != self.login);
+                out.text(
+                    "email",
+                    &r.email,
+                    &self.email,
+                    !r.email.trim().eq_ignore_ascii_case(&self.email),
+                );
+                let have = effective_role(roles).map_or(Value::Null, |h| h.as_str().into());
+                out.value("role", have, role.as_str().into());
+                out.value("active", r.active.into(), self.active.into());
+            }
+            // A remote object of another backend never matches (cannot happen: one
+            // connection has one backend, and its type is immutable).
+            _ => out.value(
+                "type",
+                "other backend".into(),
+                "this connection's backend".into(),
+            ),
+        }
+        out.0
+    }
+}
+
+/// Collects [`FieldChange`]s.
+#[derive(Default)]
+struct Changes(Vec<FieldChange>);
+
+impl Changes {
+    fn value(&mut self, field: &str, dashboard: Value, desired: Value) {
+        if dashboard != desired {
+            self.0.push(FieldChange {
+                field: field.to_string(),
+                dashboard,
+                desired,
+            });
+        }
+    }
+
+    /// Strings whose comparison is not plain equality (case-insensitive emails).
+    fn text(&mut self, field: &str, dashboard: &str, desired: &str, differs: bool) {
+        if differs {
+            self.0.push(FieldChange {
+                field: field.to_string(),
+                dashboard: dashboard.into(),
+                desired: desired.into(),
+            });
+        }
     }
 }
 

@@ -11,7 +11,8 @@ mod tests;
 use std::collections::BTreeMap;
 
 pub use desired::{
-    DesiredProfile, DesiredUser, TykProfile, desired_user, effective_role, normalized_permissions,
+    DesiredProfile, DesiredUser, FieldChange, TykProfile, desired_user, effective_role,
+    normalized_permissions,
 };
 
 use super::fingerprint::Fingerprint;

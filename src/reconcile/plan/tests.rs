@@ -816,3 +816,43 @@ fn admin_users_drift_in_role_email_or_active_is_patched() {
     o2.remote = RemoteView::Found(admin_remote(&rot));
     assert_eq!(plan(&o2).steps, vec![]);
 }
+
+#[test]
+fn diff_names_each_drifted_field_with_both_values() {
+    let u = DashboardUser::test().created(ID, ORG).with_spec(|s| {
+        s.first_name = Some("Alice".into());
+        s.permissions = BTreeMap::from([
+            ("apis".into(), "write".into()),
+            ("users".into(), "deny".into()),
+        ]);
+        s.password_max_days = Some(30);
+    });
+    let d = desired_user(&u.spec, ConnectionType::TykDashboard, Some(ORG)).unwrap();
+    let mut remote = remote_for(&u);
+    assert!(d.diff(&remote).is_empty() && d.matches(&remote));
+    remote.active = false;
+    let t = tyk(&mut remote);
+    t.first_name = "Al".into();
+    t.permissions.insert("apis".into(), "read".into());
+    t.permissions.insert("keys".into(), "write".into());
+    t.permissions.insert("ResetPassword".into(), "admin".into());
+    t.password_max_days = 0;
+    let changes: Vec<(String, serde_json::Value, serde_json::Value)> = d
+        .diff(&remote)
+        .into_iter()
+        .map(|c| (c.field, c.dashboard, c.desired))
+        .collect();
+    use serde_json::{Value, json};
+    assert_eq!(
+        changes,
+        vec![
+            ("firstName".into(), json!("Al"), json!("Alice")),
+            ("active".into(), json!(false), json!(true)),
+            ("permissions.apis".into(), json!("read"), json!("write")),
+            // `deny` ≡ absent for non-admins; the server-added key is not a change.
+            ("permissions.keys".into(), json!("write"), Value::Null),
+            ("passwordMaxDays".into(), json!(0), json!(30)),
+        ]
+    );
+    assert!(!d.matches(&remote));
+}
