@@ -18,8 +18,21 @@ use super::secret::{AdminSecret, ApiKey};
 use super::tls;
 use super::wire::Envelope;
 
-/// Largest answer body read; a user list of many thousands of users stays far below it.
-const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest answer body read for a list or search: at ~700 bytes per user, 32 MiB holds
+/// some 45,000 users, more than one org has in practice.
+pub const MAX_LIST_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// Largest answer body read for any other call: one user or an envelope is a few KiB, so a
+/// megabyte is generous and a hostile or broken Dashboard cannot make us buffer more.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The cap for one call: lists and searches may be large, everything else is one object.
+fn body_limit(route: &str) -> usize {
+    if route == "/api/users" || route == "/api/users/search" {
+        MAX_LIST_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
 
 /// A typed client for one Dashboard connection. Cheap to clone; clones share the HTTP
 /// connection pool and the in-flight limit.
@@ -69,6 +82,10 @@ pub(crate) struct Call<'a> {
     pub kind: CallKind,
     /// Extra secret values to scrub from server messages (keys, passwords of this call).
     pub secrets: Vec<&'a str>,
+    /// Every documented answer of this route is a Tyk envelope (§1.3): a 2xx that is not
+    /// one (an HTML page from a proxy, an empty body) did not come from the Dashboard, so
+    /// the write cannot be taken as done.
+    pub envelope_answer: bool,
 }
 
 /// A successful (2xx, envelope not `Error`) answer.
@@ -229,18 +246,27 @@ impl DashboardClient {
             .await
             .map_err(|e| transport_error(call.op, None, e))?;
         let status = resp.status().as_u16();
+        let limit = body_limit(call.route);
+        let too_large = || DashboardError::Unexpected {
+            op: call.op,
+            status,
+            detail: format!(
+                "answer body larger than the client's {} KiB cap",
+                limit / 1024
+            ),
+        };
+        // Refuse a declared oversize at once; a chunked or lying answer is cut while read.
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
         while let Some(chunk) = resp
             .chunk()
             .await
             .map_err(|e| transport_error(call.op, Some(status), e))?
         {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(DashboardError::Unexpected {
-                    op: call.op,
-                    status,
-                    detail: "answer body too large".into(),
-                });
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
@@ -248,6 +274,11 @@ impl DashboardClient {
         let success = (200..300).contains(&status);
         match envelope {
             Some(env) if success && env.is_ok() => Ok(Answer { status, body }),
+            None if success && call.envelope_answer => Err(DashboardError::Unexpected {
+                op: call.op,
+                status,
+                detail: "answer is not a Tyk envelope (Status/Message/Meta)".into(),
+            }),
             None if success => Ok(Answer { status, body }),
             // A 2xx whose envelope says "Error" is still an error (§1.3).
             Some(env) => Err(self.answer_error(call, status, &env.message)),

@@ -264,6 +264,11 @@ impl DashboardClient {
         path: String,
         auth: Auth<'a>,
     ) -> Call<'a> {
+        // Reads answer bare objects (and search a bare list); every write answers an
+        // envelope (tyk-dashboard-api.md §2–§3).
+        let envelope_answer = matches!(method, Method::PUT | Method::DELETE)
+            || route == "/admin/users"
+            || route.contains("/actions/");
         Call {
             op,
             method,
@@ -273,6 +278,7 @@ impl DashboardClient {
             body: None,
             kind: CallKind::Plain,
             secrets: Vec::new(),
+            envelope_answer,
         }
     }
 }

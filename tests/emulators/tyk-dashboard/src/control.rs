@@ -71,6 +71,10 @@ pub struct StatsSnapshot {
     /// The most /admin and /api requests handled at once since the last stats reset.
     #[serde(default)]
     pub max_in_flight: u64,
+    /// Mutating /admin and /api requests being served right now (a hung or dropped one
+    /// counts until its connection ends): lets a test kill a client mid-write.
+    #[serde(default)]
+    pub in_flight_writes: u64,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +111,9 @@ impl Shared {
             requests: s.requests.clone(),
             writes: s.writes,
             max_in_flight: s.max_in_flight,
+            in_flight_writes: self
+                .in_flight_writes
+                .load(std::sync::atomic::Ordering::SeqCst),
         }
     }
 
@@ -179,6 +186,7 @@ pub fn router() -> Router<AppState> {
         .route("/__emulator/check-password", post(check_password))
         .route("/__emulator/stats", get(stats))
         .route("/__emulator/reset-stats", post(reset_stats))
+        .route("/__emulator/in-flight", get(in_flight))
         .route("/__emulator/requests", get(requests))
         .route(
             "/__emulator/faults",
@@ -236,6 +244,13 @@ async fn check_password(State(st): State<AppState>, b: Bytes) -> Response {
 
 async fn stats(State(st): State<AppState>) -> Json<Value> {
     Json(st.stats.lock().to_json())
+}
+
+async fn in_flight(State(st): State<AppState>) -> Json<Value> {
+    let n = st
+        .in_flight_writes
+        .load(std::sync::atomic::Ordering::SeqCst);
+    Json(serde_json::json!({ "writes": n }))
 }
 
 async fn reset_stats(State(st): State<AppState>) -> StatusCode {

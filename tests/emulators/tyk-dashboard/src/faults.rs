@@ -20,6 +20,20 @@ pub enum FaultKind {
     CommitThenDrop,
     /// Only add `latency_ms`; evaluation continues with the next rules.
     Latency,
+    /// Answer with a canned, possibly malformed response (`status`, `content_type`, `body`,
+    /// `body_bytes`, `location`): what a proxy, a broken Dashboard or an attacker might send.
+    /// With `after_commit` the route runs first, so the write happens and its answer is lost.
+    Answer,
+}
+
+/// The response an `answer` rule sends instead of the route's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CannedAnswer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub location: Option<String>,
+    pub after_commit: bool,
 }
 
 /// A scoped fault: e.g. "next 1 POST /admin/users → reset".
@@ -49,6 +63,21 @@ pub struct FaultRule {
     /// Probability that a matching request triggers the rule. Default 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<f64>,
+    /// For `answer`: the body (default empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// For `answer`: repeat `body` (or `x`) up to this many bytes, for oversized answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_bytes: Option<u64>,
+    /// For `answer`: the `Content-Type` header; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// For `answer`: a `Location` header (redirects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// For `answer`: run the route (commit the write) before sending the canned answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_commit: bool,
 }
 
 impl FaultRule {
@@ -64,6 +93,52 @@ impl FaultRule {
             route: None,
             count: None,
             rate: None,
+            body: None,
+            body_bytes: None,
+            content_type: None,
+            location: None,
+            after_commit: false,
+        }
+    }
+
+    /// An `answer` rule: `status` with `body` and `content_type` (none when `None`).
+    pub fn answer(status: u16, content_type: Option<&str>, body: &str) -> FaultRule {
+        let mut r = FaultRule::new(FaultKind::Answer).with_status(status);
+        r.content_type = content_type.map(str::to_string);
+        r.body = Some(body.into());
+        r
+    }
+
+    pub fn with_location(mut self, location: &str) -> FaultRule {
+        self.location = Some(location.into());
+        self
+    }
+
+    pub fn with_body_bytes(mut self, n: u64) -> FaultRule {
+        self.body_bytes = Some(n);
+        self
+    }
+
+    pub fn committing(mut self) -> FaultRule {
+        self.after_commit = true;
+        self
+    }
+
+    fn canned(&self) -> CannedAnswer {
+        let seed = self.body.clone().unwrap_or_default().into_bytes();
+        let body = match self.body_bytes {
+            Some(n) => {
+                let unit: &[u8] = if seed.is_empty() { b"x" } else { &seed };
+                unit.iter().copied().cycle().take(n as usize).collect()
+            }
+            None => seed,
+        };
+        CannedAnswer {
+            status: self.status.unwrap_or(200),
+            content_type: self.content_type.clone(),
+            body,
+            location: self.location.clone(),
+            after_commit: self.after_commit,
         }
     }
 
@@ -141,7 +216,11 @@ pub enum Action {
     Hang,
     Reset,
     CommitThenDrop,
+    Answer(Box<CannedAnswer>),
 }
+
+/// Largest canned body: enough for a "10 MB answer", bounded so a typo cannot eat the machine.
+const MAX_CANNED_BODY: u64 = 64 * 1024 * 1024;
 
 fn valid_rate(r: f64) -> bool {
     (0.0..=1.0).contains(&r)
@@ -169,8 +248,18 @@ impl Faults {
             if !r.rate.is_none_or(valid_rate) {
                 return Err("rule rate must be within 0..=1".into());
             }
-            if !r.status.is_none_or(valid_status) {
-                return Err("rule status must be a 4xx or 5xx status".into());
+            let status_ok = if r.kind == FaultKind::Answer {
+                r.status.is_none_or(|s| (100..=599).contains(&s))
+            } else {
+                r.status.is_none_or(valid_status)
+            };
+            if !status_ok {
+                return Err(
+                    "rule status must be a 4xx or 5xx status (any 1xx-5xx for answer)".into(),
+                );
+            }
+            if r.body_bytes.is_some_and(|n| n > MAX_CANNED_BODY) {
+                return Err("rule body_bytes must be at most 64 MiB".into());
             }
         }
         Ok(())
@@ -208,6 +297,7 @@ impl Faults {
                 FaultKind::Hang => Some(Action::Hang),
                 FaultKind::Reset => Some(Action::Reset),
                 FaultKind::CommitThenDrop => Some(Action::CommitThenDrop),
+                FaultKind::Answer => Some(Action::Answer(Box::new(r.canned()))),
             };
             if let Some(n) = r.count.as_mut() {
                 *n = n.saturating_sub(1);

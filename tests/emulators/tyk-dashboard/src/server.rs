@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 
 use crate::envelope::Reply;
-use crate::faults::Action;
+use crate::faults::{Action, CannedAnswer};
 use crate::state::{AppState, RequestRecord};
 
 const KILL_RESET: u8 = 1;
@@ -68,7 +68,7 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
         .to_string();
     let conn = req.extensions().get::<ConnCtl>().cloned();
     // Counted until the answer is built, or until the connection dies (hang/reset/drop).
-    let _in_flight = InFlight::enter(&st);
+    let _in_flight = InFlight::enter(&st, method != "GET");
     let (latency, action) = st.faults.lock().decide(&method, &route, &path);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -80,6 +80,7 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
             route: route.clone(),
             outcome,
             user_agent: user_agent.clone(),
+            at_ms: st.started.elapsed().as_millis() as u64,
         })
     };
     let kill = |how: u8| {
@@ -114,23 +115,57 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
             kill(KILL_DROP);
             std::future::pending().await
         }
+        Action::Answer(canned) => {
+            if canned.after_commit {
+                let _ = next.run(req).await;
+            }
+            record(canned.status.to_string());
+            canned_response(&canned)
+        }
     }
 }
 
-/// Holds one place in `Stats::in_flight` while a request is handled.
-struct InFlight(AppState);
+/// Counts a request until its handler ends (answered, or dropped with its connection: hyper
+/// drops the handler's future then): every request in `Stats::in_flight` (and its maximum),
+/// mutating ones also in `in_flight_writes`.
+struct InFlight {
+    st: AppState,
+    write: bool,
+}
 
 impl InFlight {
-    fn enter(st: &AppState) -> InFlight {
+    fn enter(st: &AppState, write: bool) -> InFlight {
         st.stats.lock().enter();
-        InFlight(st.clone())
+        if write {
+            st.in_flight_writes.fetch_add(1, Ordering::SeqCst);
+        }
+        InFlight {
+            st: st.clone(),
+            write,
+        }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.stats.lock().leave();
+        self.st.stats.lock().leave();
+        if self.write {
+            self.st.in_flight_writes.fetch_sub(1, Ordering::SeqCst);
+        }
     }
+}
+
+fn canned_response(c: &CannedAnswer) -> Response {
+    let mut resp = Response::new(axum::body::Body::from(c.body.clone()));
+    *resp.status_mut() = http::StatusCode::from_u16(c.status).unwrap_or(http::StatusCode::OK);
+    let headers = resp.headers_mut();
+    if let Some(ct) = c.content_type.as_deref().and_then(|v| v.parse().ok()) {
+        headers.insert(http::header::CONTENT_TYPE, ct);
+    }
+    if let Some(loc) = c.location.as_deref().and_then(|v| v.parse().ok()) {
+        headers.insert(http::header::LOCATION, loc);
+    }
+    resp
 }
 
 /// Accepts connections until `shutdown` flips, serving each on its own task.

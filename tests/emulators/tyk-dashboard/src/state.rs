@@ -75,6 +75,9 @@ pub struct RequestRecord {
     pub outcome: String,
     #[serde(rename = "userAgent")]
     pub user_agent: String,
+    /// Milliseconds since the emulator started, when the answer was decided.
+    #[serde(rename = "atMs", default)]
+    pub at_ms: u64,
 }
 
 #[derive(Default)]
@@ -135,6 +138,9 @@ pub struct Shared {
     pub settings: RwLock<Settings>,
     pub faults: Mutex<Faults>,
     pub stats: Mutex<Stats>,
+    /// A gauge, not a counter: kept out of `Stats` so `reset-stats` cannot skew it.
+    pub in_flight_writes: std::sync::atomic::AtomicU64,
+    pub started: std::time::Instant,
 }
 
 pub type AppState = Arc<Shared>;
@@ -146,6 +152,8 @@ impl Shared {
             settings: RwLock::new(settings),
             faults: Mutex::new(faults),
             stats: Mutex::new(Stats::default()),
+            in_flight_writes: Default::default(),
+            started: std::time::Instant::now(),
         })
     }
 

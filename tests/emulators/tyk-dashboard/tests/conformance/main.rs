@@ -2,6 +2,7 @@
 //! One test binary (modules below) keeps link time low on CI's two cores.
 
 mod admin_users;
+mod answers;
 mod api_user_actions;
 mod api_users;
 mod control;
