@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::common::{
-    ADMIN_SECRET_KEY, ADMIN_SECRET_NAME, Env, EnvOptions, READY, random_hex, wait,
+    ADMIN_SECRET_KEY, ADMIN_SECRET_NAME, Env, EnvOptions, READY, TykStats, random_hex, wait,
 };
 
 const USERS: [&str; 3] = ["rot-a", "rot-b", "rot-c"];
@@ -53,6 +53,20 @@ async fn rotated_admin_secret_is_picked_up_at_once() -> anyhow::Result<()> {
         env.wait_ready(name).await?;
     }
     let ids = user_ids(&env).await?;
+    // Ready is written before the follow-up reconciles (after the access Secret and status
+    // writes) end: let them finish, or one still in flight would meet the rotation.
+    wait::until("the operator to go quiet", || async {
+        let total = |s: &TykStats| s.count(|_, _, _| true);
+        let before = total(&env.tyk_stats().await.map_err(|e| e.to_string())?);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = total(&env.tyk_stats().await.map_err(|e| e.to_string())?);
+        if before == after {
+            Ok(())
+        } else {
+            Err(format!("{} Dashboard requests in a second", after - before))
+        }
+    })
+    .await?;
 
     // 1. Dashboard and Secret rotated together: every user is read again, and the connection
     //    probed, with the new secret, long before any timer.
