@@ -124,6 +124,14 @@ pub async fn run_with(
     let (reprobe, reprobe_namespaced, reprobe_cluster) = controller::Reprobe::channels();
     let (store, s) = controller::users(ctx.clone(), &scope, reprobe, stopped());
     let _ = ctx.users.set(store.clone());
+    let counted = store.clone();
+    ctx.metrics.set_users_source(Box::new(move || {
+        counted
+            .state()
+            .iter()
+            .map(|u| (u.connection_label(), ready_reason(u)))
+            .collect()
+    }));
     ready_waits.push(Box::pin(async move { synced(&store).await }));
     streams.push(s.boxed());
     let (cstore, cs) =
@@ -143,6 +151,7 @@ pub async fn run_with(
     });
 
     let controllers = futures::stream::select_all(streams).for_each(|_| async {});
+    ctx.metrics.leader.set(1);
     let result = match &elector {
         None => {
             controllers.await;
@@ -154,6 +163,7 @@ pub async fn run_with(
         },
     };
     health.set_ready(false);
+    ctx.metrics.leader.set(0);
     if let Some(e) = &elector
         && result.is_ok()
     {
@@ -162,6 +172,16 @@ pub async fn run_with(
     let _ = server.await;
     tracing::info!("stopped");
     result
+}
+
+/// The reason of a user's Ready condition, as its status says (none before the first write).
+fn ready_reason(u: &crate::crd::DashboardUser) -> Option<String> {
+    u.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == crate::crd::condition::READY)
+        .map(|c| c.reason.clone())
 }
 
 /// Waits until a controller's cache has synced. The store's readiness signal wakes only

@@ -55,6 +55,28 @@ pub mod reason {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     pub const KUBERNETES_ERROR: &str = "KubernetesError";
     pub const UNAUTHORIZED: &str = "Unauthorized";
+
+    /// Every reason above: the bounded values of the `reason` metric label.
+    pub const ALL: &[&str] = &[
+        SYNCED,
+        PENDING,
+        CREATING,
+        UPDATING,
+        DELETING,
+        PASSWORD_SECRET_NOT_FOUND,
+        PASSWORD_SECRET_KEY_MISSING,
+        PASSWORD_REJECTED,
+        ALREADY_EXISTS,
+        CONNECTION_NOT_FOUND,
+        CONNECTION_NOT_ALLOWED,
+        CONNECTION_NOT_READY,
+        DASHBOARD_UNREACHABLE,
+        DASHBOARD_ERROR,
+        FORBIDDEN,
+        INVALID_SPEC,
+        KUBERNETES_ERROR,
+        UNAUTHORIZED,
+    ];
 }
 
 /// Every CRD this operator owns, in a stable order.

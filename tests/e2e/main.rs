@@ -15,6 +15,7 @@ mod kubectl;
 mod lifecycle;
 mod missing;
 mod namespaces;
+mod observability;
 mod passwords;
 mod rotation;
 mod scan;
