@@ -14,8 +14,8 @@ use parking_lot::Mutex;
 
 use crate::backend::Backend;
 use crate::crd::{
-    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionSettings,
-    ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
+    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionRef,
+    ConnectionSettings, ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
 use crate::dashboard::{
     AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
@@ -133,8 +133,17 @@ impl Resolver<'_> {
         &self,
         user: &DashboardUser,
     ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
-        let ns = user.namespace().unwrap_or_default();
-        let r = user.connection();
+        self.for_ref(&user.namespace().unwrap_or_default(), &user.connection())
+            .await
+    }
+
+    /// The connection `r` names for an object in namespace `ns` (users and groups alike).
+    pub async fn for_ref(
+        &self,
+        ns: &str,
+        r: &ConnectionRef,
+    ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let ns = ns.to_string();
         match r.kind {
             ConnectionKind::DashboardConnection => {
                 let api: Api<DashboardConnection> = Api::namespaced(self.client.clone(), &ns);
@@ -160,7 +169,7 @@ impl Resolver<'_> {
                         ),
                     )));
                 }
-                self.build(&user.connection_label(), &c.spec.settings, &ns, false)
+                self.build(&r.label(&ns), &c.spec.settings, &ns, false)
                     .await
             }
             ConnectionKind::ClusterDashboardConnection => {
@@ -191,7 +200,7 @@ impl Resolver<'_> {
                     )));
                 }
                 let op_ns = self.operator_namespace.to_string();
-                self.build(&user.connection_label(), &c.spec.settings, &op_ns, true)
+                self.build(&r.label(&ns), &c.spec.settings, &op_ns, true)
                     .await
             }
         }

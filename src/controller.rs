@@ -22,8 +22,8 @@ use kube::{
 use crate::connection_status;
 use crate::context::Context;
 use crate::crd::{
-    ClusterDashboardConnection, ConnectionKind, DashboardConnection, DashboardUser,
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE,
+    ClusterDashboardConnection, ConnectionKind, ConnectionRef, DashboardConnection, DashboardUser,
+    DashboardUserGroup, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
 use crate::reconcile::{self, ReconcileError};
 use crate::watch::{self, Scope};
@@ -63,21 +63,74 @@ impl Reprobe {
     }
 }
 
-fn users_of_connection(
-    store: &Store<DashboardUser>,
+/// Objects (users or groups) in `store` that use the connection `kind`/`name` (`ns`: the
+/// namespaced connection's namespace).
+fn users_of_connection<K>(
+    store: &Store<K>,
+    connection: impl Fn(&K) -> ConnectionRef,
     kind: ConnectionKind,
     ns: Option<&str>,
     name: &str,
-) -> Vec<ObjectRef<DashboardUser>> {
+) -> Vec<ObjectRef<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + 'static,
+{
     store
         .state()
         .iter()
-        .filter(|u| {
-            let c = u.connection();
-            c.kind == kind && c.name == name && (ns.is_none() || u.namespace().as_deref() == ns)
+        .filter(|o| {
+            let c = connection(o);
+            c.kind == kind
+                && c.name == name
+                && (ns.is_none() || o.meta().namespace.as_deref() == ns)
         })
-        .map(|u| ObjectRef::from(u.as_ref()))
+        .map(|o| ObjectRef::from(o.as_ref()))
         .collect()
+}
+
+/// Watches both connection kinds (namespaced ones per namespace of `scope`), requeueing the
+/// objects of `store` that use a changed one.
+fn on_connections<K>(
+    c: Controller<K>,
+    scope: &Scope,
+    client: &kube::Client,
+    store: Store<K>,
+    connection: fn(&K) -> ConnectionRef,
+) -> Controller<K>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let conns = watch::touched::<DashboardConnection>(client, scope, watcher::Config::default());
+    let cluster_conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
+    let s2 = store.clone();
+    c.watches_stream(conns, move |c: DashboardConnection| {
+        users_of_connection(
+            &store,
+            connection,
+            ConnectionKind::DashboardConnection,
+            c.namespace().as_deref(),
+            &c.name_any(),
+        )
+    })
+    .watches(
+        cluster_conns,
+        watcher::Config::default(),
+        move |c: ClusterDashboardConnection| {
+            users_of_connection(
+                &s2,
+                connection,
+                ConnectionKind::ClusterDashboardConnection,
+                None,
+                &c.name_any(),
+            )
+        },
+    )
 }
 
 /// The one DashboardUser controller for `scope`: a watch per namespace feeding one store,
@@ -106,11 +159,10 @@ pub fn users(
         &scope.including(&ctx.config.operator_namespace),
         watcher::Config::default(),
     );
-    let conns = watch::touched::<DashboardConnection>(client, scope, watcher::Config::default());
-    let cluster_conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
+    let groups = watch::touched::<DashboardUserGroup>(client, scope, watcher::Config::default());
 
     let controller = Controller::for_stream(users, store.clone());
-    let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
+    let (s1, s3) = (store.clone(), store.clone());
     let index_ctx = ctx.clone();
     let controller = controller
         .owns_stream(owned)
@@ -132,31 +184,70 @@ pub fn users(
             }
             users
         })
-        .watches_stream(conns, move |c: DashboardConnection| {
-            users_of_connection(
-                &s1,
-                ConnectionKind::DashboardConnection,
-                c.namespace().as_deref(),
-                &c.name_any(),
-            )
-        })
-        .watches(
-            cluster_conns,
-            watcher::Config::default(),
-            move |c: ClusterDashboardConnection| {
-                users_of_connection(
-                    &s2,
-                    ConnectionKind::ClusterDashboardConnection,
-                    None,
-                    &c.name_any(),
-                )
-            },
-        )
-        .with_config(controller::Config::default().concurrency(ctx.config.concurrency))
-        .graceful_shutdown_on(shutdown);
+        // A group getting (or changing) its Dashboard id requeues the users naming it.
+        .watches_stream(groups, move |g: DashboardUserGroup| {
+            let ns = g.namespace();
+            let name = g.name_any();
+            s1.state()
+                .iter()
+                .filter(|u| {
+                    u.namespace() == ns && u.spec.group_ref.as_ref().is_some_and(|r| r.name == name)
+                })
+                .map(|u| ObjectRef::from(u.as_ref()))
+                .collect::<Vec<_>>()
+        });
+    let controller = on_connections(
+        controller,
+        scope,
+        client,
+        store.clone(),
+        DashboardUser::connection,
+    )
+    .with_config(controller::Config::default().concurrency(ctx.config.concurrency))
+    .graceful_shutdown_on(shutdown);
     let stream = controller
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .map(log_result::<DashboardUser>);
+    (store, stream)
+}
+
+/// The one DashboardUserGroup controller for `scope` (like the users controller).
+pub fn groups(
+    ctx: Arc<Context>,
+    scope: &Scope,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) -> (Store<DashboardUserGroup>, impl Stream<Item = ()> + Send) {
+    let client = &ctx.client;
+    let (store, groups) = watch::reflector::<DashboardUserGroup>(
+        client,
+        scope,
+        watcher::Config::default().any_semantic(),
+    );
+    let users = watch::touched::<DashboardUser>(client, scope, watcher::Config::default());
+    let controller = Controller::for_stream(groups, store.clone());
+    let s1 = store.clone();
+    // A held deletion (users still name the group) is re-checked when any user of that
+    // namespace changes: the user's previous groupRef is not known after its update.
+    let controller = controller.watches_stream(users, move |u: DashboardUser| {
+        let ns = u.namespace();
+        s1.state()
+            .iter()
+            .filter(|g| g.namespace() == ns && g.metadata.deletion_timestamp.is_some())
+            .map(|g| ObjectRef::from(g.as_ref()))
+            .collect::<Vec<_>>()
+    });
+    let controller = on_connections(
+        controller,
+        scope,
+        client,
+        store.clone(),
+        DashboardUserGroup::connection,
+    )
+    .with_config(controller::Config::default().concurrency(ctx.config.concurrency))
+    .graceful_shutdown_on(shutdown);
+    let stream = controller
+        .run(crate::group::reconcile, crate::group::error_policy, ctx)
+        .map(log_result::<DashboardUserGroup>);
     (store, stream)
 }
 

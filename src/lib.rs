@@ -9,6 +9,7 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod dashboard;
+pub mod group;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
@@ -20,3 +21,5 @@ pub mod telemetry;
 pub mod watch;
 
 pub use runtime::{run, run_with};
+#[cfg(test)]
+pub(crate) mod fuzzing;

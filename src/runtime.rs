@@ -134,6 +134,10 @@ pub async fn run_with(
     }));
     ready_waits.push(Box::pin(async move { synced(&store).await }));
     streams.push(s.boxed());
+    let (gstore, gs) = controller::groups(ctx.clone(), &scope, stopped());
+    let _ = ctx.groups.set(gstore.clone());
+    ready_waits.push(Box::pin(async move { synced(&gstore).await }));
+    streams.push(gs.boxed());
     let (cstore, cs) =
         controller::namespaced_connections(ctx.clone(), &scope, reprobe_namespaced, stopped());
     ready_waits.push(Box::pin(async move { synced(&cstore).await }));

@@ -58,6 +58,10 @@ pub struct ExportArgs {
     /// export, then deleting it, never deletes anything in the Dashboard.
     #[arg(long, value_parser = parse_deletion_policy, default_value = "Orphan")]
     pub deletion_policy: DeletionPolicy,
+    /// Leave out Dashboard users a DashboardUser in the cluster already manages (its
+    /// `status.userId`), so an export never duplicates them.
+    #[arg(long)]
+    pub skip_managed: bool,
     /// yaml (multi-document) or json (a `v1` List).
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Yaml)]
     pub output: OutputFormat,

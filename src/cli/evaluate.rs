@@ -20,8 +20,8 @@ use crate::crd::{DashboardUser, reason};
 use crate::reconcile::error::ReconcileError;
 use crate::reconcile::fingerprint::{Fingerprint, FingerprintKey};
 use crate::reconcile::plan::{
-    self, Blocker, ConnectionView, PasswordView, RemoteProfile, RemoteUser, RemoteView, Step,
-    TykRemote,
+    self, Blocker, ConnectionView, FieldChange, PasswordView, RemoteProfile, RemoteUser,
+    RemoteView, Step, TykRemote,
 };
 use crate::secrets;
 
@@ -77,29 +77,43 @@ impl<'a> Evaluator<'a> {
             .find(|u| u.namespace().as_deref() == Some(ns) && u.name_any() == name)
     }
 
-    /// A manifest as the operator would see it once applied: its spec and annotations, the
-    /// live object's uid and status, and the generation the apply would give it.
+    /// A manifest as the operator would see it once applied (see [`applied`]).
     pub fn as_applied(&self, manifest: &DashboardUser, default_ns: &str) -> DashboardUser {
-        let mut u = manifest.clone();
         let ns = manifest
             .namespace()
             .unwrap_or_else(|| default_ns.to_string());
-        u.metadata.namespace = Some(ns.clone());
-        match self.live(&ns, &manifest.name_any()) {
-            Some(live) => {
-                u.metadata.uid = live.metadata.uid.clone();
-                let g = live.metadata.generation.unwrap_or(1);
-                // A spec change bumps the generation (and so retries an AlreadyExists at once).
-                u.metadata.generation = Some(if live.spec == manifest.spec { g } else { g + 1 });
-                u.status = live.status.clone();
-            }
-            None => {
-                u.metadata.uid = None;
-                u.metadata.generation = Some(1);
-                u.status = None;
-            }
+        applied(manifest, &ns, self.live(&ns, &manifest.name_any()))
+    }
+
+    /// The id `spec.groupRef` resolves to, as the operator would see it.
+    async fn group(
+        &self,
+        user: &DashboardUser,
+        r: &mut UserReport,
+    ) -> Result<plan::GroupView, CliError> {
+        if user.spec.group_ref.is_none() {
+            return Ok(plan::GroupView::Literal);
         }
-        u
+        let Some(cluster) = &self.target.cluster else {
+            r.notes.push(
+                "groupRef not resolved (no cluster with --url): the user waits for it".into(),
+            );
+            return Ok(plan::GroupView::Waiting(crate::group::group_blocker(
+                &user
+                    .spec
+                    .group_ref
+                    .as_ref()
+                    .map(|g| g.name.clone())
+                    .unwrap_or_default(),
+                None,
+            )));
+        };
+        crate::group::observe_group(&cluster.client, user)
+            .await
+            .map_err(|source| CliError::Kube {
+                what: "the user's DashboardUserGroup".into(),
+                source,
+            })
     }
 
     /// The connection the operator would use for `user` (or the one given on the command line).
@@ -169,6 +183,7 @@ impl<'a> Evaluator<'a> {
                 .or_default()
                 .insert(u.id().to_string());
         }
+        let group = self.group(user, r).await?;
         let observed = |user, remote| plan::Observed {
             user,
             now: jiff::Timestamp::now(),
@@ -178,6 +193,7 @@ impl<'a> Evaluator<'a> {
             // Only Kubernetes-side steps depend on it, and those are not reported.
             access_secret: None,
             remote,
+            group: group.clone(),
         };
         let p = plan::plan(&observed(user, remote_view_));
         let mut pending = p.pending.clone();
@@ -286,7 +302,18 @@ impl<'a> Evaluator<'a> {
             None => {
                 self.creating.insert(email_key);
                 let kind = if recreate { "recreate" } else { "create" };
-                let changes = d.diff(&nobody(d));
+                // Every desired field against nothing (`active` even when false).
+                let mut changes = d.diff(&nobody(d));
+                if !changes.iter().any(|c| c.field == "active") {
+                    changes.push(FieldChange {
+                        field: "active".into(),
+                        dashboard: serde_json::Value::Null,
+                        desired: d.active.into(),
+                    });
+                }
+                for c in &mut changes {
+                    c.dashboard = serde_json::Value::Null;
+                }
                 r.actions.push(Action::new(kind, None, changes));
                 Ok(Created::New)
             }
@@ -349,6 +376,28 @@ enum Created {
     New,
     Adopted(Box<RemoteObject>),
     Refused(Blocker),
+}
+
+/// A manifest once applied in `ns`: its spec and annotations, the live object's uid and
+/// status, and the generation the apply would give it.
+fn applied(manifest: &DashboardUser, ns: &str, live: Option<&DashboardUser>) -> DashboardUser {
+    let mut u = manifest.clone();
+    u.metadata.namespace = Some(ns.to_string());
+    match live {
+        Some(live) => {
+            u.metadata.uid = live.metadata.uid.clone();
+            let g = live.metadata.generation.unwrap_or(1);
+            // A spec change bumps the generation (and so retries an AlreadyExists at once).
+            u.metadata.generation = Some(if live.spec == manifest.spec { g } else { g + 1 });
+            u.status = live.status.clone();
+        }
+        None => {
+            u.metadata.uid = None;
+            u.metadata.generation = Some(1);
+            u.status = None;
+        }
+    }
+    u
 }
 
 /// The status right after an adoption (`adopt_found` in src/reconcile/create.rs).
@@ -419,3 +468,6 @@ fn failure(e: CliError) -> Problem {
     };
     b.into()
 }
+
+#[cfg(test)]
+mod tests;

@@ -327,6 +327,30 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
         let org = normalize_id(org);
         users.retain(|u| normalize_id(&u.org_id) == org);
     }
+    if args.skip_managed {
+        let Some(cluster) = &target.cluster else {
+            return Err(CliError::Usage(
+                "--skip-managed reads the cluster's DashboardUsers: use --connection, not --url"
+                    .into(),
+            ));
+        };
+        // Ids on this connection only: another Dashboard may reuse the same id space.
+        let mut managed = std::collections::BTreeSet::new();
+        for u in super::plan::live_users(cluster, None).await? {
+            if let Ok(Ok(c)) = cluster.for_user(&u).await
+                && c.label == conn.label
+                && let Some(id) = u.status.as_ref().and_then(|s| s.user_id.clone())
+            {
+                managed.insert(id);
+            }
+        }
+        let before = users.len();
+        users.retain(|u| !managed.contains(&u.id));
+        eprintln!(
+            "left out {} users already managed by a DashboardUser",
+            before - users.len()
+        );
+    }
     let (items, skipped) = manifests(&users, &opts);
     for s in &skipped {
         eprintln!("warning: skipped {}: {}", s.email, s.reason);

@@ -4,10 +4,12 @@
 
 mod connection;
 mod fixtures;
+mod group;
 mod rules;
 mod user;
 
 pub use connection::*;
+pub use group::*;
 pub use user::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -55,6 +57,10 @@ pub mod reason {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     pub const KUBERNETES_ERROR: &str = "KubernetesError";
     pub const UNAUTHORIZED: &str = "Unauthorized";
+    /// A user's `groupRef` names a group that does not exist or has no Dashboard id yet.
+    pub const GROUP_NOT_READY: &str = "GroupNotReady";
+    /// A group being deleted is still referenced by users (its finalizer holds).
+    pub const GROUP_IN_USE: &str = "GroupInUse";
 
     /// Every reason above: the bounded values of the `reason` metric label.
     pub const ALL: &[&str] = &[
@@ -76,6 +82,8 @@ pub mod reason {
         INVALID_SPEC,
         KUBERNETES_ERROR,
         UNAUTHORIZED,
+        GROUP_NOT_READY,
+        GROUP_IN_USE,
     ];
 }
 
@@ -83,6 +91,7 @@ pub mod reason {
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         DashboardUser::crd(),
+        DashboardUserGroup::crd(),
         DashboardConnection::crd(),
         ClusterDashboardConnection::crd(),
     ]
@@ -131,6 +140,7 @@ mod tests {
             names,
             [
                 "dashboardusers.userop.dev",
+                "dashboardusergroups.userop.dev",
                 "dashboardconnections.userop.dev",
                 "clusterdashboardconnections.userop.dev"
             ]

@@ -135,12 +135,18 @@ pub(crate) fn hint_for(message: &str) -> Option<&'static str> {
 /// Makes a server message safe to keep: known secrets and anything shaped like a key
 /// (a run of 32+ hex digits, a dashed UUID) are replaced, and the length is bounded.
 pub(crate) fn sanitize_message(message: &str, secrets: &[&str]) -> String {
-    let mut out = message.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s, "<redacted>");
+    // Control characters go first: dropped after the replacement, one inside a secret
+    // ("se\u{7}cret") would hide it from the match and then join its halves (found by
+    // fuzz_error_classification_and_sanitising).
+    let mut out: String = message.chars().filter(|c| !c.is_control()).collect();
+    // The secrets alike: a password read from a file may end in a newline.
+    let secrets = secrets
+        .iter()
+        .map(|s| s.chars().filter(|c| !c.is_control()).collect::<String>());
+    for s in secrets.filter(|s| s.len() >= 4) {
+        out = out.replace(&s, "<redacted>");
     }
-    let out = redact_key_shaped(&out);
-    let mut out: String = out.chars().filter(|c| !c.is_control()).collect();
+    let mut out = redact_key_shaped(&out);
     const MAX: usize = 200;
     if out.chars().count() > MAX {
         out = out.chars().take(MAX).collect::<String>() + "…";

@@ -9,6 +9,7 @@ mod classify;
 mod client;
 mod config;
 pub mod error;
+mod groups;
 mod observe;
 mod search;
 pub mod secret;
@@ -19,6 +20,9 @@ pub mod wire;
 pub use client::{DashboardClient, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES};
 pub use config::ConnectionConfig;
 pub use error::DashboardError;
+pub use groups::Group;
 pub use observe::{RequestObservation, RequestObserver};
 pub use secret::{AccessKey, AdminSecret, ApiKey, Password};
 pub use wire::{CreatedUser, Envelope, MetaKind, NewUser, User, UserList};
+#[cfg(test)]
+mod fuzz_tests;

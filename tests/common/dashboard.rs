@@ -59,6 +59,10 @@ impl Dashboard {
         }
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     fn u(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
     }

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod corpus;
 pub mod dashboard;
+pub mod groups;
 pub mod kube;
 pub mod kubectl;
 pub mod operator;
@@ -304,6 +305,7 @@ impl Env {
         use ::kube::runtime::watcher;
         for ar in [
             kube::user_resource(),
+            kube::group_resource(),
             kube::connection_resource(),
             kube::cluster_connection_resource(),
         ] {

@@ -26,12 +26,13 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
 
     let conn = env.connection_name.clone();
     let conn_ref = format!("ClusterDashboardConnection/{conn}");
+    let ns = env.ns.clone();
     let args = [
         "export",
         "--connection",
         &conn,
         "--namespace",
-        &env.ns,
+        &ns,
         "--connection-ref",
         &conn_ref,
     ];
@@ -185,6 +186,19 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
     env.cli(&["plan", "-f", "-"], &[], Some(&yaml.stdout))
         .await?
         .expect(0)?;
+    // Every user is managed now: an export for the next batch leaves them all out.
+    let mut skip_args = args.to_vec();
+    skip_args.push("--skip-managed");
+    let rest = env.cli(&skip_args, &[], None).await?.expect(0)?;
+    anyhow::ensure!(
+        rest.stdout.is_empty()
+            && rest
+                .stderr
+                .contains(&format!("left out {} users", docs.len())),
+        "--skip-managed: {}\n{}",
+        rest.stdout,
+        rest.stderr
+    );
     env.cli(&["drift", "-n", &env.ns], &[], None)
         .await?
         .expect(0)?;

@@ -8,9 +8,11 @@ mod common;
 
 mod access_secret;
 mod cli_export;
+mod cli_plan;
 mod conflicts;
 mod deletion;
 mod drift;
+mod groups;
 mod kubectl;
 mod lifecycle;
 mod missing;

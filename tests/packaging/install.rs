@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 
 const NS: &str = "userop-system";
 const NAME: &str = "duo-dashboard-user-operator";
-const CRDS: [&str; 3] = [
+const CRDS: [&str; 4] = [
     "dashboardusers.userop.dev",
+    "dashboardusergroups.userop.dev",
     "dashboardconnections.userop.dev",
     "clusterdashboardconnections.userop.dev",
 ];

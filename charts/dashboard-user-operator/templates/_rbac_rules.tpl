@@ -18,6 +18,13 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
 - apiGroups: [userop.dev]
   resources: [dashboardusers/finalizers]
   verbs: [update]
+# Groups: watched and read (a user's groupRef); the finalizer is added and removed with a patch.
+- apiGroups: [userop.dev]
+  resources: [dashboardusergroups]
+  verbs: [get, list, watch, patch]
+- apiGroups: [userop.dev]
+  resources: [dashboardusergroups/status]
+  verbs: [patch]
 - apiGroups: [userop.dev]
   resources: [dashboardconnections]
   verbs: [get, list, watch]

@@ -6,7 +6,10 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::Context as _;
 use dashboard_user_operator::{
     config::{Config, LogFormat},
-    crd::{self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, DashboardUser},
+    crd::{
+        self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, DashboardUser,
+        DashboardUserGroup,
+    },
     dashboard::{AdminSecret, ConnectionConfig, DashboardClient, NewUser},
 };
 use k8s_openapi::{
@@ -41,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
     let client = kube_emu.client().await;
     install_crds(&client).await?;
     let (org_id, api_key) = bootstrap_dashboard(&tyk.url(), &admin_secret).await?;
+    let hand_made = seed_hand_made_users(&tyk.url(), &admin_secret, &org_id).await?;
     create_connection(&client, &tyk.url(), &org_id, &admin_secret, &api_key).await?;
     let applied = apply_examples(&client).await?;
 
@@ -68,6 +72,11 @@ async fn main() -> anyhow::Result<()> {
         kubeconfig.display()
     );
     println!("  dashboard users: curl {}/__emulator/users", tyk.url());
+    println!(
+        "  made by hand in the Dashboard (no DashboardUser yet): {}",
+        hand_made.join(", ")
+    );
+    println!("  into Git: README \"Moving an existing Dashboard into Git\"");
     println!();
     println!("Ctrl-C stops everything.");
 
@@ -136,6 +145,56 @@ async fn bootstrap_dashboard(url: &str, admin_secret: &str) -> anyhow::Result<(S
         })
         .await?;
     Ok((org.meta, admin.access_key.expose().to_string()))
+}
+
+/// Users "made by hand" before the operator arrived, for the README walkthrough "Moving an
+/// existing Dashboard into Git": an admin, a developer with custom permissions, an
+/// inactive contractor with a password expiry.
+async fn seed_hand_made_users(
+    url: &str,
+    admin_secret: &str,
+    org: &str,
+) -> anyhow::Result<Vec<String>> {
+    let dash = DashboardClient::new(ConnectionConfig::new(url, AdminSecret::new(admin_secret))?)?;
+    let perms = |p: &[(&str, &str)]| {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let users = [
+        NewUser {
+            first_name: "Olivia".into(),
+            last_name: "Ops".into(),
+            email_address: "olivia.ops@example.com".into(),
+            active: true,
+            user_permissions: perms(&[("IsAdmin", "admin")]),
+            ..Default::default()
+        },
+        NewUser {
+            first_name: "Dev".into(),
+            last_name: "Eloper".into(),
+            email_address: "Dev.Eloper@Example.com".into(),
+            active: true,
+            user_permissions: perms(&[("apis", "write"), ("keys", "read"), ("users", "deny")]),
+            ..Default::default()
+        },
+        NewUser {
+            first_name: "Casey".into(),
+            last_name: "Contractor".into(),
+            email_address: "casey@contractors.example.org".into(),
+            active: false,
+            user_permissions: perms(&[("analytics", "read")]),
+            password_max_days: Some(90),
+            ..Default::default()
+        },
+    ];
+    let mut emails = vec![];
+    for mut u in users {
+        u.org_id = org.to_string();
+        emails.push(u.email_address.to_lowercase());
+        dash.create_user(&u).await?;
+    }
+    Ok(emails)
 }
 
 async fn create_connection(
@@ -216,6 +275,17 @@ async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
                         .create(&PostParams::default(), &u)
                         .await?;
                     applied.push(format!("dashboarduser/{name}"));
+                }
+                Some("DashboardUserGroup") => {
+                    let g: DashboardUserGroup = serde_json::from_value(value)?;
+                    if g.spec.connection_ref.is_some() || ns != NAMESPACE {
+                        continue;
+                    }
+                    let name = g.metadata.name.clone().unwrap_or_default();
+                    Api::<DashboardUserGroup>::namespaced(client.clone(), &ns)
+                        .create(&PostParams::default(), &g)
+                        .await?;
+                    applied.push(format!("dashboardusergroup/{name}"));
                 }
                 _ => {}
             }
