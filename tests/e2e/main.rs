@@ -24,3 +24,4 @@ mod scan;
 mod steady;
 mod support;
 mod validation;
+mod walkthrough;
