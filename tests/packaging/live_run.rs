@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const ADMIN_SECRET: &str = "packaging-health-admin-secret";
+pub const ADMIN_SECRET: &str = "packaging-health-admin-secret";
 pub const OPS: &str = "ops";
 const TEAM: &str = "team";
 
@@ -168,7 +168,7 @@ async fn install_crds(c: &kube::Client) {
     }
 }
 
-async fn create_org(tyk_url: &str) -> String {
+pub async fn create_org(tyk_url: &str) -> String {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let reply: Value = http
