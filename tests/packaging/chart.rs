@@ -350,6 +350,30 @@ fn default_connection_is_rendered_from_values_as_a_first_install_hook() {
 }
 
 #[test]
+fn default_connection_of_type_admin_users_api_names_its_token_secret() {
+    let r = render(
+        json!({"defaultConnection": {"create": true, "type": "AdminUsersAPI",
+            "url": "https://users.example.com/api",
+            "tokenSecret": {"name": "users-token"},
+            // Tyk-only values are left out of this type's connection (CEL refuses them).
+            "adminSecret": {"name": "ignored"}, "orgId": "ignored",
+            "allowedNamespaces": {"names": ["team-a"]}}}),
+        NS,
+    );
+    let spec = &r.get("ClusterDashboardConnection", "default")["spec"];
+    assert_eq!(spec["type"], "AdminUsersAPI");
+    assert_eq!(spec["url"], "https://users.example.com/api");
+    assert_eq!(
+        spec["tokenSecretRef"],
+        json!({"name": "users-token", "key": "token", "namespace": NS})
+    );
+    for tyk_only in ["adminSecretRef", "apiKeySecretRef", "orgId"] {
+        assert!(spec[tyk_only].is_null(), "{tyk_only} rendered: {spec}");
+    }
+    assert_eq!(spec["allowedNamespaces"]["names"], json!(["team-a"]));
+}
+
+#[test]
 fn crds_follow_install_and_keep() {
     let with = render(json!({}), NS);
     let crds: Vec<&Value> = with.of_kind("CustomResourceDefinition").collect();
