@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
 use kube::runtime::watcher;
 use serde_json::{Value, json};
 
 use crate::cluster::Cluster;
-use crate::live_run::{ADMIN_SECRET, create_org};
+use crate::live_run::{ADMIN_SECRET, create_namespaces, create_org, secret, start_tyk};
 use crate::support::chart_dir;
 
 const NS: &str = "userop-system";
@@ -80,28 +79,10 @@ async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 async fn upgrades_and_rollbacks_never_remove_the_default_connection() {
     let cluster = Cluster::start("upgrade-gap").await;
     let c = cluster.client.clone();
-    let tyk = tyk_dashboard_emulator::TykEmulator::start(tyk_dashboard_emulator::Settings {
-        admin_secret: ADMIN_SECRET.into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let tyk = start_tyk().await;
     let org = create_org(&tyk.url()).await;
-    for ns in [NS, TEAM] {
-        let n: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap();
-        Api::<Namespace>::all(c.clone())
-            .create(&PostParams::default(), &n)
-            .await
-            .unwrap();
-    }
-    let s: Secret =
-        serde_json::from_value(json!({"metadata": {"name": "tyk-admin", "namespace": NS},
-        "stringData": {"adminSecret": ADMIN_SECRET}}))
-        .unwrap();
-    Api::<Secret>::namespaced(c.clone(), NS)
-        .create(&PostParams::default(), &s)
-        .await
-        .unwrap();
+    create_namespaces(&c, &[NS, TEAM]).await;
+    secret(&c, NS, "tyk-admin", json!({"adminSecret": ADMIN_SECRET})).await;
 
     // First install: CRDs and the connection (as the one-time hook) come with the release.
     let url = tyk.url();
