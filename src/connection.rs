@@ -2,7 +2,7 @@
 //! may use it, its Secrets, and a cached [`Backend`] client (DESIGN §2 connections).
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     hash::{DefaultHasher, Hash, Hasher},
     sync::Arc,
     time::Duration,
@@ -12,13 +12,15 @@ use k8s_openapi::{api::core::v1::Namespace, apimachinery::pkg::apis::meta::v1::L
 use kube::{Api, Client, ResourceExt};
 use parking_lot::Mutex;
 
+use crate::admin_users::{AdminUsersClient, AdminUsersConfig};
 use crate::backend::Backend;
 use crate::crd::{
     AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionRef,
     ConnectionSettings, ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
 use crate::dashboard::{
-    AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
+    AdminSecret, ApiKey, BearerToken, ConnectionConfig, DashboardClient, RequestObservation,
+    RequestObserver,
 };
 use crate::metrics::Metrics;
 use crate::reconcile::plan::{Blocker, ConnectionView};
@@ -58,17 +60,39 @@ impl Resolved {
     }
 }
 
-/// Clients per connection, rebuilt only when the connection or its Secrets change.
+/// Clients per connection, rebuilt only when the connection or its Secrets change; and which
+/// Secrets each connection reads, so a change to one (rotation) reaches the connection and
+/// its users at once (crate::controller).
 #[derive(Default)]
 pub struct ClientCache {
     clients: Mutex<HashMap<String, (u64, Backend)>>,
+    /// connection label → (namespace, name) of its admin, API-key and CA Secrets.
+    secrets: Mutex<HashMap<String, BTreeSet<(String, String)>>>,
 }
 
 impl ClientCache {
+    fn record_secrets(&self, label: &str, secrets: BTreeSet<(String, String)>) {
+        let mut all = self.secrets.lock();
+        if all.get(label) != Some(&secrets) {
+            all.insert(label.to_string(), secrets);
+        }
+    }
+
+    /// Labels of the connections that read the Secret `namespace/name`.
+    pub fn connections_reading(&self, namespace: &str, name: &str) -> Vec<String> {
+        let key = (namespace.to_string(), name.to_string());
+        self.secrets
+            .lock()
+            .iter()
+            .filter(|(_, s)| s.contains(&key))
+            .map(|(label, _)| label.clone())
+            .collect()
+    }
+
     fn get_or_build(
         &self,
         label: &str,
-        cfg: ConnectionConfig,
+        cfg: BackendConfig,
         fingerprint: u64,
         metrics: &Arc<Metrics>,
     ) -> Result<Backend, Blocker> {
@@ -79,22 +103,34 @@ impl ClientCache {
         }
         let metrics = metrics.clone();
         let conn_label = label.to_string();
-        let client = DashboardClient::new(cfg)
-            .map_err(|e| {
-                Blocker::retry(
-                    reason::CONNECTION_NOT_READY,
-                    format!("connection {label}: {e}"),
-                )
-            })?
-            .with_observer(Arc::new(move |o: &RequestObservation| {
-                metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
-            }));
-        let backend = Backend::Tyk(client);
+        let observer: Arc<dyn RequestObserver> = Arc::new(move |o: &RequestObservation| {
+            metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
+        });
+        let built = match cfg {
+            BackendConfig::Tyk(cfg) => {
+                DashboardClient::new(cfg).map(|c| Backend::Tyk(c.with_observer(observer)))
+            }
+            BackendConfig::AdminUsers(cfg) => {
+                AdminUsersClient::with_observer(cfg, observer).map(Backend::AdminUsers)
+            }
+        };
+        let backend = built.map_err(|e| {
+            Blocker::retry(
+                reason::CONNECTION_NOT_READY,
+                format!("connection {label}: {e}"),
+            )
+        })?;
         self.clients
             .lock()
             .insert(label.to_string(), (fingerprint, backend.clone()));
         Ok(backend)
     }
+}
+
+/// What a backend client is built from.
+enum BackendConfig {
+    Tyk(ConnectionConfig),
+    AdminUsers(AdminUsersConfig),
 }
 
 /// Everything needed to resolve connections.
@@ -220,11 +256,16 @@ impl Resolver<'_> {
         secret_ns: &str,
         cross_namespace: bool,
     ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let ns_of = |r: &SecretKeyRef| match (&r.namespace, cross_namespace) {
+            (Some(ns), true) => ns.clone(),
+            _ => secret_ns.to_string(),
+        };
+        self.cache.record_secrets(
+            label,
+            secret_refs(s).map(|r| (ns_of(r), r.name.clone())).collect(),
+        );
         let read = |r: &SecretKeyRef, default_key: &'static str| {
-            let ns = match (&r.namespace, cross_namespace) {
-                (Some(ns), true) => ns.clone(),
-                _ => secret_ns.to_string(),
-            };
+            let ns = ns_of(r);
             let name = r.name.clone();
             let key = r.key.clone().unwrap_or_else(|| default_key.to_string());
             let what = format!("connection {label}");
@@ -238,39 +279,39 @@ impl Resolver<'_> {
                     reason::CONNECTION_NOT_READY,
                 )
                 .await?;
-                // Connection Secrets are not watched: retry with backoff rather than stall.
+                // Retry with backoff rather than stall: a connection Secret outside the
+                // watched namespaces is only seen again at the next attempt.
                 Ok::<_, ConnectionError>(
                     v.map_err(|b| Blocker::retry(b.reason, format!("{what}: {}", b.message))),
                 )
             }
         };
-        let Some(admin_ref) = (match s.type_ {
-            ConnectionType::TykDashboard => s.admin_secret_ref.as_ref(),
-            ConnectionType::AdminUsersApi => None,
-        }) else {
+        // CEL ties the Secret refs to the type; an object admitted without CEL (an old
+        // API server) still gets a clear condition rather than a guess.
+        let (main_ref, main_key, field) = match s.type_ {
+            ConnectionType::TykDashboard => {
+                (s.admin_secret_ref.as_ref(), "adminSecret", "adminSecretRef")
+            }
+            ConnectionType::AdminUsersApi => {
+                (s.token_secret_ref.as_ref(), "token", "tokenSecretRef")
+            }
+        };
+        let Some(main_ref) = main_ref else {
             return Ok(Err(Blocker::stalled(
                 reason::CONNECTION_NOT_READY,
-                format!(
-                    "connection {label}: type {:?} needs {}",
-                    s.type_,
-                    match s.type_ {
-                        ConnectionType::TykDashboard => "adminSecretRef",
-                        ConnectionType::AdminUsersApi =>
-                            "a backend this operator version does not have yet",
-                    }
-                ),
+                format!("connection {label}: type {} needs {field}", s.type_.name()),
             )));
         };
-        let admin = match read(admin_ref, "adminSecret").await? {
+        let admin = match read(main_ref, main_key).await? {
             Ok(v) => v,
             Err(b) => return Ok(Err(b)),
         };
-        let api_key = match &s.api_key_secret_ref {
-            None => None,
-            Some(r) => match read(r, "apiKey").await? {
+        let api_key = match (&s.api_key_secret_ref, s.type_) {
+            (Some(r), ConnectionType::TykDashboard) => match read(r, "apiKey").await? {
                 Ok(v) => Some(v),
                 Err(b) => return Ok(Err(b)),
             },
+            _ => None,
         };
         let ca = match s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref()) {
             None => None,
@@ -280,31 +321,54 @@ impl Resolver<'_> {
             },
         };
         let text = |v: Vec<u8>| String::from_utf8_lossy(&v).trim().to_string();
-        let mut cfg = match ConnectionConfig::new(&s.url, AdminSecret::new(text(admin.clone()))) {
-            Ok(c) => c,
-            Err(e) => {
-                return Ok(Err(Blocker::stalled(
-                    reason::CONNECTION_NOT_READY,
-                    format!("connection {label}: {e}"),
-                )));
-            }
+        let not_ready = |e: crate::dashboard::DashboardError| {
+            Blocker::stalled(
+                reason::CONNECTION_NOT_READY,
+                format!("connection {label}: {e}"),
+            )
         };
-        cfg.api_key = api_key.clone().map(|k| ApiKey::new(text(k)));
-        cfg.ca_pem = ca.clone();
-        cfg.insecure_skip_verify = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
-        cfg.timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
-        cfg.max_concurrent_requests =
+        let insecure = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
+        let timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
+        let max_in_flight =
             s.max_concurrent_requests
                 .unwrap_or(crate::crd::DEFAULT_MAX_CONCURRENT_REQUESTS) as usize;
+        let cfg = match s.type_ {
+            ConnectionType::TykDashboard => {
+                let mut cfg =
+                    match ConnectionConfig::new(&s.url, AdminSecret::new(text(admin.clone()))) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Err(not_ready(e))),
+                    };
+                cfg.api_key = api_key.clone().map(|k| ApiKey::new(text(k)));
+                cfg.ca_pem = ca.clone();
+                cfg.insecure_skip_verify = insecure;
+                cfg.timeout = timeout;
+                cfg.max_concurrent_requests = max_in_flight;
+                BackendConfig::Tyk(cfg)
+            }
+            ConnectionType::AdminUsersApi => {
+                let mut cfg =
+                    match AdminUsersConfig::new(&s.url, BearerToken::new(text(admin.clone()))) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Err(not_ready(e))),
+                    };
+                cfg.ca_pem = ca.clone();
+                cfg.insecure_skip_verify = insecure;
+                cfg.timeout = timeout;
+                cfg.max_concurrent_requests = max_in_flight;
+                BackendConfig::AdminUsers(cfg)
+            }
+        };
 
         // In-memory only: tells "same inputs" apart without keeping another copy around.
         let mut h = DefaultHasher::new();
         (
+            s.type_,
             &s.url,
             &admin,
             &api_key,
             &ca,
-            cfg.insecure_skip_verify,
+            insecure,
             s.timeout_seconds,
             s.max_concurrent_requests,
         )
@@ -328,13 +392,17 @@ impl Resolver<'_> {
 /// A namespaced connection may only read Secrets of its own namespace, or it would hand
 /// its users Secrets they cannot read themselves.
 pub fn own_namespace_secrets(s: &ConnectionSettings, ns: &str) -> bool {
+    secret_refs(s).all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
+}
+
+/// Every Secret a connection names: admin secret, token, API key, CA.
+fn secret_refs(s: &ConnectionSettings) -> impl Iterator<Item = &SecretKeyRef> {
     let tls_ca = s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref());
     s.admin_secret_ref
         .iter()
         .chain(s.token_secret_ref.as_ref())
         .chain(s.api_key_secret_ref.as_ref())
         .chain(tls_ca)
-        .all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
 }
 
 /// Label selector semantics (matchLabels AND matchExpressions).

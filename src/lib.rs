@@ -1,5 +1,6 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
 
+pub mod admin_users;
 pub mod backend;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod secrets;
 pub mod server;
 pub mod status;
 pub mod telemetry;
+pub mod watch;
 
 pub use runtime::{run, run_with};
 #[cfg(test)]

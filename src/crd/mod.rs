@@ -63,6 +63,30 @@ pub mod reason {
     pub const GROUP_NOT_READY: &str = "GroupNotReady";
     /// A group being deleted is still referenced by users (its finalizer holds).
     pub const GROUP_IN_USE: &str = "GroupInUse";
+
+    /// Every reason above: the bounded values of the `reason` metric label.
+    pub const ALL: &[&str] = &[
+        SYNCED,
+        PENDING,
+        CREATING,
+        UPDATING,
+        DELETING,
+        PASSWORD_SECRET_NOT_FOUND,
+        PASSWORD_SECRET_KEY_MISSING,
+        PASSWORD_REJECTED,
+        ALREADY_EXISTS,
+        CONNECTION_NOT_FOUND,
+        CONNECTION_NOT_ALLOWED,
+        CONNECTION_NOT_READY,
+        DASHBOARD_UNREACHABLE,
+        DASHBOARD_ERROR,
+        FORBIDDEN,
+        INVALID_SPEC,
+        KUBERNETES_ERROR,
+        UNAUTHORIZED,
+        GROUP_NOT_READY,
+        GROUP_IN_USE,
+    ];
 }
 
 /// Every CRD this operator owns, in a stable order.

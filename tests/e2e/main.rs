@@ -7,6 +7,7 @@
 mod common;
 
 mod access_secret;
+mod admin_users;
 mod cli_export;
 mod cli_plan;
 mod conflicts;
@@ -16,7 +17,10 @@ mod groups;
 mod kubectl;
 mod lifecycle;
 mod missing;
+mod namespaces;
+mod observability;
 mod passwords;
+mod rotation;
 mod scan;
 mod steady;
 mod support;

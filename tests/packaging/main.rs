@@ -18,6 +18,8 @@ mod install;
 mod kstatus;
 mod kubectl;
 mod live_run;
+mod observability;
 mod rbac;
 mod schema;
 mod support;
+mod upgrade_gap;
