@@ -90,7 +90,11 @@ pub fn delta(
 
 impl Env {
     pub async fn start(opts: &Opts, bin: PathBuf) -> anyhow::Result<Env> {
-        let workdir = crate::operator::workspace_root().join("target/bench");
+        // Per run: two benches at once must not share a kubeconfig (a restarted operator
+        // would talk to the other run's cluster) or an operator log.
+        let workdir = crate::operator::workspace_root()
+            .join("target/bench")
+            .join(format!("run-{}", std::process::id()));
         std::fs::create_dir_all(&workdir)?;
         let kube = kube_emulator::Emulator::start(kube_emulator::Options {
             // Every object is written several times; a short history would turn the
