@@ -43,6 +43,8 @@ pub struct Resolved {
     pub label: String,
     pub url: String,
     pub org_id: Option<String>,
+    /// API-key-only (no admin secret): the org of the key's user, the only org it manages.
+    pub key_org: Option<String>,
     pub backend: Backend,
 }
 
@@ -54,6 +56,7 @@ impl Resolved {
             backend: self.backend.kind(),
             org_id: self.org_id.clone(),
             has_api_key: self.backend.finds_and_deletes(),
+            key_org: self.key_org.clone(),
         }
     }
 }
@@ -244,26 +247,23 @@ impl Resolver<'_> {
                 )
             }
         };
-        let Some(admin_ref) = (match s.type_ {
-            ConnectionType::TykDashboard => s.admin_secret_ref.as_ref(),
-            ConnectionType::AdminUsersApi => None,
-        }) else {
+        if s.type_ == ConnectionType::AdminUsersApi {
             return Ok(Err(Blocker::stalled(
                 reason::CONNECTION_NOT_READY,
                 format!(
-                    "connection {label}: type {:?} needs {}",
-                    s.type_,
-                    match s.type_ {
-                        ConnectionType::TykDashboard => "adminSecretRef",
-                        ConnectionType::AdminUsersApi =>
-                            "a backend this operator version does not have yet",
-                    }
+                    "connection {label}: type {:?} needs a backend this operator version does not have yet",
+                    s.type_
                 ),
             )));
-        };
-        let admin = match read(admin_ref, "adminSecret").await? {
-            Ok(v) => v,
-            Err(b) => return Ok(Err(b)),
+        }
+        // Tyk without adminSecretRef is API-key-only: the Dashboard API alone (CEL requires
+        // one of the two).
+        let admin = match &s.admin_secret_ref {
+            None => Vec::new(),
+            Some(r) => match read(r, "adminSecret").await? {
+                Ok(v) => v,
+                Err(b) => return Ok(Err(b)),
+            },
         };
         let api_key = match &s.api_key_secret_ref {
             None => None,
@@ -314,13 +314,53 @@ impl Resolver<'_> {
             Ok(c) => c,
             Err(b) => return Ok(Err(b)),
         };
+        let key_org = match backend.tyk().filter(|c| !c.has_admin_secret()) {
+            None => None,
+            Some(c) => match key_owner_org(label, c).await {
+                Ok(org) => Some(org),
+                Err(b) => return Ok(Err(b)),
+            },
+        };
         Ok(Ok(Resolved {
             label: label.to_string(),
             url: s.url.clone(),
             org_id: s.org_id.clone().filter(|o| !o.is_empty()),
+            key_org,
             backend,
         }))
     }
+}
+
+/// The org of an API-key-only connection's key, from the key's own user (cached per
+/// client), which must be an admin: the Dashboard API manages users of that org only.
+pub async fn key_owner_org(label: &str, c: &DashboardClient) -> Result<String, Blocker> {
+    let owner = c.key_owner().await.map_err(|e| {
+        let b = crate::reconcile::ReconcileError::Dashboard(e).blocker();
+        Blocker::retry(b.reason, format!("connection {label}: {}", b.message))
+    })?;
+    admin_owner(label, &owner)
+}
+
+/// `Ok(org)` when `owner` (the API key's user) is an org admin.
+pub fn admin_owner(label: &str, owner: &crate::dashboard::User) -> Result<String, Blocker> {
+    if owner.user_permissions.get("IsAdmin").map(String::as_str) != Some("admin") {
+        return Err(Blocker::retry(
+            reason::FORBIDDEN,
+            format!(
+                "connection {label}: the api key belongs to {}, who is not an admin (user_permissions IsAdmin: admin); an API-key-only connection needs an org admin's key",
+                owner.email_address
+            ),
+        ));
+    }
+    if owner.org_id.is_empty() {
+        return Err(Blocker::retry(
+            reason::FORBIDDEN,
+            format!(
+                "connection {label}: the api key belongs to a super user; an API-key-only connection needs an org admin's key (a super user's key sees every org: use adminSecretRef)"
+            ),
+        ));
+    }
+    Ok(owner.org_id.clone())
 }
 
 /// A namespaced connection may only read Secrets of its own namespace, or it would hand

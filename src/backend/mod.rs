@@ -42,6 +42,13 @@ impl Backend {
         }
     }
 
+    /// Is this a Tyk connection without the admin secret (the Dashboard API alone)?
+    pub fn api_key_only(&self) -> bool {
+        match self {
+            Self::Tyk(c) => !c.has_admin_secret(),
+        }
+    }
+
     /// Can users be found by login name and deleted? Tyk needs the connection's API key.
     pub fn finds_and_deletes(&self) -> bool {
         match self {
@@ -67,10 +74,10 @@ impl Backend {
     pub async fn create(
         &self,
         d: &DesiredUser,
-        _password: Option<&Password>,
+        password: Option<&Password>,
     ) -> Result<RemoteObject, DashboardError> {
         match self {
-            Self::Tyk(c) => tyk::create(c, d).await.map(RemoteObject::Tyk),
+            Self::Tyk(c) => tyk::create(c, d, password).await.map(RemoteObject::Tyk),
         }
     }
 

@@ -61,6 +61,9 @@ pub mod reason {
     pub const GROUP_NOT_READY: &str = "GroupNotReady";
     /// A group being deleted is still referenced by users (its finalizer holds).
     pub const GROUP_IN_USE: &str = "GroupInUse";
+    /// The Dashboard hides the user's access key (`forbid_admin_view_access_token`) and no
+    /// earlier copy was published: the access Secret carries no key.
+    pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
 }
 
 /// Every CRD this operator owns, in a stable order.

@@ -259,6 +259,7 @@ mod tests {
             backend: ConnectionType::TykDashboard,
             org_id: Some("org1".into()),
             has_api_key: true,
+            key_org: None,
         }
     }
 
@@ -374,6 +375,7 @@ mod tests {
             backend: ConnectionType::TykDashboard,
             org_id: None,
             has_api_key: false,
+            key_org: None,
         };
         assert_eq!(reason_of(&plan(&o)), reason::CONNECTION_NOT_READY);
         let mut other = remote("g1", "API readers");
