@@ -45,6 +45,9 @@ pub struct Evaluator<'a> {
     pub creating_emails: BTreeMap<String, BTreeSet<(String, String)>>,
     /// Every connection a user resolved to, by label.
     pub used: BTreeMap<String, Resolved>,
+    /// Resolutions per (namespace, connectionRef): they depend on nothing else, and a plan
+    /// of thousands of users should not read the same connection and Secrets each time.
+    resolved: BTreeMap<(String, String), Result<Resolved, Blocker>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -66,6 +69,7 @@ impl<'a> Evaluator<'a> {
             creating: BTreeSet::new(),
             seen_ids: BTreeMap::new(),
             used: BTreeMap::new(),
+            resolved: BTreeMap::new(),
             creating_emails: BTreeMap::new(),
         })
     }
@@ -118,18 +122,24 @@ impl<'a> Evaluator<'a> {
 
     /// The connection the operator would use for `user` (or the one given on the command line).
     pub async fn connection(
-        &self,
+        &mut self,
         user: &DashboardUser,
     ) -> Result<Result<Resolved, Blocker>, CliError> {
         if let Some(c) = &self.target.fixed {
             return Ok(Ok(c.clone()));
+        }
+        let key = (user.namespace().unwrap_or_default(), describe_ref(user));
+        if let Some(r) = self.resolved.get(&key) {
+            return Ok(r.clone());
         }
         let cluster: &Cluster = self
             .target
             .cluster
             .as_ref()
             .expect("without --url there is a cluster");
-        cluster.for_user(user).await
+        let r = cluster.for_user(user).await?;
+        self.resolved.insert(key, r.clone());
+        Ok(r)
     }
 
     /// Plans one user as the operator would see it (spec as applied, status as live).

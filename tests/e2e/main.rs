@@ -22,3 +22,4 @@ mod scan;
 mod steady;
 mod support;
 mod validation;
+mod walkthrough;
