@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod server;
 pub mod status;
 pub mod telemetry;
+pub mod watch;
 
 pub use runtime::{run, run_with};
 #[cfg(test)]

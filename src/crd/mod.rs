@@ -64,6 +64,31 @@ pub mod reason {
     /// The Dashboard hides the user's access key (`forbid_admin_view_access_token`) and no
     /// earlier copy was published: the access Secret carries no key.
     pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
+
+    /// Every reason above: the bounded values of the `reason` metric label.
+    pub const ALL: &[&str] = &[
+        SYNCED,
+        PENDING,
+        CREATING,
+        UPDATING,
+        DELETING,
+        PASSWORD_SECRET_NOT_FOUND,
+        PASSWORD_SECRET_KEY_MISSING,
+        PASSWORD_REJECTED,
+        ALREADY_EXISTS,
+        CONNECTION_NOT_FOUND,
+        CONNECTION_NOT_ALLOWED,
+        CONNECTION_NOT_READY,
+        DASHBOARD_UNREACHABLE,
+        DASHBOARD_ERROR,
+        FORBIDDEN,
+        INVALID_SPEC,
+        KUBERNETES_ERROR,
+        UNAUTHORIZED,
+        GROUP_NOT_READY,
+        GROUP_IN_USE,
+        ACCESS_KEY_UNAVAILABLE,
+    ];
 }
 
 /// Every CRD this operator owns, in a stable order.

@@ -277,6 +277,17 @@ impl Dashboard {
         Ok(TykStats(v))
     }
 
+    /// `POST /__emulator/reset-stats`: counters and `max_in_flight` start again from here.
+    pub async fn reset_stats(&self) -> anyhow::Result<()> {
+        self.require_emulator()?;
+        self.http
+            .post(self.u("/__emulator/reset-stats"))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
     pub async fn faults(&self, body: &Value) -> anyhow::Result<()> {
         self.require_emulator()?;
         let r = self
