@@ -63,6 +63,9 @@ pub mod reason {
     pub const GROUP_NOT_READY: &str = "GroupNotReady";
     /// A group being deleted is still referenced by users (its finalizer holds).
     pub const GROUP_IN_USE: &str = "GroupInUse";
+    /// The Dashboard hides the user's access key (`forbid_admin_view_access_token`) and no
+    /// earlier copy was published: the access Secret carries no key.
+    pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
 
     /// Every reason above: the bounded values of the `reason` metric label.
     pub const ALL: &[&str] = &[
@@ -86,6 +89,7 @@ pub mod reason {
         UNAUTHORIZED,
         GROUP_NOT_READY,
         GROUP_IN_USE,
+        ACCESS_KEY_UNAVAILABLE,
     ];
 }
 
