@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use reqwest::{Method, Url};
@@ -13,9 +13,9 @@ use tokio::sync::Semaphore;
 use super::wire::{AdminUser, NewAdminUser, UserPatch, error_detail};
 use crate::dashboard::classify::sanitize_message;
 use crate::dashboard::client::{check_base, method_label, read_capped, transport_error};
-use crate::dashboard::{
-    BearerToken, DashboardError, Password, RequestObservation, RequestObserver, tls,
-};
+use crate::dashboard::observe::observed;
+use crate::dashboard::users::decode_error;
+use crate::dashboard::{BearerToken, DashboardError, Password, RequestObserver, tls};
 
 /// Largest answer read: a page of 100 users is a few tens of KiB, one user well under 1 KiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -272,23 +272,15 @@ impl AdminUsersClient {
     }
 
     async fn execute(&self, c: Call<'_>) -> Result<(u16, Vec<u8>), DashboardError> {
-        let started = Instant::now();
-        let result = self.execute_inner(&c).await;
-        if let Some(o) = &self.inner.observer {
-            let (status, outcome) = match &result {
-                Ok((s, _)) => (Some(*s), "ok"),
-                Err(e) => (e.status(), e.category()),
-            };
-            o.observe(&RequestObservation {
-                operation: c.op,
-                method: method_label(&c.method),
-                route: c.route,
-                status,
-                outcome,
-                latency: started.elapsed(),
-            });
-        }
-        result
+        observed(
+            self.inner.observer.as_ref(),
+            c.op,
+            method_label(&c.method),
+            c.route,
+            |a: &(u16, Vec<u8>)| a.0,
+            self.execute_inner(&c),
+        )
+        .await
     }
 
     async fn execute_inner(&self, c: &Call<'_>) -> Result<(u16, Vec<u8>), DashboardError> {
@@ -432,18 +424,4 @@ fn decode_user(op: &'static str, status: u16, body: &[u8]) -> Result<AdminUser, 
         });
     }
     Ok(u)
-}
-
-/// serde_json messages quote the offending value: keep only its position.
-fn decode_error(op: &'static str, status: u16, e: &serde_json::Error) -> DashboardError {
-    DashboardError::Unexpected {
-        op,
-        status,
-        detail: format!(
-            "answer did not decode ({:?} error at line {} column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
-    }
 }
