@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use reqwest::{Method, Url};
 use tokio::sync::Semaphore;
 
-use super::wire::{AdminUser, NewAdminUser, UserPatch, error_detail};
+use super::wire::{AdminUser, NewAdminUser, UserPatch, create_body, error_detail};
 use crate::dashboard::classify::sanitize_message;
 use crate::dashboard::client::{check_base, method_label, read_capped, transport_error};
 use crate::dashboard::observe::observed;
@@ -179,12 +179,7 @@ impl AdminUsersClient {
     pub async fn create_user(&self, new: &NewAdminUser) -> Result<AdminUser, DashboardError> {
         const OP: &str = "create user";
         let mut c = call(OP, Method::POST, COLLECTION, "/admin/users/".into());
-        c.body = Some(json_body(&serde_json::json!({
-            "username": new.username,
-            "password": new.password.expose(),
-            "email": new.email,
-            "role": new.role,
-        })));
+        c.body = Some(json_body(&create_body(new)));
         c.secrets.push(new.password.expose());
         let (status, body) = self.execute(c).await?;
         decode_user(OP, status, &body)
