@@ -209,3 +209,36 @@ async fn requests_carry_bearer_and_are_observed_with_bounded_routes() {
         .unwrap_err();
     assert!(err.is_transient(), "{err:?}");
 }
+
+#[tokio::test]
+async fn find_stops_when_the_server_ignores_skip() {
+    let e = emu(|s| {
+        s.ignore_username_filter = true;
+        s.ignore_skip = true;
+    })
+    .await;
+    for i in 0..150 {
+        e.seed_user(admin_users_emulator::Seed {
+            username: format!("user-{i:03}"),
+            email: None,
+            role: admin_users_emulator::Role::Viewer,
+            is_active: true,
+            password: "seeded-password".into(),
+        })
+        .unwrap();
+    }
+    let c = client(&e, TOKEN);
+    let err = c.find_user("user-140").await.unwrap_err();
+    assert!(
+        matches!(err, DashboardError::Unexpected { .. }) && err.to_string().contains("skip"),
+        "{err:?}"
+    );
+    let lists = e
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.route == admin_users_emulator::COLLECTION)
+        .count();
+    assert_eq!(lists, 2, "one repeated page is enough to stop");
+    // On the first page it is still found.
+    assert!(c.find_user("user-005").await.unwrap().is_some());
+}

@@ -201,6 +201,7 @@ impl AdminUsersClient {
     pub async fn find_user(&self, username: &str) -> Result<Option<AdminUser>, DashboardError> {
         const OP: &str = "find user";
         let q: String = url::form_urlencoded::byte_serialize(username.as_bytes()).collect();
+        let mut previous_first: Option<String> = None;
         for page in 0..MAX_FIND_PAGES {
             let path = format!(
                 "/admin/users/?username={q}&skip={}&limit={PAGE}",
@@ -217,6 +218,20 @@ impl AdminUsersClient {
             if users.len() < PAGE {
                 return Ok(None);
             }
+            // A server that ignores `skip` answers the first page every time: reading on
+            // would be MAX_FIND_PAGES identical requests per attempt for nothing.
+            let first = users.first().map(|u| u.id.clone());
+            if page > 0 && first == previous_first {
+                return Err(DashboardError::Unexpected {
+                    op: OP,
+                    status,
+                    detail: format!(
+                        "page {} repeats the previous one: the server ignores skip",
+                        page + 1
+                    ),
+                });
+            }
+            previous_first = first;
         }
         Err(DashboardError::Unexpected {
             op: OP,
