@@ -210,6 +210,86 @@ async fn requests_carry_bearer_and_are_observed_with_bounded_routes() {
     assert!(err.is_transient(), "{err:?}");
 }
 
+/// Answers the next request to `route` with `status` and `detail`.
+fn refuse(e: &AdminUsersEmulator, route: &str, status: u16, detail: serde_json::Value) {
+    e.add_fault(FaultRule {
+        route: Some(route.into()),
+        status: Some(status),
+        detail: Some(detail),
+        count: Some(1),
+        ..Default::default()
+    });
+}
+
+#[tokio::test]
+async fn every_refusal_of_a_password_is_password_rejected() {
+    use admin_users_emulator::{COLLECTION, PASSWORD};
+    use serde_json::json;
+    let e = emu(|_| {}).await;
+    let c = client(&e, TOKEN);
+    let u = c
+        .create_user(&new_user("gina", "first-password"))
+        .await
+        .unwrap();
+    let refused = |err: &DashboardError| matches!(err, DashboardError::PasswordRejected { .. });
+    // A plain-string 422, a 400, and "already" about the password (reuse), on both routes
+    // that carry one: never Invalid (retried) nor AlreadyExists (a taken username).
+    for (status, detail) in [
+        (422, json!("password too common")),
+        (400, json!("Password does not meet the policy")),
+        (400, json!("password already used")),
+    ] {
+        refuse(&e, COLLECTION, status, detail.clone());
+        let err = c
+            .create_user(&new_user("hank", "second-password"))
+            .await
+            .unwrap_err();
+        assert!(refused(&err), "create {status} {detail}: {err:?}");
+        refuse(&e, PASSWORD, status, detail.clone());
+        let err = c
+            .set_password(&u.id, &Password::new("second-password"))
+            .await
+            .unwrap_err();
+        assert!(refused(&err), "set password {status} {detail}: {err:?}");
+    }
+    // A 400 "already exists" is a taken username only on the create.
+    refuse(&e, COLLECTION, 400, json!("Username already exists"));
+    let err = c
+        .create_user(&new_user("hank", "second-password"))
+        .await
+        .unwrap_err();
+    assert!(err.is_already_exists(), "{err:?}");
+    refuse(
+        &e,
+        admin_users_emulator::ITEM,
+        400,
+        json!("value already exists"),
+    );
+    let err = c
+        .update_user(
+            &u.id,
+            &UserPatch {
+                email: Some("g@example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DashboardError::Invalid { .. }), "{err:?}");
+    // Another field of a create refused: Invalid (stalls), not PasswordRejected.
+    refuse(
+        &e,
+        COLLECTION,
+        422,
+        json!([{"type": "value_error", "loc": ["body", "email"], "msg": "not an email", "input": "x"}]),
+    );
+    let err = c
+        .create_user(&new_user("hank", "second-password"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DashboardError::Invalid { .. }), "{err:?}");
+}
+
 #[tokio::test]
 async fn find_stops_when_the_server_ignores_skip() {
     let e = emu(|s| {

@@ -90,7 +90,8 @@ struct Call<'a> {
     route: &'static str,
     path: String,
     body: Option<Vec<u8>>,
-    /// Values to scrub from server messages besides the token (a password of this call).
+    /// Values to scrub from server messages besides the token: the password of this call,
+    /// and only that (see [`Call::carries_password`]).
     secrets: Vec<&'a str>,
 }
 
@@ -351,24 +352,37 @@ impl AdminUsersClient {
                 status,
                 message,
             },
-            // A taken username: 409 by convention, 400 "... already exists" on some servers.
+            // A taken username: 409 by convention.
             409 => DashboardError::AlreadyExists {
                 op,
                 status,
                 message,
             },
-            400 if lower.contains("already") || lower.contains("exists") => {
+            // A refused password, whatever its shape (a `loc` ending in `password`, or a
+            // plain `detail` naming it, 400 or 422): PasswordRejected, so it is never sent
+            // again until the Secret changes (DESIGN §3.3). Checked before "already exists":
+            // "password already used" is a refused password, not a taken username.
+            400 | 422
+                if c.carries_password() && (d.about_password || lower.contains("password")) =>
+            {
+                DashboardError::PasswordRejected {
+                    op,
+                    status,
+                    message,
+                }
+            }
+            // Some servers answer a taken username with 400 "... already exists": only a
+            // create can mean that.
+            400 if c.is_create() && (lower.contains("already") || lower.contains("exists")) => {
                 DashboardError::AlreadyExists {
                     op,
                     status,
                     message,
                 }
             }
-            422 if d.about_password => DashboardError::PasswordRejected {
-                op,
-                status,
-                message,
-            },
+            // Deterministic validation of another field: Invalid, which stalls (the same
+            // request would be refused again), so a create carrying the password is not
+            // re-sent on every backoff.
             400 | 422 => DashboardError::Invalid {
                 op,
                 status,
@@ -398,6 +412,17 @@ impl AdminUsersClient {
 pub(super) const COLLECTION: &str = "/admin/users/";
 pub(super) const ITEM: &str = "/admin/users/{id}";
 pub(super) const PASSWORD: &str = "/admin/users/{id}/password";
+
+impl Call<'_> {
+    /// Only password-bearing calls register the password among their secrets.
+    fn carries_password(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+
+    fn is_create(&self) -> bool {
+        self.method == Method::POST && self.route == COLLECTION
+    }
+}
 
 fn call<'a>(op: &'static str, method: Method, route: &'static str, path: String) -> Call<'a> {
     Call {

@@ -138,3 +138,51 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
     );
     a.finish().await
 }
+
+/// Refusals in shapes other than FastAPI's 422 on `password`: a plain-string 422 about the
+/// password must not be re-sent (DESIGN §3.3), another field's 400 stalls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_users_plain_refusals_are_not_retried() -> anyhow::Result<()> {
+    let a = AdminEnv::ready("admin-users-plain-refusals", |_| {}).await?;
+    let env = &a.env;
+    let posts = || {
+        a.api
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.route == admin_users_emulator::COLLECTION)
+            .count()
+    };
+    a.api.add_fault(admin_users_emulator::FaultRule {
+        method: Some("POST".into()),
+        route: Some(admin_users_emulator::COLLECTION.into()),
+        status: Some(422),
+        detail: Some(json!("password too common")),
+        ..Default::default()
+    });
+    env.put_password("nia-pw", &env.password()).await?;
+    env.apply(&a.user("nia", "nia")).await?;
+    let u = env
+        .wait_condition("nia", "Ready", "False", "PasswordRejected")
+        .await?;
+    has(&u, STALLED, "True", None).map_err(anyhow::Error::msg)?;
+    let before = posts();
+    tokio::time::sleep(env.op_cfg.resync * 2).await;
+    assert_eq!(posts(), before, "a refused password is not re-sent");
+
+    // Another field refused (400, not about the password): stalled, not backed off.
+    a.api.clear_faults();
+    a.api.add_fault(admin_users_emulator::FaultRule {
+        method: Some("POST".into()),
+        route: Some(admin_users_emulator::COLLECTION.into()),
+        status: Some(400),
+        detail: Some(json!("email domain not allowed")),
+        ..Default::default()
+    });
+    env.put_password("oli-pw", &env.password()).await?;
+    env.apply(&a.user("oli", "oli")).await?;
+    let u = env
+        .wait_condition("oli", "Ready", "False", "DashboardError")
+        .await?;
+    has(&u, STALLED, "True", None).map_err(anyhow::Error::msg)?;
+    a.finish().await
+}
