@@ -50,6 +50,7 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
     assert!(a.remote("jay").is_none());
     // Too short for the API (min 8): PasswordRejected from the 422, stalled, no retry storm.
     let short = "Sh0rt!";
+    env.corpus.secret(short);
     env.put_password("jay-pw", short).await?;
     let u = env
         .wait_condition("jay", "Ready", "False", "PasswordRejected")
@@ -70,6 +71,22 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
             .contains("body.password: String should have at least 8 characters")),
         "no PasswordRejected warning with the 422 detail: {warned:?}"
     );
+    // The emulator echoes the refused password in FastAPI's `input`: no Event or condition
+    // may carry it (the corpus scans it at teardown too, as a whole word).
+    let u = env.get_user("jay").await?;
+    let leaks: Vec<String> = events
+        .iter()
+        .map(|e| e.to_string())
+        .chain(
+            u["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c.to_string()),
+        )
+        .filter(|t| t.contains(short))
+        .collect();
+    anyhow::ensure!(leaks.is_empty(), "the refused password leaked: {leaks:?}");
     let posts = || {
         a.api
             .requests()
