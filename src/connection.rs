@@ -103,6 +103,8 @@ pub struct Resolver<'a> {
     pub operator_namespace: &'a str,
     pub cache: &'a ClientCache,
     pub metrics: &'a Arc<Metrics>,
+    /// Tags this process's Dashboard requests (User-Agent), so replicas can be told apart.
+    pub replica: Option<&'a str>,
 }
 
 impl Resolver<'_> {
@@ -285,6 +287,7 @@ impl Resolver<'_> {
         cfg.insecure_skip_verify = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
         cfg.timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
         cfg.max_concurrent_requests = s.max_concurrent_requests.unwrap_or(8) as usize;
+        cfg.replica = self.replica.map(str::to_string);
 
         // In-memory only: tells "same inputs" apart without keeping another copy around.
         let mut h = DefaultHasher::new();

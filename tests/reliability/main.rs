@@ -6,4 +6,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod crash;
+mod faults;
+mod figures;
 mod manifests;
+mod workload;
