@@ -2,7 +2,7 @@
 //! may use it, its Secrets, and a cached [`Backend`] client (DESIGN §2 connections).
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     hash::{DefaultHasher, Hash, Hasher},
     sync::Arc,
     time::Duration,
@@ -14,8 +14,8 @@ use parking_lot::Mutex;
 
 use crate::backend::Backend;
 use crate::crd::{
-    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionSettings,
-    ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
+    AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionRef,
+    ConnectionSettings, ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
 use crate::dashboard::{
     AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
@@ -58,13 +58,35 @@ impl Resolved {
     }
 }
 
-/// Clients per connection, rebuilt only when the connection or its Secrets change.
+/// Clients per connection, rebuilt only when the connection or its Secrets change; and which
+/// Secrets each connection reads, so a change to one (rotation) reaches the connection and
+/// its users at once (crate::controller).
 #[derive(Default)]
 pub struct ClientCache {
     clients: Mutex<HashMap<String, (u64, Backend)>>,
+    /// connection label → (namespace, name) of its admin, API-key and CA Secrets.
+    secrets: Mutex<HashMap<String, BTreeSet<(String, String)>>>,
 }
 
 impl ClientCache {
+    fn record_secrets(&self, label: &str, secrets: BTreeSet<(String, String)>) {
+        let mut all = self.secrets.lock();
+        if all.get(label) != Some(&secrets) {
+            all.insert(label.to_string(), secrets);
+        }
+    }
+
+    /// Labels of the connections that read the Secret `namespace/name`.
+    pub fn connections_reading(&self, namespace: &str, name: &str) -> Vec<String> {
+        let key = (namespace.to_string(), name.to_string());
+        self.secrets
+            .lock()
+            .iter()
+            .filter(|(_, s)| s.contains(&key))
+            .map(|(label, _)| label.clone())
+            .collect()
+    }
+
     fn get_or_build(
         &self,
         label: &str,
@@ -113,8 +135,17 @@ impl Resolver<'_> {
         &self,
         user: &DashboardUser,
     ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
-        let ns = user.namespace().unwrap_or_default();
-        let r = user.connection();
+        self.for_ref(&user.namespace().unwrap_or_default(), &user.connection())
+            .await
+    }
+
+    /// The connection `r` names for an object in namespace `ns` (users and groups alike).
+    pub async fn for_ref(
+        &self,
+        ns: &str,
+        r: &ConnectionRef,
+    ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let ns = ns.to_string();
         match r.kind {
             ConnectionKind::DashboardConnection => {
                 let api: Api<DashboardConnection> = Api::namespaced(self.client.clone(), &ns);
@@ -140,7 +171,7 @@ impl Resolver<'_> {
                         ),
                     )));
                 }
-                self.build(&user.connection_label(), &c.spec.settings, &ns, false)
+                self.build(&r.label(&ns), &c.spec.settings, &ns, false)
                     .await
             }
             ConnectionKind::ClusterDashboardConnection => {
@@ -171,7 +202,7 @@ impl Resolver<'_> {
                     )));
                 }
                 let op_ns = self.operator_namespace.to_string();
-                self.build(&user.connection_label(), &c.spec.settings, &op_ns, true)
+                self.build(&r.label(&ns), &c.spec.settings, &op_ns, true)
                     .await
             }
         }
@@ -213,11 +244,16 @@ impl Resolver<'_> {
         secret_ns: &str,
         cross_namespace: bool,
     ) -> Result<Result<Resolved, Blocker>, ConnectionError> {
+        let ns_of = |r: &SecretKeyRef| match (&r.namespace, cross_namespace) {
+            (Some(ns), true) => ns.clone(),
+            _ => secret_ns.to_string(),
+        };
+        self.cache.record_secrets(
+            label,
+            secret_refs(s).map(|r| (ns_of(r), r.name.clone())).collect(),
+        );
         let read = |r: &SecretKeyRef, default_key: &'static str| {
-            let ns = match (&r.namespace, cross_namespace) {
-                (Some(ns), true) => ns.clone(),
-                _ => secret_ns.to_string(),
-            };
+            let ns = ns_of(r);
             let name = r.name.clone();
             let key = r.key.clone().unwrap_or_else(|| default_key.to_string());
             let what = format!("connection {label}");
@@ -231,7 +267,8 @@ impl Resolver<'_> {
                     reason::CONNECTION_NOT_READY,
                 )
                 .await?;
-                // Connection Secrets are not watched: retry with backoff rather than stall.
+                // Retry with backoff rather than stall: a connection Secret outside the
+                // watched namespaces is only seen again at the next attempt.
                 Ok::<_, ConnectionError>(
                     v.map_err(|b| Blocker::retry(b.reason, format!("{what}: {}", b.message))),
                 )
@@ -320,13 +357,17 @@ impl Resolver<'_> {
 /// A namespaced connection may only read Secrets of its own namespace, or it would hand
 /// its users Secrets they cannot read themselves.
 pub fn own_namespace_secrets(s: &ConnectionSettings, ns: &str) -> bool {
+    secret_refs(s).all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
+}
+
+/// Every Secret a connection names: admin secret, token, API key, CA.
+fn secret_refs(s: &ConnectionSettings) -> impl Iterator<Item = &SecretKeyRef> {
     let tls_ca = s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref());
     s.admin_secret_ref
         .iter()
         .chain(s.token_secret_ref.as_ref())
         .chain(s.api_key_secret_ref.as_ref())
         .chain(tls_ca)
-        .all(|r| r.namespace.as_deref().is_none_or(|n| n == ns))
 }
 
 /// Label selector semantics (matchLabels AND matchExpressions).

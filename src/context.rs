@@ -15,7 +15,7 @@ use rand::Rng;
 
 use crate::config::Config;
 use crate::connection::{ClientCache, Resolver};
-use crate::crd::DashboardUser;
+use crate::crd::{DashboardUser, DashboardUserGroup};
 use crate::metrics::Metrics;
 use crate::reconcile::fingerprint::FingerprintKey;
 use crate::secrets::{self, SecretError};
@@ -37,7 +37,9 @@ pub struct Context {
     /// (namespace, password Secret name) → users reading it: maps Secret events to users.
     password_index: Mutex<HashMap<(String, String), BTreeSet<String>>>,
     /// The users cache, once the controller exists (for "is this id claimed?" checks).
-    pub users: OnceLock<Vec<Store<DashboardUser>>>,
+    pub users: OnceLock<Store<DashboardUser>>,
+    /// The groups cache, once its controller exists (for "is this group id claimed?").
+    pub groups: OnceLock<Store<DashboardUserGroup>>,
 }
 
 impl Context {
@@ -56,6 +58,7 @@ impl Context {
             failures: Mutex::default(),
             password_index: Mutex::default(),
             users: OnceLock::new(),
+            groups: OnceLock::new(),
         }
     }
 
@@ -128,14 +131,49 @@ impl Context {
 
     /// Another DashboardUser (not `me`) already records `user_id` on `connection_label`?
     pub fn user_id_claimed(&self, me: &DashboardUser, user_id: &str) -> bool {
-        let Some(stores) = self.users.get() else {
+        let Some(store) = self.users.get() else {
             return false;
         };
-        stores.iter().flat_map(|s| s.state()).any(|u| {
+        store.state().iter().any(|u| {
             u.uid() != me.uid()
                 && u.status.as_ref().and_then(|s| s.user_id.as_deref()) == Some(user_id)
                 && u.connection() == me.connection()
         })
+    }
+}
+
+impl Context {
+    /// Dashboard group ids that other `DashboardUserGroup`s on `me`'s connection record.
+    pub fn group_ids_claimed(&self, me: &DashboardUserGroup) -> BTreeSet<String> {
+        let Some(store) = self.groups.get() else {
+            return BTreeSet::new();
+        };
+        store
+            .state()
+            .iter()
+            .filter(|g| g.uid() != me.uid() && g.connection() == me.connection())
+            .filter_map(|g| g.group_id().map(String::from))
+            .collect()
+    }
+
+    /// Users (names) in `namespace`, not being deleted, whose `groupRef` names `group`.
+    pub fn users_of_group(&self, namespace: &str, group: &str) -> Vec<String> {
+        let Some(store) = self.users.get() else {
+            return vec![];
+        };
+        let mut names: Vec<String> = store
+            .state()
+            .iter()
+            .filter(|u| {
+                u.namespace().as_deref() == Some(namespace)
+                    && u.metadata.deletion_timestamp.is_none()
+                    && u.spec.group_ref.as_ref().is_some_and(|r| r.name == group)
+            })
+            .map(|u| u.name_any())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 }
 

@@ -9,6 +9,7 @@ pub mod context;
 pub mod controller;
 pub mod crd;
 pub mod dashboard;
+pub mod group;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
@@ -17,6 +18,7 @@ pub mod secrets;
 pub mod server;
 pub mod status;
 pub mod telemetry;
+pub mod watch;
 
 pub use runtime::{run, run_with};
 #[cfg(test)]

@@ -2,13 +2,16 @@
 //! route templates and status codes; connections are labelled by kind/name, which the
 //! cluster admin controls (never by user object names).
 
-use std::time::Duration;
+use std::{collections::BTreeMap, sync::OnceLock, time::Duration};
 
+use parking_lot::Mutex;
 use prometheus_client::{
     encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
+
+use crate::crd::reason;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReconcileLabels {
@@ -41,6 +44,15 @@ pub struct ControllerLabel {
     pub controller: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UserLabels {
+    pub connection: String,
+    pub reason: &'static str,
+}
+
+/// `(connection label, Ready reason)` of every DashboardUser, read at scrape time.
+pub type UsersSource = Box<dyn Fn() -> Vec<(String, Option<String>)> + Send + Sync>;
+
 pub struct Metrics {
     pub registry: Registry,
     pub reconciles: Family<ReconcileLabels, Counter>,
@@ -48,6 +60,13 @@ pub struct Metrics {
     pub reconcile_duration: Family<ControllerLabel, Histogram>,
     pub dashboard_requests: Family<RequestLabels, Counter>,
     pub dashboard_latency: Family<LatencyLabels, Histogram>,
+    /// DashboardUsers by connection and Ready reason, recounted from the cache per scrape.
+    pub users: Family<UserLabels, Gauge>,
+    users_source: OnceLock<UsersSource>,
+    /// 1 while this replica runs the controllers (leader, or no leader election).
+    pub leader: Gauge,
+    /// One scrape at a time: the users gauge is cleared and refilled for each.
+    scrape: Mutex<()>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -93,6 +112,18 @@ impl Default for Metrics {
             "Latency of requests to Tyk Dashboards",
             dashboard_latency.clone(),
         );
+        let users = Family::<UserLabels, Gauge>::default();
+        registry.register(
+            "users",
+            "DashboardUsers by connection and Ready condition reason",
+            users.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica runs the controllers (holds the Lease, or leader election is off)",
+            leader.clone(),
+        );
         Self {
             registry,
             reconciles,
@@ -100,6 +131,10 @@ impl Default for Metrics {
             reconcile_duration,
             dashboard_requests,
             dashboard_latency,
+            users,
+            users_source: OnceLock::new(),
+            leader,
+            scrape: Mutex::new(()),
         }
     }
 }
@@ -163,11 +198,50 @@ impl Metrics {
             .observe(latency.as_secs_f64());
     }
 
+    /// Where the users gauge counts from (the users controller's cache), set once.
+    pub fn set_users_source(&self, source: UsersSource) {
+        let _ = self.users_source.set(source);
+    }
+
+    fn count_users(&self) {
+        let Some(source) = self.users_source.get() else {
+            return;
+        };
+        let mut counts: BTreeMap<(String, &'static str), i64> = BTreeMap::new();
+        for (connection, ready_reason) in source() {
+            *counts
+                .entry((connection, bounded_reason(ready_reason.as_deref())))
+                .or_default() += 1;
+        }
+        // Cleared first, so a (connection, reason) pair no user has any more disappears.
+        self.users.clear();
+        for ((connection, reason), n) in counts {
+            self.users
+                .get_or_create(&UserLabels { connection, reason })
+                .set(n);
+        }
+    }
+
     pub fn encode(&self) -> String {
+        let _one_at_a_time = self.scrape.lock();
+        self.count_users();
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// A status reason as a label value: one of the known reasons (`Pending` without status),
+/// else `Other`, so a hand-edited status cannot add label values.
+fn bounded_reason(r: Option<&str>) -> &'static str {
+    match r {
+        None => reason::PENDING,
+        Some(r) => reason::ALL
+            .iter()
+            .find(|k| **k == r)
+            .copied()
+            .unwrap_or("Other"),
     }
 }
 
@@ -195,5 +269,30 @@ mod tests {
         assert!(text.contains("reason=\"DashboardUnreachable\""));
         assert!(text.contains("route=\"/admin/users\""));
         assert!(text.contains("dashboard_user_operator_dashboard_request_duration_seconds_bucket"));
+    }
+
+    #[test]
+    fn users_gauge_counts_by_connection_and_bounded_reason() {
+        let m = Metrics::default();
+        m.set_users_source(Box::new(|| {
+            vec![
+                ("cluster/default".into(), Some("Synced".into())),
+                ("cluster/default".into(), Some("Synced".into())),
+                ("team-a/own".into(), Some("Unauthorized".into())),
+                ("team-a/own".into(), None),
+                ("team-a/own".into(), Some("made up by hand".into())),
+            ]
+        }));
+        let text = m.encode();
+        for line in [
+            "dashboard_user_operator_users{connection=\"cluster/default\",reason=\"Synced\"} 2",
+            "dashboard_user_operator_users{connection=\"team-a/own\",reason=\"Unauthorized\"} 1",
+            "dashboard_user_operator_users{connection=\"team-a/own\",reason=\"Pending\"} 1",
+            "dashboard_user_operator_users{connection=\"team-a/own\",reason=\"Other\"} 1",
+            "dashboard_user_operator_leader 0",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+        assert!(!text.contains("made up"), "{text}");
     }
 }

@@ -12,10 +12,11 @@ use kube::{
 
 use crate::config::Config;
 use crate::context::Context;
-use crate::controller::{self, Scope};
+use crate::controller;
 use crate::leader::{LeaderElector, LeaderError};
 use crate::metrics::Metrics;
 use crate::server::{self, Health};
+use crate::watch::Scope;
 
 /// The User-Agent every Kubernetes request carries (TEAM.md contract).
 pub const USER_AGENT_VALUE: &str = concat!("dashboard-user-operator/", env!("CARGO_PKG_VERSION"));
@@ -113,31 +114,37 @@ pub async fn run_with(
         },
     );
     let ctx = Arc::new(Context::new(client, config.clone(), recorder, metrics));
-    let scopes = match config.namespaces() {
-        None => vec![Scope::All],
-        Some(ns) => ns.into_iter().map(Scope::Namespace).collect(),
+    let scope = match config.namespaces() {
+        None => Scope::All,
+        Some(ns) => Scope::Namespaces(ns),
     };
 
     let mut streams = Vec::new();
-    let mut user_stores = Vec::new();
-    let mut ready_waits = Vec::new();
-    for scope in &scopes {
-        let (store, s) = controller::users(ctx.clone(), scope, stopped());
-        ready_waits.push(Box::pin({
-            let st = store.clone();
-            async move { synced(&st).await }
-        })
-            as std::pin::Pin<Box<dyn Future<Output = bool> + Send>>);
-        user_stores.push(store);
-        streams.push(s.boxed());
-        let (cstore, cs) = controller::namespaced_connections(ctx.clone(), scope, stopped());
-        ready_waits.push(Box::pin(async move { synced(&cstore).await }));
-        streams.push(cs.boxed());
-    }
-    let (clstore, cls) = controller::cluster_connections(ctx.clone(), stopped());
+    let mut ready_waits: Vec<std::pin::Pin<Box<dyn Future<Output = bool> + Send>>> = Vec::new();
+    let (reprobe, reprobe_namespaced, reprobe_cluster) = controller::Reprobe::channels();
+    let (store, s) = controller::users(ctx.clone(), &scope, reprobe, stopped());
+    let _ = ctx.users.set(store.clone());
+    let counted = store.clone();
+    ctx.metrics.set_users_source(Box::new(move || {
+        counted
+            .state()
+            .iter()
+            .map(|u| (u.connection_label(), ready_reason(u)))
+            .collect()
+    }));
+    ready_waits.push(Box::pin(async move { synced(&store).await }));
+    streams.push(s.boxed());
+    let (gstore, gs) = controller::groups(ctx.clone(), &scope, stopped());
+    let _ = ctx.groups.set(gstore.clone());
+    ready_waits.push(Box::pin(async move { synced(&gstore).await }));
+    streams.push(gs.boxed());
+    let (cstore, cs) =
+        controller::namespaced_connections(ctx.clone(), &scope, reprobe_namespaced, stopped());
+    ready_waits.push(Box::pin(async move { synced(&cstore).await }));
+    streams.push(cs.boxed());
+    let (clstore, cls) = controller::cluster_connections(ctx.clone(), reprobe_cluster, stopped());
     ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
-    let _ = ctx.users.set(user_stores);
 
     let ready_health = health.clone();
     tokio::spawn(async move {
@@ -148,6 +155,7 @@ pub async fn run_with(
     });
 
     let controllers = futures::stream::select_all(streams).for_each(|_| async {});
+    ctx.metrics.leader.set(1);
     let result = match &elector {
         None => {
             controllers.await;
@@ -159,6 +167,7 @@ pub async fn run_with(
         },
     };
     health.set_ready(false);
+    ctx.metrics.leader.set(0);
     if let Some(e) = &elector
         && result.is_ok()
     {
@@ -167,6 +176,16 @@ pub async fn run_with(
     let _ = server.await;
     tracing::info!("stopped");
     result
+}
+
+/// The reason of a user's Ready condition, as its status says (none before the first write).
+fn ready_reason(u: &crate::crd::DashboardUser) -> Option<String> {
+    u.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == crate::crd::condition::READY)
+        .map(|c| c.reason.clone())
 }
 
 /// Waits until a controller's cache has synced. The store's readiness signal wakes only

@@ -11,6 +11,8 @@ mod emulator_faults;
 mod emulator_observer;
 #[path = "dashboard_client/emulator_settings.rs"]
 mod emulator_settings;
+#[path = "dashboard_client/groups.rs"]
+mod groups;
 #[path = "dashboard_client/hostile.rs"]
 mod hostile;
 #[path = "dashboard_client/mock.rs"]

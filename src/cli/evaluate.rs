@@ -45,6 +45,9 @@ pub struct Evaluator<'a> {
     pub creating_emails: BTreeMap<String, BTreeSet<(String, String)>>,
     /// Every connection a user resolved to, by label.
     pub used: BTreeMap<String, Resolved>,
+    /// Resolutions per (namespace, connectionRef): they depend on nothing else, and a plan
+    /// of thousands of users should not read the same connection and Secrets each time.
+    resolved: BTreeMap<(String, String), Result<Resolved, Blocker>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -66,6 +69,7 @@ impl<'a> Evaluator<'a> {
             creating: BTreeSet::new(),
             seen_ids: BTreeMap::new(),
             used: BTreeMap::new(),
+            resolved: BTreeMap::new(),
             creating_emails: BTreeMap::new(),
         })
     }
@@ -85,20 +89,57 @@ impl<'a> Evaluator<'a> {
         applied(manifest, &ns, self.live(&ns, &manifest.name_any()))
     }
 
+    /// The id `spec.groupRef` resolves to, as the operator would see it.
+    async fn group(
+        &self,
+        user: &DashboardUser,
+        r: &mut UserReport,
+    ) -> Result<plan::GroupView, CliError> {
+        if user.spec.group_ref.is_none() {
+            return Ok(plan::GroupView::Literal);
+        }
+        let Some(cluster) = &self.target.cluster else {
+            r.notes.push(
+                "groupRef not resolved (no cluster with --url): the user waits for it".into(),
+            );
+            return Ok(plan::GroupView::Waiting(crate::group::group_blocker(
+                &user
+                    .spec
+                    .group_ref
+                    .as_ref()
+                    .map(|g| g.name.clone())
+                    .unwrap_or_default(),
+                None,
+            )));
+        };
+        crate::group::observe_group(&cluster.client, user)
+            .await
+            .map_err(|source| CliError::Kube {
+                what: "the user's DashboardUserGroup".into(),
+                source,
+            })
+    }
+
     /// The connection the operator would use for `user` (or the one given on the command line).
     pub async fn connection(
-        &self,
+        &mut self,
         user: &DashboardUser,
     ) -> Result<Result<Resolved, Blocker>, CliError> {
         if let Some(c) = &self.target.fixed {
             return Ok(Ok(c.clone()));
+        }
+        let key = (user.namespace().unwrap_or_default(), describe_ref(user));
+        if let Some(r) = self.resolved.get(&key) {
+            return Ok(r.clone());
         }
         let cluster: &Cluster = self
             .target
             .cluster
             .as_ref()
             .expect("without --url there is a cluster");
-        cluster.for_user(user).await
+        let r = cluster.for_user(user).await?;
+        self.resolved.insert(key, r.clone());
+        Ok(r)
     }
 
     /// Plans one user as the operator would see it (spec as applied, status as live).
@@ -152,6 +193,7 @@ impl<'a> Evaluator<'a> {
                 .or_default()
                 .insert(u.id().to_string());
         }
+        let group = self.group(user, r).await?;
         let observed = |user, remote| plan::Observed {
             user,
             now: jiff::Timestamp::now(),
@@ -161,6 +203,7 @@ impl<'a> Evaluator<'a> {
             // Only Kubernetes-side steps depend on it, and those are not reported.
             access_secret: None,
             remote,
+            group: group.clone(),
         };
         let p = plan::plan(&observed(user, remote_view_));
         let mut pending = p.pending.clone();

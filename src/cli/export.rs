@@ -336,11 +336,25 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
         };
         // Ids on this connection only: another Dashboard may reuse the same id space.
         let mut managed = std::collections::BTreeSet::new();
+        // Whether (namespace, connectionRef) resolves to this connection, asked once each.
+        let mut same: BTreeMap<(Option<String>, String), bool> = BTreeMap::new();
         for u in super::plan::live_users(cluster, None).await? {
-            if let Ok(Ok(c)) = cluster.for_user(&u).await
-                && c.label == conn.label
-                && let Some(id) = u.status.as_ref().and_then(|s| s.user_id.clone())
-            {
+            let Some(id) = u.status.as_ref().and_then(|s| s.user_id.clone()) else {
+                continue;
+            };
+            let key = (
+                u.metadata.namespace.clone(),
+                format!("{:?}", u.connection()),
+            );
+            let on_this = match same.get(&key) {
+                Some(b) => *b,
+                None => {
+                    let b = matches!(cluster.for_user(&u).await?, Ok(c) if c.label == conn.label);
+                    same.insert(key, b);
+                    b
+                }
+            };
+            if on_this {
                 managed.insert(id);
             }
         }

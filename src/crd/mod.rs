@@ -4,10 +4,12 @@
 
 mod connection;
 mod fixtures;
+mod group;
 mod rules;
 mod user;
 
 pub use connection::*;
+pub use group::*;
 pub use user::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -55,12 +57,41 @@ pub mod reason {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     pub const KUBERNETES_ERROR: &str = "KubernetesError";
     pub const UNAUTHORIZED: &str = "Unauthorized";
+    /// A user's `groupRef` names a group that does not exist or has no Dashboard id yet.
+    pub const GROUP_NOT_READY: &str = "GroupNotReady";
+    /// A group being deleted is still referenced by users (its finalizer holds).
+    pub const GROUP_IN_USE: &str = "GroupInUse";
+
+    /// Every reason above: the bounded values of the `reason` metric label.
+    pub const ALL: &[&str] = &[
+        SYNCED,
+        PENDING,
+        CREATING,
+        UPDATING,
+        DELETING,
+        PASSWORD_SECRET_NOT_FOUND,
+        PASSWORD_SECRET_KEY_MISSING,
+        PASSWORD_REJECTED,
+        ALREADY_EXISTS,
+        CONNECTION_NOT_FOUND,
+        CONNECTION_NOT_ALLOWED,
+        CONNECTION_NOT_READY,
+        DASHBOARD_UNREACHABLE,
+        DASHBOARD_ERROR,
+        FORBIDDEN,
+        INVALID_SPEC,
+        KUBERNETES_ERROR,
+        UNAUTHORIZED,
+        GROUP_NOT_READY,
+        GROUP_IN_USE,
+    ];
 }
 
 /// Every CRD this operator owns, in a stable order.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         DashboardUser::crd(),
+        DashboardUserGroup::crd(),
         DashboardConnection::crd(),
         ClusterDashboardConnection::crd(),
     ]
@@ -109,6 +140,7 @@ mod tests {
             names,
             [
                 "dashboardusers.userop.dev",
+                "dashboardusergroups.userop.dev",
                 "dashboardconnections.userop.dev",
                 "clusterdashboardconnections.userop.dev"
             ]

@@ -91,6 +91,45 @@ pub fn tyk_id(schema: &mut Schema) {
     );
 }
 
+/// Tyk `user_permissions` (users and groups): at most 64 sections with short values, named
+/// like Tyk's keys, valued read/write/deny, `admin` only for `IsAdmin`/`ResetPassword`.
+pub fn permissions(schema: &mut Schema) {
+    // Bounds keep the CEL cost estimate small.
+    schema.insert("maxProperties".into(), json!(64));
+    schema.insert(
+        "additionalProperties".into(),
+        json!({"type": "string", "maxLength": 16}),
+    );
+    for (rule, message) in [
+        (
+            "self.all(k, size(k) <= 64 && k.matches('^[A-Za-z][A-Za-z0-9_]*$'))",
+            "permission names are a letter then letters, digits or '_' (e.g. apis, user_groups, IsAdmin), at most 64 long",
+        ),
+        (
+            "self.all(k, self[k] in ['read', 'write', 'deny', 'admin'])",
+            "permission values must be read, write, deny or admin",
+        ),
+        (
+            "self.all(k, (self[k] == 'admin') == (k == 'IsAdmin' || k == 'ResetPassword'))",
+            "only IsAdmin and ResetPassword take (and require) the value admin",
+        ),
+    ] {
+        push_rule(schema, rule.into(), message.into());
+    }
+}
+
+/// A user group's permissions: as a user's, at least one (Tyk's PUT refuses none), and no
+/// admin roles (refused for groups since Tyk 5.6.0; `ResetPassword` is per user, §4).
+pub fn group_permissions(schema: &mut Schema) {
+    permissions(schema);
+    schema.insert("minProperties".into(), json!(1));
+    push_rule(
+        schema,
+        "!('IsAdmin' in self) && !('ResetPassword' in self)".into(),
+        "groups cannot carry IsAdmin or ResetPassword (Tyk 5.6+ refuses admin roles for groups; ResetPassword is per user)".into(),
+    );
+}
+
 /// A person's first or last name: free text, bounded.
 pub fn display_name(schema: &mut Schema) {
     schema.insert("maxLength".into(), json!(256));

@@ -74,6 +74,11 @@ use super::rules;
         "message": "superUser users have no organisation: omit orgId"
     },
     {
+        // One source for the user's group: a literal id, or a DashboardUserGroup by name.
+        "rule": "!has(self.groupId) || !has(self.groupRef)",
+        "message": "set groupId or groupRef, not both"
+    },
+    {
         // The admin users API has no documented way to rename a user (README, AdminUsersAPI).
         "rule": "!has(oldSelf.username) || (has(self.username) && self.username == oldSelf.username)",
         "message": "username is immutable once set"
@@ -118,26 +123,13 @@ pub struct DashboardUserSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = rules::tyk_id)]
     pub group_id: Option<String>,
+    /// A `DashboardUserGroup` in this namespace: the user waits (GroupNotReady) until the
+    /// group has a Dashboard id, then uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ref: Option<super::GroupRef>,
     /// Tyk `user_permissions`: section → read/write/deny, plus `IsAdmin`/`ResetPassword: admin`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[schemars(extend(
-        // Bounds keep the CEL cost estimate small: at most 64 sections, short values.
-        "maxProperties" = 64,
-        "additionalProperties" = {"type": "string", "maxLength": 16},
-        "x-kubernetes-validations" = [
-        {
-            "rule": "self.all(k, size(k) <= 64 && k.matches('^[A-Za-z][A-Za-z0-9_]*$'))",
-            "message": "permission names are a letter then letters, digits or '_' (e.g. apis, user_groups, IsAdmin), at most 64 long"
-        },
-        {
-            "rule": "self.all(k, self[k] in ['read', 'write', 'deny', 'admin'])",
-            "message": "permission values must be read, write, deny or admin"
-        },
-        {
-            "rule": "self.all(k, (self[k] == 'admin') == (k == 'IsAdmin' || k == 'ResetPassword'))",
-            "message": "only IsAdmin and ResetPassword take (and require) the value admin"
-        }
-    ]))]
+    #[schemars(transform = rules::permissions)]
     pub permissions: BTreeMap<String, String>,
     /// Per-user password expiry in days (0 = none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,6 +181,17 @@ pub struct ConnectionRef {
     pub kind: ConnectionKind,
     #[schemars(transform = rules::object_name)]
     pub name: String,
+}
+
+impl ConnectionRef {
+    /// `cluster/<name>` or `<namespace>/<name>` for an object in namespace `ns`: the
+    /// connection's metrics label and status/log name.
+    pub fn label(&self, ns: &str) -> String {
+        match self.kind {
+            ConnectionKind::ClusterDashboardConnection => format!("cluster/{}", self.name),
+            ConnectionKind::DashboardConnection => format!("{ns}/{}", self.name),
+        }
+    }
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
@@ -324,13 +327,8 @@ impl DashboardUser {
     /// connection this user uses.
     pub fn connection_label(&self) -> String {
         use kube::ResourceExt;
-        let c = self.connection();
-        match c.kind {
-            ConnectionKind::ClusterDashboardConnection => format!("cluster/{}", c.name),
-            ConnectionKind::DashboardConnection => {
-                format!("{}/{}", self.namespace().unwrap_or_default(), c.name)
-            }
-        }
+        self.connection()
+            .label(&self.namespace().unwrap_or_default())
     }
 
     /// Name of the access Secret this user should have.
@@ -376,6 +374,7 @@ impl DashboardUserSpec {
             super_user: false,
             active: true,
             group_id: None,
+            group_ref: None,
             permissions: BTreeMap::new(),
             password_max_days: None,
             password_secret_ref: None,

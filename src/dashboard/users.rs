@@ -293,7 +293,7 @@ fn accept_not_found(
 }
 
 /// Ids go into URL paths: only hex (and the 48-hex form, normalised, §1.4) is accepted.
-fn checked_id(op: &'static str, id: &str) -> Result<String, DashboardError> {
+pub(super) fn checked_id(op: &'static str, id: &str) -> Result<String, DashboardError> {
     let id = normalize_id(id);
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(DashboardError::config(op, "user id is empty or not an id"));

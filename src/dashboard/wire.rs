@@ -293,12 +293,12 @@ pub fn normalize_id(id: &str) -> String {
     }
 }
 
-fn id_field<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn id_field<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
     Ok(s.map(|s| normalize_id(&s)).unwrap_or_default())
 }
 
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(super) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,

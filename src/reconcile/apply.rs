@@ -5,7 +5,8 @@ use kube::{Api, ResourceExt, runtime::controller::Action};
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
-    self, AccessSecretView, ConnectionView, DesiredUser, PasswordView, Plan, RemoteView, Step,
+    self, AccessSecretView, ConnectionView, DesiredUser, GroupView, PasswordView, Plan, RemoteView,
+    Step,
 };
 use crate::backend::RemoteObject;
 use crate::connection::Resolved;
@@ -62,7 +63,7 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         run.write_status(&Outcome::Pending).await?;
     }
     let result = run.observe_and_execute().await;
-    let key = format!("{ns}/{}", user.name_any());
+    let key = super::backoff_key(user);
     let (outcome, action) = match &result {
         Ok(p) => {
             ctx.succeeded(&key);
@@ -165,6 +166,7 @@ impl Run<'_> {
             _ => RemoteView::NoId,
         };
         self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
+        let group = self.observe_group().await?;
         let p = plan::plan(&plan::Observed {
             user: self.user,
             now: jiff::Timestamp::now(),
@@ -173,6 +175,7 @@ impl Run<'_> {
             password,
             access_secret: self.access_secret.clone(),
             remote,
+            group,
         });
         self.desired = p.desired.clone();
         if let Some(d) = &self.desired {
@@ -186,6 +189,12 @@ impl Run<'_> {
             }
         }
         Ok(p)
+    }
+
+    async fn observe_group(&self) -> Result<GroupView, ReconcileError> {
+        crate::group::observe_group(&self.ctx.client, self.user)
+            .await
+            .map_err(ReconcileError::kube("read dashboardusergroup"))
     }
 
     pub(super) fn conn(&self) -> &Resolved {

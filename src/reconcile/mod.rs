@@ -29,54 +29,93 @@ pub async fn reconcile(
     user: Arc<DashboardUser>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
-    let ns = user.namespace().unwrap_or_default();
-    let name = user.name_any();
-    let span = info_span!("reconcile", namespace = %ns, name = %name);
-    let started = std::time::Instant::now();
-    let api: Api<DashboardUser> = Api::namespaced(ctx.client.clone(), &ns);
-    // The cache can lag behind our own status writes of the previous reconcile; deciding
-    // on a stale status would, e.g., re-send a password Tyk then refuses as reused. One
-    // GET gives a read-your-writes view.
-    let user = match api.get_opt(&name).await {
-        Ok(Some(fresh)) => Arc::new(fresh),
-        Ok(None) => return Ok(Action::await_change()),
-        Err(source) => {
-            let e = ReconcileError::Kube {
-                op: "read dashboarduser",
-                source,
-            };
-            ctx.metrics
-                .reconciled(CONTROLLER, started.elapsed(), Some(e.category()));
-            return Err(e);
-        }
-    };
-    let result = finalizer(&api, FINALIZER, user, |event| async {
+    finalized(user, &ctx, CONTROLLER, |event| async {
         match event {
             finalizer::Event::Apply(u) => apply::apply(&u, &ctx).await,
             finalizer::Event::Cleanup(u) => cleanup::cleanup(&u, &ctx).await,
         }
     })
-    .instrument(span)
     .await
-    .map_err(|e| ReconcileError::Finalizer(Box::new(e)));
+}
+
+/// The frame every namespaced kind's reconcile shares: a fresh read, the finalizer, the
+/// span and the reconcile metrics. `act` gets the Apply or Cleanup event.
+pub(crate) async fn finalized<K, F, Fut>(
+    obj: Arc<K>,
+    ctx: &Context,
+    controller: &'static str,
+    act: F,
+) -> Result<Action, ReconcileError>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+    F: FnOnce(finalizer::Event<K>) -> Fut,
+    Fut: std::future::Future<Output = Result<Action, ReconcileError>>,
+{
+    let ns = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let span = info_span!("reconcile", kind = %K::kind(&()), namespace = %ns, name = %name);
+    let started = std::time::Instant::now();
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &ns);
+    // The cache can lag behind our own status writes of the previous reconcile; deciding
+    // on a stale status would, e.g., re-send a password Tyk then refuses as reused, or take
+    // a cleared create intent for a live one. One GET gives a read-your-writes view.
+    let obj = match api.get_opt(&name).await {
+        Ok(Some(fresh)) => Arc::new(fresh),
+        Ok(None) => return Ok(Action::await_change()),
+        Err(source) => {
+            let e = ReconcileError::Kube {
+                op: "read the object",
+                source,
+            };
+            ctx.metrics
+                .reconciled(controller, started.elapsed(), Some(e.category()));
+            return Err(e);
+        }
+    };
+    let result = finalizer(&api, FINALIZER, obj, act)
+        .instrument(span)
+        .await
+        .map_err(|e| ReconcileError::Finalizer(Box::new(e)));
     let reason = result.as_ref().err().map(ReconcileError::category);
     ctx.metrics
-        .reconciled(CONTROLLER, started.elapsed(), reason);
+        .reconciled(controller, started.elapsed(), reason);
     result
 }
 
 /// Errors that escaped the reconcile (status could not be written, finalizer patch
 /// failed, cleanup failed): per-object exponential backoff, never a hot loop.
 pub fn error_policy(user: Arc<DashboardUser>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
-    let key = format!(
-        "{}/{}",
-        user.namespace().unwrap_or_default(),
-        user.name_any()
-    );
-    let wait = ctx.backoff(&key);
+    backoff_after(user.as_ref(), err, &ctx)
+}
+
+/// The per-object backoff key: one per object of each kind, shared by the error policy and
+/// the reconcile's own success/failure bookkeeping.
+pub(crate) fn backoff_key<K: kube::Resource<DynamicType = ()>>(obj: &K) -> String {
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        obj.namespace().unwrap_or_default(),
+        obj.name_any()
+    )
+}
+
+/// Logs a failed reconcile of any kind and returns its per-object backoff.
+pub(crate) fn backoff_after<K: kube::Resource<DynamicType = ()>>(
+    obj: &K,
+    err: &ReconcileError,
+    ctx: &Context,
+) -> Action {
+    let kind = K::kind(&());
+    let (ns, name) = (obj.namespace().unwrap_or_default(), obj.name_any());
+    let wait = ctx.backoff(&backoff_key(obj));
     tracing::warn!(
-        namespace = %user.namespace().unwrap_or_default(),
-        name = %user.name_any(),
+        kind = %kind,
+        namespace = %ns,
+        name = %name,
         reason = err.category(),
         error = %error::chain(err),
         retry_in_ms = wait.as_millis() as u64,

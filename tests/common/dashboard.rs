@@ -59,6 +59,10 @@ impl Dashboard {
         }
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     fn u(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
     }
@@ -271,6 +275,17 @@ impl Dashboard {
             .json()
             .await?;
         Ok(TykStats(v))
+    }
+
+    /// `POST /__emulator/reset-stats`: counters and `max_in_flight` start again from here.
+    pub async fn reset_stats(&self) -> anyhow::Result<()> {
+        self.require_emulator()?;
+        self.http
+            .post(self.u("/__emulator/reset-stats"))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
     }
 
     pub async fn faults(&self, body: &Value) -> anyhow::Result<()> {

@@ -26,6 +26,12 @@ pub fn user_resource() -> ApiResource {
         "dashboardusers",
     )
 }
+pub fn group_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(GROUP, VERSION, "DashboardUserGroup"),
+        "dashboardusergroups",
+    )
+}
 pub fn connection_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk(GROUP, VERSION, "DashboardConnection"),
@@ -193,6 +199,7 @@ pub async fn upsert(api: &Api<DynamicObject>, desired: &Value) -> anyhow::Result
 fn resource_of(obj: &Value) -> anyhow::Result<ApiResource> {
     Ok(match obj["kind"].as_str() {
         Some("DashboardUser") => user_resource(),
+        Some("DashboardUserGroup") => group_resource(),
         Some("DashboardConnection") => connection_resource(),
         Some("ClusterDashboardConnection") => cluster_connection_resource(),
         other => anyhow::bail!("apply: unsupported kind {other:?}"),

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod control;
 pub mod corpus;
 pub mod dashboard;
+pub mod groups;
 pub mod kube;
 pub mod kubectl;
 pub mod operator;
@@ -305,6 +306,7 @@ impl Env {
         use ::kube::runtime::watcher;
         for ar in [
             kube::user_resource(),
+            kube::group_resource(),
             kube::connection_resource(),
             kube::cluster_connection_resource(),
         ] {

@@ -26,6 +26,7 @@ impl Env {
         }
         for ar in [
             kube::user_resource(),
+            kube::group_resource(),
             kube::connection_resource(),
             kube::cluster_connection_resource(),
         ] {
@@ -92,7 +93,15 @@ impl Env {
         if self.operator.is_none() {
             self.start_operator().await?;
         }
-        let ar = kube::user_resource();
+        // Users first: a group is held while users still name it.
+        for ar in [kube::user_resource(), kube::group_resource()] {
+            self.remove_all(&ar).await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_all(&mut self, ar: &::kube::core::ApiResource) -> anyhow::Result<()> {
+        let ar = ar.clone();
         for ns in self.namespaces.clone() {
             for u in kube::list(&self.client, &ar, Some(&ns)).await? {
                 let name = u["metadata"]["name"]
@@ -102,7 +111,7 @@ impl Env {
                 kube::delete(&self.client, &ar, Some(&ns), &name).await?;
             }
             let client = self.client.clone();
-            wait::until(&format!("DashboardUsers in {ns} removed"), || {
+            wait::until(&format!("{} objects in {ns} removed", ar.kind), || {
                 let (client, ar, ns) = (client.clone(), ar.clone(), ns.clone());
                 async move {
                     let left = kube::list(&client, &ar, Some(&ns))

@@ -179,7 +179,7 @@ impl Env {
         .map_err(|e| self.with_logs(e))
     }
 
-    fn with_logs(&self, e: anyhow::Error) -> anyhow::Error {
+    pub(crate) fn with_logs(&self, e: anyhow::Error) -> anyhow::Error {
         anyhow::anyhow!(
             "{e}\n--- last operator log lines ---\n{}",
             self.logs.tail(30).join("\n")

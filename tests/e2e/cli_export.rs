@@ -52,6 +52,18 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
         everyone.len()
     );
     check_names(&docs)?;
+    // --org: one organisation only (the second org holds one user).
+    let other = seeded
+        .iter()
+        .find(|s| !s.org.is_empty() && s.org != env.org_id)
+        .unwrap();
+    let mut org_args = args.to_vec();
+    org_args.extend(["--org", &other.org]);
+    let one = documents(&env.cli(&org_args, &[], None).await?.expect(0)?.stdout)?;
+    anyhow::ensure!(
+        one.len() == 1 && one[0]["spec"]["orgId"] == other.org.as_str(),
+        "--org: {one:?}"
+    );
     let mut json_args = args.to_vec();
     json_args.extend(["--output", "json"]);
     let list = env.cli(&json_args, &[], None).await?.expect(0)?.json()?;

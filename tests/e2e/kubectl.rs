@@ -119,6 +119,66 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     env.finish().await
 }
 
+/// `DashboardUserGroup` columns (`dbug`, category `dashboard`) and `kubectl wait` on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_shows_group_columns() -> anyhow::Result<()> {
+    let env = Env::ready("kubectl-group").await?;
+    let Some(bin) = kubectl::binary() else {
+        eprintln!("SKIP kubectl-group: no kubectl binary");
+        return env.finish().await;
+    };
+    let dname = format!("e2e-cli-{}", crate::common::random_hex(6));
+    env.apply(&env.group("cli-readers", &dname)).await?;
+    let target = "dashboardusergroup/cli-readers";
+    let args = [
+        "wait",
+        "--for=condition=Ready",
+        target,
+        "-n",
+        &env.ns,
+        "--timeout=60s",
+    ];
+    let (ok, out) = env.kubectl(&bin, &args, None).await?;
+    anyhow::ensure!(ok && out.contains("condition met"), "kubectl wait: {out}");
+    let id = env.wait_group_ready("cli-readers").await?;
+
+    let (ok, out) = env
+        .kubectl(&bin, &["get", "dbug", "-n", &env.ns], None)
+        .await?;
+    anyhow::ensure!(ok, "kubectl get dbug failed: {out}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    anyhow::ensure!(
+        rows.first().map(Vec::as_slice)
+            == Some(&["NAME", "GROUP", "ID", "READY", "REASON", "AGE"][..]),
+        "header {:?}",
+        rows.first()
+    );
+    let row = rows.get(1).cloned().unwrap_or_default();
+    anyhow::ensure!(
+        row.len() == 6
+            && row[0] == "cli-readers"
+            && row[1] == dname
+            && row[2] == id
+            && row[3] == "True",
+        "row {row:?}"
+    );
+    let (ok, out) = env
+        .kubectl(
+            &bin,
+            &["get", "dashboard", "-n", &env.ns, "-o", "name"],
+            None,
+        )
+        .await?;
+    anyhow::ensure!(
+        ok && out.contains("dashboardusergroup.userop.dev/cli-readers"),
+        "kubectl get dashboard: {out}"
+    );
+    env.finish().await
+}
+
 /// A Dashboard refusal shows in `kubectl describe` as the Ready condition's message, with
 /// Tyk's own text (sanitised: a credential echoed by the Dashboard is redacted), and the user
 /// returns to Ready once the Dashboard recovers.

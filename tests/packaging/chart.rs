@@ -115,6 +115,8 @@ fn defaults_render_a_hardened_cluster_wide_operator() {
     for needed in [
         "dashboardusers",
         "dashboardusers/status",
+        "dashboardusergroups",
+        "dashboardusergroups/status",
         "secrets",
         "events",
     ] {
@@ -343,7 +345,7 @@ fn default_connection_is_rendered_from_values_as_a_post_install_hook() {
 fn crds_follow_install_and_keep() {
     let with = render(json!({}), NS);
     let crds: Vec<&Value> = with.of_kind("CustomResourceDefinition").collect();
-    assert_eq!(crds.len(), 3, "three CRDs: {:?}", with.names());
+    assert_eq!(crds.len(), 4, "four CRDs: {:?}", with.names());
     for crd in &crds {
         assert_eq!(
             crd["metadata"]["annotations"]["helm.sh/resource-policy"],

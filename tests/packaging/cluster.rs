@@ -29,6 +29,28 @@ impl Cluster {
         }
     }
 
+    /// Serves a Prometheus Operator kind (`monitoring.coreos.com/v1`), reduced to a schema
+    /// that keeps every field: enough for Helm's capability check and for the chart's objects.
+    pub async fn serve_monitoring_kind(&self, kind: &str, plural: &str) {
+        use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+        use kube::api::{Api, PostParams};
+        let crd: CustomResourceDefinition = serde_json::from_value(json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": format!("{plural}.monitoring.coreos.com")},
+            "spec": {"group": "monitoring.coreos.com", "scope": "Namespaced",
+                     "names": {"kind": kind, "plural": plural,
+                               "singular": kind.to_lowercase(), "listKind": format!("{kind}List")},
+                     "versions": [{"name": "v1", "served": true, "storage": true,
+                                   "schema": {"openAPIV3Schema": {"type": "object",
+                                       "x-kubernetes-preserve-unknown-fields": true}}}]}
+        }))
+        .unwrap();
+        Api::<CustomResourceDefinition>::all(self.client.clone())
+            .create(&PostParams::default(), &crd)
+            .await
+            .unwrap();
+    }
+
     /// Helm steps against this cluster (kubeconfig filled in), off the async runtime.
     pub async fn helm(&self, mut steps: Vec<Value>) -> Vec<StepResult> {
         for step in &mut steps {

@@ -10,8 +10,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub const KINDS: [&str; 3] = [
+pub const KINDS: [&str; 4] = [
     "DashboardUser",
+    "DashboardUserGroup",
     "DashboardConnection",
     "ClusterDashboardConnection",
 ];

@@ -54,7 +54,18 @@ fn write_kind(kind: &str, cases: Vec<(&str, Option<&Verdict>)>) {
     std::fs::write(dir.join("health_test.yaml"), spec).unwrap();
 }
 
-pub fn write(users: &Verdicts, conns: &Verdicts, cconns: &Verdicts) {
+pub fn write(users: &Verdicts, groups: &Verdicts, conns: &Verdicts, cconns: &Verdicts) {
+    write_kind(
+        "DashboardUserGroup",
+        vec![
+            ("first-sight", first(groups, "readers", has_status)),
+            ("ready", pick(groups, "readers", has_status)),
+            (
+                "stalled-connection-without-api-key",
+                pick(groups, "keyless", has_status),
+            ),
+        ],
+    );
     write_kind(
         "DashboardUser",
         vec![

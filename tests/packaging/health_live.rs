@@ -64,6 +64,11 @@ async fn operator_statuses_read_alike_in_argo_cd_and_kstatus_through_the_lifecyc
     let users = verdicts("DashboardUser", &rec.users);
     let conns = verdicts("DashboardConnection", &rec.connections);
     let cconns = verdicts("ClusterDashboardConnection", &rec.cluster_connections);
+    let groups = verdicts("DashboardUserGroup", &rec.groups);
+    for (name, want) in [("readers", "Healthy"), ("keyless", "Degraded")] {
+        let (o, argo, _) = of(&groups, name).last().expect("group recorded");
+        assert_eq!(argo.status, want, "{name}: {}", o["status"]);
+    }
 
     // jane: progressing from the first status write until Ready, and Ready at the end.
     let jane: Vec<_> = of(&users, "jane")
@@ -149,6 +154,6 @@ async fn operator_statuses_read_alike_in_argo_cd_and_kstatus_through_the_lifecyc
     assert!(denied.is_empty(), "namespaced RBAC denies: {denied:#?}");
 
     if std::env::var_os("UPDATE_PACKAGING").is_some() {
-        crate::health_fixtures::write(&users, &conns, &cconns);
+        crate::health_fixtures::write(&users, &groups, &conns, &cconns);
     }
 }

@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 
 const NS: &str = "userop-system";
 const NAME: &str = "duo-dashboard-user-operator";
-const CRDS: [&str; 3] = [
+const CRDS: [&str; 4] = [
     "dashboardusers.userop.dev",
+    "dashboardusergroups.userop.dev",
     "dashboardconnections.userop.dev",
     "clusterdashboardconnections.userop.dev",
 ];
@@ -155,21 +156,9 @@ async fn service_monitor_and_default_connection_when_the_apis_exist() {
     let cluster = Cluster::start("monitor").await;
     let c = &cluster.client;
     // The Prometheus Operator's API, reduced to what the ServiceMonitor needs.
-    let crds: Api<CustomResourceDefinition> = Api::all(c.clone());
-    let monitor_crd: CustomResourceDefinition = serde_json::from_value(json!({
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": "servicemonitors.monitoring.coreos.com"},
-        "spec": {"group": "monitoring.coreos.com", "scope": "Namespaced",
-                 "names": {"kind": "ServiceMonitor", "plural": "servicemonitors",
-                           "singular": "servicemonitor", "listKind": "ServiceMonitorList"},
-                 "versions": [{"name": "v1", "served": true, "storage": true,
-                               "schema": {"openAPIV3Schema": {"type": "object",
-                                   "x-kubernetes-preserve-unknown-fields": true}}}]}
-    }))
-    .unwrap();
-    crds.create(&PostParams::default(), &monitor_crd)
-        .await
-        .unwrap();
+    cluster
+        .serve_monitoring_kind("ServiceMonitor", "servicemonitors")
+        .await;
 
     let values = json!({
         "metrics": {"serviceMonitor": {"enabled": true, "labels": {"release": "prom"}}},

@@ -37,6 +37,14 @@ fn users_api(c: &kube::Client) -> Api<DynamicObject> {
     )
 }
 
+fn groups_api(c: &kube::Client) -> Api<DynamicObject> {
+    Api::namespaced_with(
+        c.clone(),
+        TEAM,
+        &resource("DashboardUserGroup", "dashboardusergroups"),
+    )
+}
+
 fn conns_api(c: &kube::Client) -> Api<DynamicObject> {
     Api::namespaced_with(
         c.clone(),
@@ -192,6 +200,7 @@ async fn secret(c: &kube::Client, ns: &str, name: &str, data: Value) {
 /// Everything the run recorded, by kind, and the operator's own API requests.
 pub struct Recorded {
     pub users: Vec<Value>,
+    pub groups: Vec<Value>,
     pub connections: Vec<Value>,
     pub cluster_connections: Vec<Value>,
     pub requests: Vec<Value>,
@@ -241,19 +250,32 @@ pub async fn run_lifecycle() -> Recorded {
         namespaces.create(&PostParams::default(), &n).await.unwrap();
     }
     let org = create_org(&tyk.url()).await;
-    secret(&c, OPS, "tyk-admin", json!({"adminSecret": ADMIN_SECRET})).await;
+    // An org admin's key: user groups exist only in the Dashboard API.
+    let admin = tyk
+        .seed_user(&org, "packaging-admin@example.com", &[], true)
+        .unwrap();
+    secret(
+        &c,
+        OPS,
+        "tyk-admin",
+        json!({"adminSecret": ADMIN_SECRET, "apiKey": admin.access_key}),
+    )
+    .await;
     secret(&c, TEAM, "tyk-admin", json!({"adminSecret": ADMIN_SECRET})).await;
 
     let (users, conns, cconns) = (users_api(&c), conns_api(&c), cluster_conns_api(&c));
-    let seen = [(); 3].map(|_| Arc::new(Mutex::new(Vec::new())));
+    let groups = groups_api(&c);
+    let seen = [(); 4].map(|_| Arc::new(Mutex::new(Vec::new())));
     let recorders = [
         record(users.clone(), seen[0].clone()),
         record(conns.clone(), seen[1].clone()),
         record(cconns.clone(), seen[2].clone()),
+        record(groups.clone(), seen[3].clone()),
     ];
 
     let pp = PostParams::default();
     let conn_spec = json!({"url": tyk.url(), "orgId": org, "adminSecretRef": {"name": "tyk-admin"},
+                           "apiKeySecretRef": {"name": "tyk-admin"},
                            "allowedNamespaces": {"names": [TEAM]}});
     cconns
         .create(
@@ -383,6 +405,29 @@ pub async fn run_lifecycle() -> Recorded {
         cond_is(o, "Ready", "False")
     })
     .await;
+    // A group that becomes Ready, and one on a connection without an API key (stalled).
+    let readers = json!({"name": "readers", "permissions": {"apis": "read"}});
+    groups
+        .create(
+            &pp,
+            &obj("DashboardUserGroup", "readers", Some(TEAM), readers),
+        )
+        .await
+        .unwrap();
+    wait_for(&groups, "readers", "Ready", |o| cond_is(o, "Ready", "True")).await;
+    let keyless = json!({"name": "keyless", "permissions": {"apis": "read"},
+                         "connectionRef": {"kind": "DashboardConnection", "name": "team-tyk"}});
+    groups
+        .create(
+            &pp,
+            &obj("DashboardUserGroup", "keyless", Some(TEAM), keyless),
+        )
+        .await
+        .unwrap();
+    wait_for(&groups, "keyless", "Stalled", |o| {
+        cond_is(o, "Stalled", "True")
+    })
+    .await;
     for (api, name) in [(&cconns, "default"), (&conns, "team-tyk")] {
         wait_for(api, name, "Ready", |o| cond_is(o, "Ready", "True")).await;
     }
@@ -407,6 +452,7 @@ pub async fn run_lifecycle() -> Recorded {
         users: take(0),
         connections: take(1),
         cluster_connections: take(2),
+        groups: take(3),
         requests,
     }
 }

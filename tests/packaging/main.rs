@@ -18,6 +18,7 @@ mod install;
 mod kstatus;
 mod kubectl;
 mod live_run;
+mod observability;
 mod rbac;
 mod schema;
 mod support;

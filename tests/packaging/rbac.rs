@@ -275,6 +275,8 @@ fn everything_the_default_rules_grant() -> BTreeSet<Request> {
     for (verbs, group, resource) in [
         ("get list watch patch", "userop.dev", "dashboardusers"),
         ("patch", "userop.dev", "dashboardusers/status"),
+        ("get list watch patch", "userop.dev", "dashboardusergroups"),
+        ("patch", "userop.dev", "dashboardusergroups/status"),
         ("get list watch", "userop.dev", "dashboardconnections"),
         ("patch", "userop.dev", "dashboardconnections/status"),
         (

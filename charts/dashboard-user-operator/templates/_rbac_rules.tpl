@@ -18,6 +18,13 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
 - apiGroups: [userop.dev]
   resources: [dashboardusers/finalizers]
   verbs: [update]
+# Groups: watched and read (a user's groupRef); the finalizer is added and removed with a patch.
+- apiGroups: [userop.dev]
+  resources: [dashboardusergroups]
+  verbs: [get, list, watch, patch]
+- apiGroups: [userop.dev]
+  resources: [dashboardusergroups/status]
+  verbs: [patch]
 - apiGroups: [userop.dev]
   resources: [dashboardconnections]
   verbs: [get, list, watch]
@@ -51,14 +58,14 @@ RBAC rules, each verb justified by what the operator does (DESIGN §3); the pack
 {{- end }}
 
 {{/*
-Release namespace when it is not watched: cluster connections' Secrets are read there, and
-the password-fingerprint key Secret is created there on first run. No Events: nothing the
-operator reports on lives there.
+Release namespace when it is not watched: cluster connections' Secrets are read there and
+watched (metadata only, so a rotation is picked up at once), and the password-fingerprint key
+Secret is created there on first run. No Events: nothing the operator reports on lives there.
 */}}
 {{- define "duo.rules.operatorNamespace" -}}
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, create]
+  verbs: [get, list, watch, create]
 {{- end }}
 
 {{/* Leader election: one Lease in the release namespace, by name (replaced, never patched). */}}

@@ -344,17 +344,24 @@ impl TykProfile {
     ) -> BTreeMap<String, String> {
         match &self.permissions {
             None => remote.clone(),
-            Some(want) => {
-                let mut out = want.clone();
-                for k in SERVER_ADDED {
-                    if let Some(v) = remote.get(*k)
-                        && !want.contains_key(*k)
-                    {
-                        out.insert((*k).to_string(), v.clone());
-                    }
-                }
-                out
-            }
+            Some(want) => permissions_for_put(want, remote),
         }
     }
+}
+
+/// `want` plus the server-added keys `remote` has and `want` does not mention (users and
+/// groups alike: Tyk keeps `ResetPassword` out of the Dashboard API's reach, §3.4, §4).
+pub fn permissions_for_put(
+    want: &BTreeMap<String, String>,
+    remote: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut out = want.clone();
+    for k in SERVER_ADDED {
+        if let Some(v) = remote.get(*k)
+            && !want.contains_key(*k)
+        {
+            out.insert((*k).to_string(), v.clone());
+        }
+    }
+    out
 }

@@ -229,6 +229,8 @@ fn observed(w: &World) -> Observed<'_> {
         password: w.password.clone(),
         access_secret: w.secret.clone(),
         remote: w.remote.clone(),
+        // A literal (or no) groupId: groupRef resolution is outside this world.
+        group: GroupView::Literal,
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 pub use desired::{
     DesiredProfile, DesiredUser, FieldChange, TykProfile, desired_user, effective_role,
-    normalized_permissions,
+    normalized_permissions, permissions_for_put,
 };
 
 use super::fingerprint::Fingerprint;
@@ -148,6 +148,16 @@ pub struct AccessSecretView {
     pub owned: bool,
 }
 
+/// The user's group: a literal `groupId`, a `groupRef` resolved to the group's id, or why
+/// that id is not known yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupView {
+    /// No `groupRef`: `spec.groupId` (or none) applies.
+    Literal,
+    Resolved(String),
+    Waiting(Blocker),
+}
+
 pub struct Observed<'a> {
     pub user: &'a DashboardUser,
     /// The clock, so the plan stays pure.
@@ -157,6 +167,7 @@ pub struct Observed<'a> {
     pub password: PasswordView,
     pub access_secret: Option<AccessSecretView>,
     pub remote: RemoteView,
+    pub group: GroupView,
 }
 
 /// How a password reaches the Dashboard (DESIGN §3.3).
@@ -219,10 +230,22 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         } => (url, *backend, org_id.as_deref()),
         ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
     };
-    let desired = match desired_user(&o.user.spec, backend, conn_org) {
+    let mut desired = match desired_user(&o.user.spec, backend, conn_org) {
         Ok(d) => d,
         Err(msg) => return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg)),
     };
+    match (&o.group, &mut desired.profile) {
+        (GroupView::Literal, _) => {}
+        (_, DesiredProfile::AdminUsers { .. }) => {
+            return Plan::blocked(Blocker::stalled(
+                reason::INVALID_SPEC,
+                "groupRef applies only to TykDashboard connections",
+            ));
+        }
+        (GroupView::Resolved(id), DesiredProfile::Tyk(t)) => t.group_id = id.clone(),
+        // Not created (or not moved) into a group that has no id: wait for it.
+        (GroupView::Waiting(b), _) => return Plan::blocked(b.clone()),
+    }
     let status = o.user.status.clone().unwrap_or_default();
     let mut steps = Vec::new();
     let mut pending = None;

@@ -76,6 +76,7 @@ fn steady(u: &DashboardUser) -> Observed<'_> {
         password: PasswordView::NotManaged,
         access_secret: Some(secret_for(u)),
         remote: RemoteView::Found(remote_for(u)),
+        group: GroupView::Literal,
     }
 }
 
@@ -88,6 +89,7 @@ fn fresh(u: &DashboardUser) -> Observed<'_> {
         password: PasswordView::NotManaged,
         access_secret: None,
         remote: RemoteView::NoId,
+        group: GroupView::Literal,
     }
 }
 
@@ -622,6 +624,38 @@ fn create_conflict_is_retried_per_resync_not_per_event() {
         plan(&fresh(&changed)).steps[0],
         Step::Create { .. }
     ));
+}
+
+#[test]
+fn group_ref_waits_for_the_group_id_then_uses_it() {
+    let u = DashboardUser::test().with_spec(|s| {
+        s.group_ref = Some(crate::crd::GroupRef {
+            name: "readers".into(),
+        })
+    });
+    let mut o = fresh(&u);
+    o.group = GroupView::Waiting(Blocker::retry(reason::GROUP_NOT_READY, "no id yet"));
+    let p = plan(&o);
+    assert!(
+        p.steps.is_empty(),
+        "nothing is created before the group has an id"
+    );
+    let b = p.pending.expect("blocked");
+    assert_eq!(b.reason, reason::GROUP_NOT_READY);
+    assert!(!b.stalled, "waiting for a group is progress, not a stall");
+    o.group = GroupView::Resolved("g1".into());
+    let p = plan(&o);
+    let Some(DesiredProfile::Tyk(t)) = p.desired.map(|d| d.profile) else {
+        panic!("a Tyk user")
+    };
+    assert_eq!(t.group_id, "g1");
+    // An existing user whose group got its id (or a new one) is moved with one update.
+    let mut o = steady(&u);
+    o.group = GroupView::Resolved("g2".into());
+    assert!(plan(&o).steps.contains(&Step::Update {
+        fields: true,
+        password: false
+    }));
 }
 
 // ---- the admin users API backend: same plan, its own profile ----

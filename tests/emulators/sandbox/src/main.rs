@@ -6,7 +6,10 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::Context as _;
 use dashboard_user_operator::{
     config::{Config, LogFormat},
-    crd::{self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, DashboardUser},
+    crd::{
+        self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, DashboardUser,
+        DashboardUserGroup,
+    },
     dashboard::{AdminSecret, ConnectionConfig, DashboardClient, NewUser},
 };
 use k8s_openapi::{
@@ -272,6 +275,17 @@ async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
                         .create(&PostParams::default(), &u)
                         .await?;
                     applied.push(format!("dashboarduser/{name}"));
+                }
+                Some("DashboardUserGroup") => {
+                    let g: DashboardUserGroup = serde_json::from_value(value)?;
+                    if g.spec.connection_ref.is_some() || ns != NAMESPACE {
+                        continue;
+                    }
+                    let name = g.metadata.name.clone().unwrap_or_default();
+                    Api::<DashboardUserGroup>::namespaced(client.clone(), &ns)
+                        .create(&PostParams::default(), &g)
+                        .await?;
+                    applied.push(format!("dashboardusergroup/{name}"));
                 }
                 _ => {}
             }

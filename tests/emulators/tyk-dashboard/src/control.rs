@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::faults::Faults;
 use crate::model::{Permissions, User};
 use crate::settings::SettingsPatch;
-use crate::state::{AppState, Shared, Stats};
+use crate::state::{AppState, Shared};
 
 /// A user's full state as the control API shows it; no password material.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,6 +72,9 @@ pub struct StatsSnapshot {
     pub requests: BTreeMap<String, u64>,
     /// Successful mutating calls on /admin and /api.
     pub writes: u64,
+    /// The most /admin and /api requests handled at once since the last stats reset.
+    #[serde(default)]
+    pub max_in_flight: u64,
     /// Mutating /admin and /api requests being served right now (a hung or dropped one
     /// counts until its connection ends): lets a test kill a client mid-write.
     #[serde(default)]
@@ -111,6 +114,7 @@ impl Shared {
         StatsSnapshot {
             requests: s.requests.clone(),
             writes: s.writes,
+            max_in_flight: s.max_in_flight,
             in_flight_writes: self
                 .in_flight_writes
                 .load(std::sync::atomic::Ordering::SeqCst),
@@ -173,7 +177,7 @@ impl Shared {
     /// Forgets all users, orgs, groups, statistics and faults; settings stay.
     pub fn reset(&self) {
         *self.store.lock() = Default::default();
-        *self.stats.lock() = Stats::default();
+        self.stats.lock().reset();
         *self.faults.lock() = Faults::default();
     }
 }
@@ -254,7 +258,7 @@ async fn in_flight(State(st): State<AppState>) -> Json<Value> {
 }
 
 async fn reset_stats(State(st): State<AppState>) -> StatusCode {
-    *st.stats.lock() = Stats::default();
+    st.stats.lock().reset();
     StatusCode::NO_CONTENT
 }
 

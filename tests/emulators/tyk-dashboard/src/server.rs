@@ -67,7 +67,8 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
         .unwrap_or("")
         .to_string();
     let conn = req.extensions().get::<ConnCtl>().cloned();
-    let _in_flight = (method != "GET").then(|| InFlight::enter(&st));
+    // Counted until the answer is built, or until the connection dies (hang/reset/drop).
+    let _in_flight = InFlight::enter(&st, method != "GET");
     let (latency, action) = st.faults.lock().decide(&method, &route, &path);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -124,20 +125,33 @@ async fn faults_and_stats(State(st): State<AppState>, req: Request, next: Next) 
     }
 }
 
-/// Counts a mutating request until its handler ends (answered, or dropped with its
-/// connection: hyper drops the handler's future then).
-struct InFlight(AppState);
+/// Counts a request until its handler ends (answered, or dropped with its connection: hyper
+/// drops the handler's future then): every request in `Stats::in_flight` (and its maximum),
+/// mutating ones also in `in_flight_writes`.
+struct InFlight {
+    st: AppState,
+    write: bool,
+}
 
 impl InFlight {
-    fn enter(st: &AppState) -> InFlight {
-        st.in_flight_writes.fetch_add(1, Ordering::SeqCst);
-        InFlight(st.clone())
+    fn enter(st: &AppState, write: bool) -> InFlight {
+        st.stats.lock().enter();
+        if write {
+            st.in_flight_writes.fetch_add(1, Ordering::SeqCst);
+        }
+        InFlight {
+            st: st.clone(),
+            write,
+        }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight_writes.fetch_sub(1, Ordering::SeqCst);
+        self.st.stats.lock().leave();
+        if self.write {
+            self.st.in_flight_writes.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

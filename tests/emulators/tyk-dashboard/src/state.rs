@@ -87,6 +87,10 @@ pub struct Stats {
     /// Successful mutating calls on /admin and /api, counted when the write commits.
     pub writes: u64,
     pub log: Vec<RequestRecord>,
+    /// Requests on /admin and /api being handled right now, and the most at once since the
+    /// last stats reset: lets a test prove a client's concurrency limit.
+    pub in_flight: u64,
+    pub max_in_flight: u64,
 }
 
 /// Bound on the request log so a long bench cannot grow memory without limit.
@@ -102,7 +106,30 @@ impl Stats {
     }
 
     pub fn to_json(&self) -> Value {
-        serde_json::json!({"requests": self.requests, "writes": self.writes})
+        serde_json::json!({
+            "requests": self.requests,
+            "writes": self.writes,
+            "max_in_flight": self.max_in_flight,
+        })
+    }
+
+    pub fn enter(&mut self) {
+        self.in_flight += 1;
+        self.max_in_flight = self.max_in_flight.max(self.in_flight);
+    }
+
+    pub fn leave(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    /// Forgets everything but the requests still being handled (they leave later).
+    pub fn reset(&mut self) {
+        let in_flight = self.in_flight;
+        *self = Stats {
+            in_flight,
+            max_in_flight: in_flight,
+            ..Stats::default()
+        };
     }
 }
 

@@ -91,7 +91,7 @@ async fn stats_count_requests_by_route_pattern_and_status_and_writes() {
         "GET /admin/users/{id} 404": 1,
         "POST /admin/users 200": 1,
         "POST /api/users/search 200": 1,
-    }, "writes": 2})
+    }, "writes": 2, "max_in_flight": 1})
     );
     assert_eq!(e.emu.stats().writes, 2);
     let log = e
@@ -112,7 +112,10 @@ async fn stats_count_requests_by_route_pattern_and_status_and_writes() {
             .status,
         204
     );
-    assert_eq!(e.stats().await, json!({"requests":{}, "writes":0}));
+    assert_eq!(
+        e.stats().await,
+        json!({"requests":{}, "writes":0, "max_in_flight":0})
+    );
 }
 
 #[tokio::test]
@@ -187,7 +190,10 @@ async fn settings_patch_and_reset() {
         204
     );
     assert!(e.emu.users().is_empty());
-    assert_eq!(e.stats().await, json!({"requests":{}, "writes":0}));
+    assert_eq!(
+        e.stats().await,
+        json!({"requests":{}, "writes":0, "max_in_flight":0})
+    );
     assert_eq!(e.emu.settings().page_size, 3, "settings survive a reset");
 }
 

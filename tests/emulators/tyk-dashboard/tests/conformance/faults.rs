@@ -35,7 +35,7 @@ async fn error_rate_answers_the_chosen_status_without_running_the_route() {
         let stats = e.stats().await;
         assert_eq!(
             stats,
-            json!({"requests":{format!("POST /admin/users {status}"):1},"writes":0})
+            json!({"requests":{format!("POST /admin/users {status}"):1},"writes":0,"max_in_flight":1})
         );
     }
 }
@@ -173,7 +173,7 @@ async fn reset_drops_the_connection_before_the_write() {
     let stats = e.stats().await;
     assert_eq!(
         stats,
-        json!({"requests":{"POST /admin/users reset":1},"writes":0})
+        json!({"requests":{"POST /admin/users reset":1},"writes":0,"max_in_flight":1})
     );
 }
 
@@ -273,4 +273,30 @@ async fn error_rule_can_reproduce_a_documented_db_failure() {
     e.api(&key, "DELETE", &path, None)
         .await
         .envelope(200, "OK", "User deleted");
+}
+
+#[tokio::test]
+async fn max_in_flight_counts_overlapping_requests_until_a_reset() {
+    let e = start_default().await;
+    e.emu
+        .set_faults(Faults {
+            latency_ms: 300,
+            ..Default::default()
+        })
+        .unwrap();
+    // Three slow reads at once overlap; the control API itself is never counted.
+    let reads = (0..3).map(|_| e.admin("GET", "/admin/organisations", None));
+    futures::future::join_all(reads).await;
+    assert_eq!(e.emu.stats().max_in_flight, 3);
+    e.admin("GET", "/admin/organisations", None).await;
+    assert_eq!(
+        e.emu.stats().max_in_flight,
+        3,
+        "a maximum, not the current count"
+    );
+    e.send("POST", "/__emulator/reset-stats", Auth::None, None)
+        .await;
+    assert_eq!(e.emu.stats().max_in_flight, 0);
+    e.admin("GET", "/admin/organisations", None).await;
+    assert_eq!(e.emu.stats().max_in_flight, 1);
 }
