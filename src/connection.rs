@@ -12,13 +12,15 @@ use k8s_openapi::{api::core::v1::Namespace, apimachinery::pkg::apis::meta::v1::L
 use kube::{Api, Client, ResourceExt};
 use parking_lot::Mutex;
 
+use crate::admin_users::{AdminUsersClient, AdminUsersConfig};
 use crate::backend::Backend;
 use crate::crd::{
     AllowedNamespaces, ClusterDashboardConnection, ConnectionKind, ConnectionRef,
     ConnectionSettings, ConnectionType, DashboardConnection, DashboardUser, SecretKeyRef, reason,
 };
 use crate::dashboard::{
-    AdminSecret, ApiKey, ConnectionConfig, DashboardClient, RequestObservation,
+    AdminSecret, ApiKey, BearerToken, ConnectionConfig, DashboardClient, RequestObservation,
+    RequestObserver,
 };
 use crate::metrics::Metrics;
 use crate::reconcile::plan::{Blocker, ConnectionView};
@@ -90,7 +92,7 @@ impl ClientCache {
     fn get_or_build(
         &self,
         label: &str,
-        cfg: ConnectionConfig,
+        cfg: BackendConfig,
         fingerprint: u64,
         metrics: &Arc<Metrics>,
     ) -> Result<Backend, Blocker> {
@@ -101,22 +103,34 @@ impl ClientCache {
         }
         let metrics = metrics.clone();
         let conn_label = label.to_string();
-        let client = DashboardClient::new(cfg)
-            .map_err(|e| {
-                Blocker::retry(
-                    reason::CONNECTION_NOT_READY,
-                    format!("connection {label}: {e}"),
-                )
-            })?
-            .with_observer(Arc::new(move |o: &RequestObservation| {
-                metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
-            }));
-        let backend = Backend::Tyk(client);
+        let observer: Arc<dyn RequestObserver> = Arc::new(move |o: &RequestObservation| {
+            metrics.dashboard_request(&conn_label, o.method, o.route, o.status, o.latency);
+        });
+        let built = match cfg {
+            BackendConfig::Tyk(cfg) => {
+                DashboardClient::new(cfg).map(|c| Backend::Tyk(c.with_observer(observer)))
+            }
+            BackendConfig::AdminUsers(cfg) => {
+                AdminUsersClient::with_observer(cfg, observer).map(Backend::AdminUsers)
+            }
+        };
+        let backend = built.map_err(|e| {
+            Blocker::retry(
+                reason::CONNECTION_NOT_READY,
+                format!("connection {label}: {e}"),
+            )
+        })?;
         self.clients
             .lock()
             .insert(label.to_string(), (fingerprint, backend.clone()));
         Ok(backend)
     }
+}
+
+/// What a backend client is built from.
+enum BackendConfig {
+    Tyk(ConnectionConfig),
+    AdminUsers(AdminUsersConfig),
 }
 
 /// Everything needed to resolve connections.
@@ -274,33 +288,32 @@ impl Resolver<'_> {
                 )
             }
         };
-        let Some(admin_ref) = (match s.type_ {
-            ConnectionType::TykDashboard => s.admin_secret_ref.as_ref(),
-            ConnectionType::AdminUsersApi => None,
-        }) else {
+        // CEL ties the Secret refs to the type; an object admitted without CEL (an old
+        // API server) still gets a clear condition rather than a guess.
+        let (main_ref, main_key, field) = match s.type_ {
+            ConnectionType::TykDashboard => {
+                (s.admin_secret_ref.as_ref(), "adminSecret", "adminSecretRef")
+            }
+            ConnectionType::AdminUsersApi => {
+                (s.token_secret_ref.as_ref(), "token", "tokenSecretRef")
+            }
+        };
+        let Some(main_ref) = main_ref else {
             return Ok(Err(Blocker::stalled(
                 reason::CONNECTION_NOT_READY,
-                format!(
-                    "connection {label}: type {:?} needs {}",
-                    s.type_,
-                    match s.type_ {
-                        ConnectionType::TykDashboard => "adminSecretRef",
-                        ConnectionType::AdminUsersApi =>
-                            "a backend this operator version does not have yet",
-                    }
-                ),
+                format!("connection {label}: type {} needs {field}", s.type_.name()),
             )));
         };
-        let admin = match read(admin_ref, "adminSecret").await? {
+        let admin = match read(main_ref, main_key).await? {
             Ok(v) => v,
             Err(b) => return Ok(Err(b)),
         };
-        let api_key = match &s.api_key_secret_ref {
-            None => None,
-            Some(r) => match read(r, "apiKey").await? {
+        let api_key = match (&s.api_key_secret_ref, s.type_) {
+            (Some(r), ConnectionType::TykDashboard) => match read(r, "apiKey").await? {
                 Ok(v) => Some(v),
                 Err(b) => return Ok(Err(b)),
             },
+            _ => None,
         };
         let ca = match s.tls.as_ref().and_then(|t| t.ca_secret_ref.as_ref()) {
             None => None,
@@ -310,30 +323,53 @@ impl Resolver<'_> {
             },
         };
         let text = |v: Vec<u8>| String::from_utf8_lossy(&v).trim().to_string();
-        let mut cfg = match ConnectionConfig::new(&s.url, AdminSecret::new(text(admin.clone()))) {
-            Ok(c) => c,
-            Err(e) => {
-                return Ok(Err(Blocker::stalled(
-                    reason::CONNECTION_NOT_READY,
-                    format!("connection {label}: {e}"),
-                )));
+        let not_ready = |e: crate::dashboard::DashboardError| {
+            Blocker::stalled(
+                reason::CONNECTION_NOT_READY,
+                format!("connection {label}: {e}"),
+            )
+        };
+        let insecure = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
+        let timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
+        let max_in_flight = s.max_concurrent_requests.unwrap_or(8) as usize;
+        let cfg = match s.type_ {
+            ConnectionType::TykDashboard => {
+                let mut cfg =
+                    match ConnectionConfig::new(&s.url, AdminSecret::new(text(admin.clone()))) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Err(not_ready(e))),
+                    };
+                cfg.api_key = api_key.clone().map(|k| ApiKey::new(text(k)));
+                cfg.ca_pem = ca.clone();
+                cfg.insecure_skip_verify = insecure;
+                cfg.timeout = timeout;
+                cfg.max_concurrent_requests = max_in_flight;
+                cfg.replica = self.replica.map(str::to_string);
+                BackendConfig::Tyk(cfg)
+            }
+            ConnectionType::AdminUsersApi => {
+                let mut cfg =
+                    match AdminUsersConfig::new(&s.url, BearerToken::new(text(admin.clone()))) {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Err(not_ready(e))),
+                    };
+                cfg.ca_pem = ca.clone();
+                cfg.insecure_skip_verify = insecure;
+                cfg.timeout = timeout;
+                cfg.max_concurrent_requests = max_in_flight;
+                BackendConfig::AdminUsers(cfg)
             }
         };
-        cfg.api_key = api_key.clone().map(|k| ApiKey::new(text(k)));
-        cfg.ca_pem = ca.clone();
-        cfg.insecure_skip_verify = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
-        cfg.timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
-        cfg.max_concurrent_requests = s.max_concurrent_requests.unwrap_or(8) as usize;
-        cfg.replica = self.replica.map(str::to_string);
 
         // In-memory only: tells "same inputs" apart without keeping another copy around.
         let mut h = DefaultHasher::new();
         (
+            s.type_,
             &s.url,
             &admin,
             &api_key,
             &ca,
-            cfg.insecure_skip_verify,
+            insecure,
             s.timeout_seconds,
             s.max_concurrent_requests,
         )

@@ -1,5 +1,6 @@
 //! dashboard-user-operator: keeps Tyk Dashboard users in line with `DashboardUser` resources.
 
+pub mod admin_users;
 pub mod backend;
 pub mod cli;
 pub mod config;

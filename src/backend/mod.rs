@@ -9,8 +9,10 @@
 //! (AlreadyExists, NotFound, Unauthorized, PasswordRejected, Transient, …) are the
 //! categories the reconciler decides on, whatever the wire.
 
+mod admin_users;
 mod tyk;
 
+use crate::admin_users::{AdminUser, AdminUsersClient};
 use crate::crd::ConnectionType;
 use crate::dashboard::{DashboardClient, DashboardError, Password, User};
 use crate::reconcile::plan::{DesiredUser, RemoteUser};
@@ -19,6 +21,7 @@ use crate::reconcile::plan::{DesiredUser, RemoteUser};
 #[derive(Clone, Debug)]
 pub enum Backend {
     Tyk(DashboardClient),
+    AdminUsers(AdminUsersClient),
 }
 
 /// A remote user as its backend returned it: the whole object, because Tyk's update is a
@@ -26,12 +29,14 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub enum RemoteObject {
     Tyk(User),
+    AdminUsers(AdminUser),
 }
 
 impl Backend {
     pub fn kind(&self) -> ConnectionType {
         match self {
             Self::Tyk(_) => ConnectionType::TykDashboard,
+            Self::AdminUsers(_) => ConnectionType::AdminUsersApi,
         }
     }
 
@@ -39,13 +44,16 @@ impl Backend {
     pub fn base_url(&self) -> &str {
         match self {
             Self::Tyk(c) => c.base_url(),
+            Self::AdminUsers(c) => c.base_url(),
         }
     }
 
-    /// Can users be found by login name and deleted? Tyk needs the connection's API key.
+    /// Can users be found by login name and deleted? Tyk needs the connection's API key;
+    /// the admin users API's token does both.
     pub fn finds_and_deletes(&self) -> bool {
         match self {
             Self::Tyk(c) => c.has_api_key(),
+            Self::AdminUsers(_) => true,
         }
     }
 
@@ -53,6 +61,7 @@ impl Backend {
     pub fn tyk(&self) -> Option<&DashboardClient> {
         match self {
             Self::Tyk(c) => Some(c),
+            Self::AdminUsers(_) => None,
         }
     }
 
@@ -60,6 +69,7 @@ impl Backend {
     pub async fn probe(&self) -> Result<(), DashboardError> {
         match self {
             Self::Tyk(c) => c.probe().await,
+            Self::AdminUsers(c) => c.probe().await,
         }
     }
 
@@ -67,10 +77,13 @@ impl Backend {
     pub async fn create(
         &self,
         d: &DesiredUser,
-        _password: Option<&Password>,
+        password: Option<&Password>,
     ) -> Result<RemoteObject, DashboardError> {
         match self {
             Self::Tyk(c) => tyk::create(c, d).await.map(RemoteObject::Tyk),
+            Self::AdminUsers(c) => admin_users::create(c, d, password)
+                .await
+                .map(RemoteObject::AdminUsers),
         }
     }
 
@@ -78,6 +91,7 @@ impl Backend {
     pub async fn get(&self, id: &str) -> Result<RemoteObject, DashboardError> {
         match self {
             Self::Tyk(c) => c.get_user(id).await.map(RemoteObject::Tyk),
+            Self::AdminUsers(c) => c.get_user(id).await.map(RemoteObject::AdminUsers),
         }
     }
 
@@ -93,6 +107,7 @@ impl Backend {
                     .await?
                     .map(RemoteObject::Tyk))
             }
+            Self::AdminUsers(c) => Ok(c.find_user(&d.login).await?.map(RemoteObject::AdminUsers)),
         }
     }
 
@@ -108,6 +123,12 @@ impl Backend {
             (Self::Tyk(c), RemoteObject::Tyk(u)) => {
                 tyk::update(c, u, d, password).await.map(RemoteObject::Tyk)
             }
+            (Self::AdminUsers(c), RemoteObject::AdminUsers(u)) => {
+                admin_users::update(c, u, d, password)
+                    .await
+                    .map(RemoteObject::AdminUsers)
+            }
+            _ => Err(mismatch("update user")),
         }
     }
 
@@ -115,6 +136,10 @@ impl Backend {
     pub async fn deactivate(&self, current: &RemoteObject) -> Result<bool, DashboardError> {
         match (self, current) {
             (Self::Tyk(c), RemoteObject::Tyk(u)) => tyk::deactivate(c, u).await,
+            (Self::AdminUsers(c), RemoteObject::AdminUsers(u)) => {
+                admin_users::deactivate(c, u).await
+            }
+            _ => Err(mismatch("deactivate user")),
         }
     }
 
@@ -122,6 +147,7 @@ impl Backend {
     pub async fn delete(&self, id: &str) -> Result<(), DashboardError> {
         match self {
             Self::Tyk(c) => c.delete_user(id).await,
+            Self::AdminUsers(c) => c.delete_user(id).await,
         }
     }
 }
@@ -130,6 +156,7 @@ impl RemoteObject {
     pub fn id(&self) -> &str {
         match self {
             Self::Tyk(u) => &u.id,
+            Self::AdminUsers(u) => &u.id,
         }
     }
 
@@ -137,6 +164,7 @@ impl RemoteObject {
     pub fn view(&self) -> RemoteUser {
         match self {
             Self::Tyk(u) => tyk::view(u),
+            Self::AdminUsers(u) => admin_users::view(u),
         }
     }
 
@@ -144,6 +172,7 @@ impl RemoteObject {
     pub fn access_key(&self) -> &str {
         match self {
             Self::Tyk(u) => u.access_key.expose(),
+            Self::AdminUsers(_) => "",
         }
     }
 
@@ -151,12 +180,22 @@ impl RemoteObject {
     pub fn tyk(&self) -> Option<&User> {
         match self {
             Self::Tyk(u) => Some(u),
+            Self::AdminUsers(_) => None,
         }
     }
 
     pub fn tyk_mut(&mut self) -> Option<&mut User> {
         match self {
             Self::Tyk(u) => Some(u),
+            Self::AdminUsers(_) => None,
         }
+    }
+}
+
+/// An object of one backend handed to another: a bug, reported rather than panicking.
+fn mismatch(op: &'static str) -> DashboardError {
+    DashboardError::Config {
+        op,
+        reason: "remote object of another backend".into(),
     }
 }

@@ -198,6 +198,16 @@ pub enum ConnectionType {
     AdminUsersApi,
 }
 
+impl ConnectionType {
+    /// The name as written in manifests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TykDashboard => "TykDashboard",
+            Self::AdminUsersApi => "AdminUsersAPI",
+        }
+    }
+}
+
 /// A key in a Secret. `namespace` is only honoured for cluster connections.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -98,22 +98,7 @@ impl DashboardClient {
     /// Builds the client; no request is made (see [`DashboardClient::probe`]).
     pub fn new(cfg: ConnectionConfig) -> Result<Self, DashboardError> {
         const OP: &str = "configure connection";
-        if !matches!(cfg.url.scheme(), "http" | "https") {
-            return Err(DashboardError::config(
-                OP,
-                "url scheme must be http or https",
-            ));
-        }
-        // reqwest errors print the URL; credentials in it would leak through them.
-        if !cfg.url.username().is_empty() || cfg.url.password().is_some() {
-            return Err(DashboardError::config(
-                OP,
-                "url must not contain credentials",
-            ));
-        }
-        if cfg.timeout.is_zero() {
-            return Err(DashboardError::config(OP, "timeout must be positive"));
-        }
+        check_base(OP, &cfg.url, cfg.timeout)?;
         if cfg.admin_secret.is_empty() {
             return Err(DashboardError::config(OP, "admin secret is empty"));
         }
@@ -244,29 +229,7 @@ impl DashboardClient {
             .map_err(|e| transport_error(call.op, None, e))?;
         let status = resp.status().as_u16();
         let limit = body_limit(call.route);
-        let too_large = || DashboardError::Unexpected {
-            op: call.op,
-            status,
-            detail: format!(
-                "answer body larger than the client's {} KiB cap",
-                limit / 1024
-            ),
-        };
-        // Refuse a declared oversize at once; a chunked or lying answer is cut while read.
-        if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| transport_error(call.op, Some(status), e))?
-        {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_capped(&mut resp, call.op, status, limit).await?;
         let envelope = Envelope::from_slice(&body);
         let success = (200..300).contains(&status);
         match envelope {
@@ -374,7 +337,69 @@ pub fn default_replica_id() -> String {
     format!("{host}_{:08x}", rand::random::<u32>())
 }
 
-fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> DashboardError {
+/// The checks every backend client makes on its base URL and timeout.
+pub(crate) fn check_base(
+    op: &'static str,
+    url: &reqwest::Url,
+    timeout: Duration,
+) -> Result<(), DashboardError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(DashboardError::config(
+            op,
+            "url scheme must be http or https",
+        ));
+    }
+    // reqwest errors print the URL; credentials in it would leak through them.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(DashboardError::config(
+            op,
+            "url must not contain credentials",
+        ));
+    }
+    if timeout.is_zero() {
+        return Err(DashboardError::config(op, "timeout must be positive"));
+    }
+    Ok(())
+}
+
+/// Reads an answer body of at most `limit` bytes: a declared oversize is refused at once, a
+/// chunked or lying answer is cut while read, so a hostile server cannot make us buffer more.
+pub(crate) async fn read_capped(
+    resp: &mut reqwest::Response,
+    op: &'static str,
+    status: u16,
+    limit: usize,
+) -> Result<Vec<u8>, DashboardError> {
+    let too_large = || DashboardError::Unexpected {
+        op,
+        status,
+        detail: format!(
+            "answer body larger than the client's {} KiB cap",
+            limit / 1024
+        ),
+    };
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| transport_error(op, Some(status), e))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub(crate) fn transport_error(
+    op: &'static str,
+    status: Option<u16>,
+    e: reqwest::Error,
+) -> DashboardError {
     // A refused certificate is a configuration problem (CA bundle, host name), not an outage.
     if let Some(tls) = tls::certificate_error(&e) {
         return DashboardError::config(op, format!("tls handshake failed: {tls}"));
@@ -396,7 +421,7 @@ fn transport_error(op: &'static str, status: Option<u16>, e: reqwest::Error) -> 
     }
 }
 
-fn method_label(m: &Method) -> &'static str {
+pub(crate) fn method_label(m: &Method) -> &'static str {
     match *m {
         Method::GET => "GET",
         Method::POST => "POST",

@@ -5,15 +5,15 @@
 //! (`tyk-dashboard-api.md` §1.3), errors classified from status *and* message, and credentials
 //! that never print. See `README.md` in this directory for the behaviour and its limits.
 
-mod classify;
-mod client;
+pub(crate) mod classify;
+pub(crate) mod client;
 mod config;
 pub mod error;
 mod groups;
 mod observe;
 mod search;
 pub mod secret;
-mod tls;
+pub(crate) mod tls;
 mod users;
 pub mod wire;
 
@@ -22,7 +22,7 @@ pub use config::ConnectionConfig;
 pub use error::DashboardError;
 pub use groups::Group;
 pub use observe::{RequestObservation, RequestObserver};
-pub use secret::{AccessKey, AdminSecret, ApiKey, Password};
+pub use secret::{AccessKey, AdminSecret, ApiKey, BearerToken, Password};
 pub use wire::{CreatedUser, Envelope, MetaKind, NewUser, User, UserList};
 #[cfg(test)]
 mod fuzz_tests;

@@ -82,6 +82,10 @@ secret_type!(
     /// A Dashboard user's password (write-only on the wire; §7).
     Password
 );
+secret_type!(
+    /// An admin's Bearer token for the admin users API (`Authorization: Bearer <token>`).
+    BearerToken
+);
 
 impl AccessKey {
     /// A user's own access key used as the credential of a Dashboard API call (self-reset,

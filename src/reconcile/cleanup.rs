@@ -5,6 +5,7 @@ use kube::{Api, ResourceExt, runtime::controller::Action};
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{Cleanup, ConnectionView, plan_cleanup};
+use crate::backend::Backend;
 use crate::context::Context;
 use crate::crd::{DashboardUser, reason};
 use crate::secrets;
@@ -71,6 +72,17 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
                     .await
                 }
                 Err(e) if e.is_not_found() => {}
+                // The delete route is inferred for the admin users API; a server without
+                // it (405) gets the next best thing, said in a Warning.
+                Err(e) if e.status() == Some(405) => {
+                    deactivate_instead(
+                        ctx,
+                        user,
+                        "the server has no delete route (405 Method Not Allowed)",
+                    )
+                    .await;
+                    deactivate(ctx, user, backend, &id).await?;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -80,34 +92,14 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
                 .expect("planned with a connection")
                 .backend;
             if fallback {
-                publish(
+                deactivate_instead(
                     ctx,
                     user,
-                    Note::warning(
-                        "DeactivatedInsteadOfDeleted",
-                        "Delete",
-                        "deletionPolicy Delete needs the connection's apiKeySecretRef; the user was deactivated instead",
-                    ),
+                    "deletionPolicy Delete needs the connection's apiKeySecretRef",
                 )
                 .await;
             }
-            match backend.get(&id).await {
-                Ok(u) => match backend.deactivate(&u).await {
-                    Ok(true) => {
-                        publish(
-                            ctx,
-                            user,
-                            Note::normal("Deactivated", "Delete", "dashboard user deactivated"),
-                        )
-                        .await
-                    }
-                    Ok(false) => {}
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => return Err(e.into()),
-                },
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e.into()),
-            }
+            deactivate(ctx, user, backend, &id).await?;
         }
     }
     // The access Secret is owned and garbage-collected; deleting it now also covers
@@ -115,4 +107,42 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
     let name = user.access_secret_name();
     secrets::delete_owned_secret(&ctx.client, user, &name).await?;
     Ok(Action::await_change())
+}
+
+/// Sets the remote user inactive (a user already gone or inactive is done).
+async fn deactivate(
+    ctx: &Context,
+    user: &DashboardUser,
+    backend: &Backend,
+    id: &str,
+) -> Result<(), ReconcileError> {
+    match backend.get(id).await {
+        Ok(u) => match backend.deactivate(&u).await {
+            Ok(true) => {
+                publish(
+                    ctx,
+                    user,
+                    Note::normal("Deactivated", "Delete", "dashboard user deactivated"),
+                )
+                .await
+            }
+            Ok(false) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// The Warning for a `Delete` that could only deactivate, saying why.
+async fn deactivate_instead(ctx: &Context, user: &DashboardUser, why: &str) {
+    let note = format!("{why}; the user was deactivated instead");
+    publish(
+        ctx,
+        user,
+        Note::warning("DeactivatedInsteadOfDeleted", "Delete", &note),
+    )
+    .await;
 }

@@ -116,7 +116,19 @@ pub fn requests_file() -> std::path::PathBuf {
 pub fn record_operator_requests(log: &[Value]) -> anyhow::Result<usize> {
     static FILE: OnceLock<Result<Mutex<std::fs::File>, String>> = OnceLock::new();
     let file = FILE.get_or_init(|| {
-        let path = requests_file();
+        // Only the e2e binary writes the file the RBAC check reads: another test binary
+        // using this harness (reliability) runs after it in `cargo test --workspace` and
+        // would otherwise truncate the e2e log. The others get a file of their own.
+        let bin = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        let path = match bin.split('-').next() {
+            Some("e2e") | None => requests_file(),
+            Some(other) => {
+                requests_file().with_file_name(format!("operator-requests-{other}.jsonl"))
+            }
+        };
         std::fs::create_dir_all(path.parent().expect("has a parent"))
             .and_then(|_| std::fs::File::create(&path))
             .map(Mutex::new)

@@ -132,6 +132,29 @@ impl Env {
         .await
     }
 
+    /// The cluster connection the users default to has `Ready` = `status`.
+    pub async fn wait_cluster_connection_ready(&self, status: &str) -> anyhow::Result<()> {
+        wait::until(
+            &format!("the cluster connection Ready={status}"),
+            || async {
+                let c = kube::get(
+                    &self.client,
+                    &kube::cluster_connection_resource(),
+                    None,
+                    &self.connection_name,
+                )
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("no connection")?;
+                match kube::condition(&c, READY) {
+                    Some((s, _, _)) if s == status => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        )
+        .await
+    }
+
     /// The condition `type_` has `status` and `reason`.
     pub async fn wait_condition(
         &self,

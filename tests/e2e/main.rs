@@ -7,6 +7,7 @@
 mod common;
 
 mod access_secret;
+mod admin_users;
 mod cli_export;
 mod cli_plan;
 mod conflicts;

@@ -7,7 +7,6 @@ use crate::common::{
     ADMIN_SECRET_KEY, ADMIN_SECRET_NAME, API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, Env, EnvOptions,
     kube, merge,
 };
-use crate::support::has;
 
 /// No connection at all, then the cluster `default` (for one user) and a namespaced
 /// `DashboardConnection` (for another) appear.
@@ -53,20 +52,7 @@ async fn missing_admin_secret_then_recovery() -> anyhow::Result<()> {
     let email = env.email("noadmin");
     env.apply(&env.user("noadmin", &email)).await?;
 
-    let conn_name = env.connection_name.clone();
-    crate::common::wait::until("connection Ready=False", || async {
-        let c = kube::get(
-            &env.client,
-            &kube::cluster_connection_resource(),
-            None,
-            &conn_name,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no connection")?;
-        has(&c, "Ready", "False", None)
-    })
-    .await?;
+    env.wait_cluster_connection_ready("False").await?;
     env.wait_condition("noadmin", "Ready", "False", "ConnectionNotReady")
         .await?;
     anyhow::ensure!(
@@ -82,19 +68,7 @@ async fn missing_admin_secret_then_recovery() -> anyhow::Result<()> {
     )
     .await?;
     env.wait_ready("noadmin").await?;
-    crate::common::wait::until("connection Ready=True", || async {
-        let c = kube::get(
-            &env.client,
-            &kube::cluster_connection_resource(),
-            None,
-            &conn_name,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no connection")?;
-        has(&c, "Ready", "True", None)
-    })
-    .await?;
+    env.wait_cluster_connection_ready("True").await?;
     env.finish().await
 }
 

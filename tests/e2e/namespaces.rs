@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::{Env, EnvOptions, kube, wait};
+use crate::common::{Env, EnvOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_controller_serves_three_namespaces() -> anyhow::Result<()> {
@@ -21,23 +21,7 @@ async fn one_controller_serves_three_namespaces() -> anyhow::Result<()> {
     ];
     env.op_cfg.extra_args = vec!["--concurrency".into(), "1".into()];
     env.start_operator().await?;
-    let conn = env.connection_name.clone();
-    wait::until("the cluster connection Ready", || async {
-        let c = kube::get(
-            &env.client,
-            &kube::cluster_connection_resource(),
-            None,
-            &conn,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no connection")?;
-        match kube::condition(&c, "Ready") {
-            Some((s, _, _)) if s == "True" => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
-    .await?;
+    env.wait_cluster_connection_ready("True").await?;
 
     let emulated = env.is_emulated_dashboard();
     if emulated {

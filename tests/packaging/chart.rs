@@ -304,7 +304,7 @@ fn service_monitor_needs_the_prometheus_operator_api() {
 }
 
 #[test]
-fn default_connection_is_rendered_from_values_as_a_post_install_hook() {
+fn default_connection_is_rendered_from_values_as_a_first_install_hook() {
     let r = render(
         json!({"defaultConnection": {"create": true, "url": "https://dashboard.tyk:3000",
             "adminSecret": {"name": "tyk-admin", "key": "secret"},
@@ -317,10 +317,18 @@ fn default_connection_is_rendered_from_values_as_a_post_install_hook() {
     let c = r.get("ClusterDashboardConnection", "default");
     assert_eq!(c["apiVersion"], "userop.dev/v1alpha1");
     assert!(c["metadata"]["namespace"].is_null(), "cluster-scoped");
-    let hook = c["metadata"]["annotations"]["helm.sh/hook"]
-        .as_str()
-        .unwrap();
-    assert!(hook.contains("post-install") && hook.contains("post-upgrade"));
+    // Offline the kind is not served, as on a first install: a post-install hook only (never
+    // post-upgrade, which would delete and recreate it), owned by the release so the next
+    // upgrade adopts it, and kept by rollbacks and uninstall (upgrade_gap.rs runs it all).
+    let a = &c["metadata"]["annotations"];
+    assert_eq!(a["helm.sh/hook"], "post-install");
+    assert_eq!(a["helm.sh/resource-policy"], "keep");
+    assert_eq!(a["meta.helm.sh/release-name"], "duo");
+    assert_eq!(a["meta.helm.sh/release-namespace"], NS);
+    assert_eq!(
+        c["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "Helm"
+    );
     let spec = &c["spec"];
     assert_eq!(spec["url"], "https://dashboard.tyk:3000");
     assert_eq!(
@@ -339,6 +347,30 @@ fn default_connection_is_rendered_from_values_as_a_post_install_hook() {
         r.notes
             .contains("kubectl get clusterdashboardconnection default")
     );
+}
+
+#[test]
+fn default_connection_of_type_admin_users_api_names_its_token_secret() {
+    let r = render(
+        json!({"defaultConnection": {"create": true, "type": "AdminUsersAPI",
+            "url": "https://users.example.com/api",
+            "tokenSecret": {"name": "users-token"},
+            // Tyk-only values are left out of this type's connection (CEL refuses them).
+            "adminSecret": {"name": "ignored"}, "orgId": "ignored",
+            "allowedNamespaces": {"names": ["team-a"]}}}),
+        NS,
+    );
+    let spec = &r.get("ClusterDashboardConnection", "default")["spec"];
+    assert_eq!(spec["type"], "AdminUsersAPI");
+    assert_eq!(spec["url"], "https://users.example.com/api");
+    assert_eq!(
+        spec["tokenSecretRef"],
+        json!({"name": "users-token", "key": "token", "namespace": NS})
+    );
+    for tyk_only in ["adminSecretRef", "apiKeySecretRef", "orgId"] {
+        assert!(spec[tyk_only].is_null(), "{tyk_only} rendered: {spec}");
+    }
+    assert_eq!(spec["allowedNamespaces"]["names"], json!(["team-a"]));
 }
 
 #[test]

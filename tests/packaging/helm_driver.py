@@ -13,6 +13,7 @@ Ops (chart = chart directory; values = dict):
             -> {manifest, revision, status, notes}
   upgrade   {kubeconfig, chart, name, namespace, values} -> same
   uninstall {kubeconfig, name, namespace}        -> {info}
+  rollback  {kubeconfig, name, namespace, version} -> {revision, status, ...} (the new revision)
   status    {kubeconfig, name, namespace}        -> {revision, status, ...}
 """
 
@@ -74,6 +75,10 @@ def run(step):
         with _config(step) as cfg:
             result = cfg.uninstall(step["name"], timeout=60)
         return {"info": result.get("info", "")}
+    if op == "rollback":
+        with _config(step) as cfg:
+            cfg.rollback(step["name"], version=step.get("version"), timeout=60)
+            return _summary(cfg.status(step["name"]))
     if op == "status":
         with _config(step) as cfg:
             return _summary(cfg.status(step["name"]))

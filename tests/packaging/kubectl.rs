@@ -65,6 +65,47 @@ async fn kubectl_apply_k_deploy_installs() {
     cluster.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_crds_accept_the_admin_users_api_example_and_refuse_mixed_types() {
+    let cluster = Cluster::start("admin-users").await;
+    cluster
+        .kubectl_ok(&["apply", "-f", "deploy/01-crds.yaml"])
+        .await;
+    let out = cluster
+        .kubectl_ok(&["apply", "-f", "examples/admin-users.yaml"])
+        .await;
+    assert!(
+        out.contains("clusterdashboardconnection.userop.dev/admin-users created")
+            && out.contains("dashboarduser.userop.dev/dana created"),
+        "{out}"
+    );
+    let mixed = r#"
+apiVersion: userop.dev/v1alpha1
+kind: ClusterDashboardConnection
+metadata: {name: mixed}
+spec:
+  type: AdminUsersAPI
+  url: https://example.com/api
+  tokenSecretRef: {name: t}
+  adminSecretRef: {name: a}
+"#;
+    let file = cluster.dir.path().join("mixed.yaml");
+    std::fs::write(&file, mixed).unwrap();
+    let res = cluster
+        .kubectl(&["apply", "-f", file.to_str().unwrap()])
+        .await;
+    let out = String::from_utf8_lossy(&res.stderr).into_owned();
+    assert!(
+        !res.status.success(),
+        "a connection with both types' Secrets was accepted: {out}"
+    );
+    assert!(
+        out.contains("adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"),
+        "{out}"
+    );
+    cluster.stop().await;
+}
+
 /// Columns of a `kubectl get` table: header names and the row of `name`.
 fn table(out: &str, name: &str) -> (Vec<String>, Vec<String>) {
     let mut lines = out.lines().filter(|l| !l.trim().is_empty());

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const ADMIN_SECRET: &str = "packaging-health-admin-secret";
+pub const ADMIN_SECRET: &str = "packaging-health-admin-secret";
 pub const OPS: &str = "ops";
 const TEAM: &str = "team";
 
@@ -168,7 +168,25 @@ async fn install_crds(c: &kube::Client) {
     }
 }
 
-async fn create_org(tyk_url: &str) -> String {
+/// A Tyk Dashboard emulator with [`ADMIN_SECRET`].
+pub async fn start_tyk() -> tyk_dashboard_emulator::TykEmulator {
+    tyk_dashboard_emulator::TykEmulator::start(tyk_dashboard_emulator::Settings {
+        admin_secret: ADMIN_SECRET.into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+pub async fn create_namespaces(c: &kube::Client, names: &[&str]) {
+    let namespaces: Api<Namespace> = Api::all(c.clone());
+    for ns in names {
+        let n: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap();
+        namespaces.create(&PostParams::default(), &n).await.unwrap();
+    }
+}
+
+pub async fn create_org(tyk_url: &str) -> String {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let reply: Value = http
@@ -187,7 +205,7 @@ async fn create_org(tyk_url: &str) -> String {
     reply["Meta"].as_str().expect("org id in Meta").to_string()
 }
 
-async fn secret(c: &kube::Client, ns: &str, name: &str, data: Value) {
+pub async fn secret(c: &kube::Client, ns: &str, name: &str, data: Value) {
     let s: Secret = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": name, "namespace": ns}, "stringData": data}))
     .unwrap();
@@ -237,18 +255,9 @@ async fn operator_requests(url: &str) -> Vec<Value> {
 pub async fn run_lifecycle() -> Recorded {
     let cluster = Cluster::start("health").await;
     let c = cluster.client.clone();
-    let tyk = tyk_dashboard_emulator::TykEmulator::start(tyk_dashboard_emulator::Settings {
-        admin_secret: ADMIN_SECRET.into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let tyk = start_tyk().await;
     install_crds(&c).await;
-    let namespaces: Api<Namespace> = Api::all(c.clone());
-    for ns in [OPS, TEAM] {
-        let n: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap();
-        namespaces.create(&PostParams::default(), &n).await.unwrap();
-    }
+    create_namespaces(&c, &[OPS, TEAM]).await;
     let org = create_org(&tyk.url()).await;
     // An org admin's key: user groups exist only in the Dashboard API.
     let admin = tyk

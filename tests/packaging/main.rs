@@ -22,3 +22,4 @@ mod observability;
 mod rbac;
 mod schema;
 mod support;
+mod upgrade_gap;

@@ -34,6 +34,16 @@ fn schema_rejects_bad_values_and_accepts_good_ones() {
             "/defaultConnection/url",
         ),
         (
+            json!({"defaultConnection": {"create": true, "type": "AdminUsersAPI",
+                   "url": "https://users.example.com/api"}}),
+            "/defaultConnection",
+        ),
+        (
+            json!({"defaultConnection": {"create": true, "type": "Ldap",
+                   "url": "https://users.example.com/api", "adminSecret": {"name": "s"}}}),
+            "/defaultConnection/type",
+        ),
+        (
             json!({"networkPolicy": {"apiServer": {"cidrs": ["not-a-cidr"]}}}),
             "/networkPolicy/apiServer/cidrs/0",
         ),

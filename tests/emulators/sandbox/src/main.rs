@@ -1,5 +1,5 @@
-//! `cargo run -p sandbox`: an emulated cluster, an emulated Tyk Dashboard and the
-//! operator, wired together for a first look. Ctrl-C stops everything.
+//! `cargo run -p sandbox`: an emulated cluster, an emulated Tyk Dashboard, an emulated admin
+//! users API and the operator, wired together for a first look. Ctrl-C stops everything.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -24,6 +24,9 @@ use serde::Deserialize;
 
 const NAMESPACE: &str = "default";
 const ADMIN_SECRET_NAME: &str = "tyk-dashboard-admin";
+/// The connection of type AdminUsersAPI the sandbox creates (examples/admin-users.yaml).
+const ADMIN_USERS_CONNECTION: &str = "admin-users";
+const ADMIN_USERS_TOKEN_SECRET: &str = "admin-users-token";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -41,11 +44,20 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
 
+    let token = format!("sandbox-token-{:016x}", rand_u64());
+    let users_api =
+        admin_users_emulator::AdminUsersEmulator::start(admin_users_emulator::Settings {
+            token: token.clone(),
+            ..Default::default()
+        })
+        .await?;
+
     let client = kube_emu.client().await;
     install_crds(&client).await?;
     let (org_id, api_key) = bootstrap_dashboard(&tyk.url(), &admin_secret).await?;
     let hand_made = seed_hand_made_users(&tyk.url(), &admin_secret, &org_id).await?;
     create_connection(&client, &tyk.url(), &org_id, &admin_secret, &api_key).await?;
+    create_admin_users_connection(&client, &users_api.api_url(), &token).await?;
     let applied = apply_examples(&client).await?;
 
     let mut config = Config::defaults();
@@ -71,7 +83,12 @@ async fn main() -> anyhow::Result<()> {
         "  try:        KUBECONFIG={} kubectl get dashboardusers -w",
         kubeconfig.display()
     );
+    println!("  admin users API (emulated): {}", users_api.api_url());
     println!("  dashboard users: curl {}/__emulator/users", tyk.url());
+    println!(
+        "  admin users:     curl {}/__emulator/users",
+        users_api.url()
+    );
     println!(
         "  made by hand in the Dashboard (no DashboardUser yet): {}",
         hand_made.join(", ")
@@ -82,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
 
     let result = operator.await.context("operator task")?;
     tyk.shutdown().await;
+    users_api.shutdown().await;
     kube_emu.shutdown().await;
     result.context("operator")?;
     Ok(())
@@ -237,8 +255,39 @@ async fn create_connection(
     Ok(())
 }
 
+/// The `admin-users` connection of type AdminUsersAPI, pointing at the emulated API.
+async fn create_admin_users_connection(
+    client: &Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), NAMESPACE);
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(ADMIN_USERS_TOKEN_SECRET.into()),
+            ..Default::default()
+        },
+        string_data: Some([("token".to_string(), token.to_string())].into()),
+        ..Default::default()
+    };
+    secrets.create(&PostParams::default(), &secret).await?;
+    let spec: ClusterDashboardConnectionSpec = serde_json::from_value(serde_json::json!({
+        "type": "AdminUsersAPI",
+        "url": url,
+        "tokenSecretRef": {"name": ADMIN_USERS_TOKEN_SECRET, "key": "token"},
+        "allowedNamespaces": {"names": [NAMESPACE]},
+    }))?;
+    Api::<ClusterDashboardConnection>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &ClusterDashboardConnection::new(ADMIN_USERS_CONNECTION, spec),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Creates the Secrets and DashboardUsers of `examples/*.yaml` (connections there point
-/// at a real Dashboard, so the sandbox uses its own).
+/// at real servers, so the sandbox uses its own: `default` and `admin-users`).
 async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
     let mut applied = vec![];
     let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("examples"))?
@@ -266,8 +315,12 @@ async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
                 }
                 Some("DashboardUser") => {
                     let u: DashboardUser = serde_json::from_value(value)?;
-                    // Users of other connections need that Dashboard; the sandbox has one.
-                    if u.spec.connection_ref.is_some() || ns != NAMESPACE {
+                    // Users of other connections need that server; the sandbox has two.
+                    let ours = u.spec.connection_ref.as_ref().is_none_or(|r| {
+                        r.kind == crd::ConnectionKind::ClusterDashboardConnection
+                            && r.name == ADMIN_USERS_CONNECTION
+                    });
+                    if !ours || ns != NAMESPACE {
                         continue;
                     }
                     let name = u.metadata.name.clone().unwrap_or_default();

@@ -27,8 +27,14 @@ fn operator_crds_are_valid() {
             let mut obj = serde_json::json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "a"}, "spec": {}});
             schema.prune(&mut obj);
             schema.default(&mut obj);
-            // An empty spec is only ever short of required fields.
+            // An empty spec is only ever short of required fields (a connection's
+            // adminSecretRef is required by a CEL rule, since it depends on `type`).
             for e in schema.validate(&obj, None) {
+                if e.to_string()
+                    .contains("adminSecretRef is required for type TykDashboard")
+                {
+                    continue;
+                }
                 assert_eq!(e.type_, FieldErrorType::Required, "{e}");
             }
         }
