@@ -169,9 +169,12 @@ async fn kubernetes_faults_converge_without_duplicate_dashboard_writes() -> anyh
         counts.passwords_resent == 0,
         "a Kubernetes fault made a password go twice: {counts:?}"
     );
+    // At most one create per user (a user deleted before its turn may have none), and at
+    // least one per live user.
+    let live = w.live().count();
     anyhow::ensure!(
-        creates == users,
-        "{creates} Dashboard creates for {users} users"
+        creates <= users && creates >= live,
+        "{creates} Dashboard creates for {users} users ({live} live)"
     );
     env.finish().await
 }
