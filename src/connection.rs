@@ -45,6 +45,8 @@ pub struct Resolved {
     pub label: String,
     pub url: String,
     pub org_id: Option<String>,
+    /// API-key-only (no admin secret): the org of the key's user, the only org it manages.
+    pub key_org: Option<String>,
     pub backend: Backend,
 }
 
@@ -56,6 +58,7 @@ impl Resolved {
             backend: self.backend.kind(),
             org_id: self.org_id.clone(),
             has_api_key: self.backend.finds_and_deletes(),
+            key_org: self.key_org.clone(),
         }
     }
 }
@@ -289,7 +292,9 @@ impl Resolver<'_> {
             }
         };
         // CEL ties the Secret refs to the type; an object admitted without CEL (an old
-        // API server) still gets a clear condition rather than a guess.
+        // API server) still gets a clear condition rather than a guess. A Tyk connection
+        // without adminSecretRef but with apiKeySecretRef is API-key-only: the Dashboard
+        // API alone.
         let (main_ref, main_key, field) = match s.type_ {
             ConnectionType::TykDashboard => {
                 (s.admin_secret_ref.as_ref(), "adminSecret", "adminSecretRef")
@@ -298,15 +303,19 @@ impl Resolver<'_> {
                 (s.token_secret_ref.as_ref(), "token", "tokenSecretRef")
             }
         };
-        let Some(main_ref) = main_ref else {
-            return Ok(Err(Blocker::stalled(
-                reason::CONNECTION_NOT_READY,
-                format!("connection {label}: type {} needs {field}", s.type_.name()),
-            )));
-        };
-        let admin = match read(main_ref, main_key).await? {
-            Ok(v) => v,
-            Err(b) => return Ok(Err(b)),
+        let key_only = s.type_ == ConnectionType::TykDashboard && s.api_key_secret_ref.is_some();
+        let admin = match main_ref {
+            None if key_only => Vec::new(),
+            None => {
+                return Ok(Err(Blocker::stalled(
+                    reason::CONNECTION_NOT_READY,
+                    format!("connection {label}: type {} needs {field}", s.type_.name()),
+                )));
+            }
+            Some(r) => match read(r, main_key).await? {
+                Ok(v) => v,
+                Err(b) => return Ok(Err(b)),
+            },
         };
         let api_key = match (&s.api_key_secret_ref, s.type_) {
             (Some(r), ConnectionType::TykDashboard) => match read(r, "apiKey").await? {
@@ -331,7 +340,9 @@ impl Resolver<'_> {
         };
         let insecure = s.tls.as_ref().is_some_and(|t| t.insecure_skip_verify);
         let timeout = Duration::from_secs(s.timeout_seconds.unwrap_or(10).into());
-        let max_in_flight = s.max_concurrent_requests.unwrap_or(8) as usize;
+        let max_in_flight =
+            s.max_concurrent_requests
+                .unwrap_or(crate::crd::DEFAULT_MAX_CONCURRENT_REQUESTS) as usize;
         let cfg = match s.type_ {
             ConnectionType::TykDashboard => {
                 let mut cfg =
@@ -381,13 +392,53 @@ impl Resolver<'_> {
             Ok(c) => c,
             Err(b) => return Ok(Err(b)),
         };
+        let key_org = match backend.tyk().filter(|c| !c.has_admin_secret()) {
+            None => None,
+            Some(c) => match key_owner_org(label, c).await {
+                Ok(org) => Some(org),
+                Err(b) => return Ok(Err(b)),
+            },
+        };
         Ok(Ok(Resolved {
             label: label.to_string(),
             url: s.url.clone(),
             org_id: s.org_id.clone().filter(|o| !o.is_empty()),
+            key_org,
             backend,
         }))
     }
+}
+
+/// The org of an API-key-only connection's key, from the key's own user (cached per
+/// client), which must be an admin: the Dashboard API manages users of that org only.
+pub async fn key_owner_org(label: &str, c: &DashboardClient) -> Result<String, Blocker> {
+    let owner = c.key_owner().await.map_err(|e| {
+        let b = crate::reconcile::ReconcileError::Dashboard(e).blocker();
+        Blocker::retry(b.reason, format!("connection {label}: {}", b.message))
+    })?;
+    admin_owner(label, &owner)
+}
+
+/// `Ok(org)` when `owner` (the API key's user) is an org admin.
+pub fn admin_owner(label: &str, owner: &crate::dashboard::User) -> Result<String, Blocker> {
+    if owner.user_permissions.get("IsAdmin").map(String::as_str) != Some("admin") {
+        return Err(Blocker::retry(
+            reason::FORBIDDEN,
+            format!(
+                "connection {label}: the api key belongs to {}, who is not an admin (user_permissions IsAdmin: admin); an API-key-only connection needs an org admin's key",
+                owner.email_address
+            ),
+        ));
+    }
+    if owner.org_id.is_empty() {
+        return Err(Blocker::retry(
+            reason::FORBIDDEN,
+            format!(
+                "connection {label}: the api key belongs to a super user; an API-key-only connection needs an org admin's key (a super user's key sees every org: use adminSecretRef)"
+            ),
+        ));
+    }
+    Ok(owner.org_id.clone())
 }
 
 /// A namespaced connection may only read Secrets of its own namespace, or it would hand

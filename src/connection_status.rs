@@ -9,8 +9,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::context::Context;
 use crate::crd::{
-    ClusterDashboardConnection, ConnectionSettings, ConnectionStatus, DashboardConnection,
-    condition, reason,
+    ClusterDashboardConnection, ConnectionMode, ConnectionSettings, ConnectionStatus,
+    DashboardConnection, condition, reason,
 };
 use crate::dashboard::DashboardError;
 use crate::reconcile::{ReconcileError, error::chain, plan::Blocker};
@@ -42,8 +42,11 @@ pub async fn reconcile_namespaced(
         &api,
         c.as_ref(),
         c.status.as_ref(),
-        &label,
-        health,
+        Probed {
+            label: &label,
+            mode: c.spec.settings.mode(),
+            health,
+        },
         started,
     )
     .await
@@ -63,8 +66,11 @@ pub async fn reconcile_cluster(
         &api,
         c.as_ref(),
         c.status.as_ref(),
-        &label,
-        health,
+        Probed {
+            label: &label,
+            mode: c.spec.settings.mode(),
+            health,
+        },
         started,
     )
     .await
@@ -85,7 +91,7 @@ async fn probe(
         Ok(r) => r,
         Err(b) => return Ok(Err(b)),
     };
-    Ok(resolved.backend.probe().await.map_err(|e| {
+    let blocker = |e: DashboardError| {
         let r = match &e {
             DashboardError::Transient { .. } => reason::DASHBOARD_UNREACHABLE,
             DashboardError::Unauthorized { .. } => reason::UNAUTHORIZED,
@@ -93,7 +99,25 @@ async fn probe(
             _ => reason::DASHBOARD_ERROR,
         };
         Blocker::retry(r, chain(&e))
-    }))
+    };
+    if let Err(e) = resolved.backend.probe().await {
+        return Ok(Err(blocker(e)));
+    }
+    // API-key-only: the key must really be an org admin's, checked afresh on every probe.
+    if let Some(c) = resolved.backend.tyk().filter(|c| !c.has_admin_secret()) {
+        return Ok(match c.find_key_owner().await {
+            Ok(owner) => crate::connection::admin_owner(label, &owner).map(drop),
+            Err(e) => Err(blocker(e)),
+        });
+    }
+    Ok(Ok(()))
+}
+
+/// What one probe found about a connection.
+struct Probed<'a> {
+    label: &'a str,
+    mode: Option<ConnectionMode>,
+    health: Result<(), Blocker>,
 }
 
 async fn finish<K>(
@@ -101,13 +125,17 @@ async fn finish<K>(
     api: &Api<K>,
     obj: &K,
     current: Option<&ConnectionStatus>,
-    label: &str,
-    health: Result<(), Blocker>,
+    probed: Probed<'_>,
     started: std::time::Instant,
 ) -> Result<Action, ReconcileError>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
+    let Probed {
+        label,
+        mode,
+        health,
+    } = probed;
     let generation = obj.meta().generation;
     let existing = current.map(|s| s.conditions.clone()).unwrap_or_default();
     // kstatus (Flux) never reads Ready: without Reconciling/Stalled a broken connection would
@@ -133,6 +161,7 @@ where
     .collect();
     let new = ConnectionStatus {
         observed_generation: generation,
+        mode,
         conditions,
     };
     status::apply(api, obj, current, &new)

@@ -15,6 +15,8 @@ mod emulator_settings;
 mod groups;
 #[path = "dashboard_client/hostile.rs"]
 mod hostile;
+#[path = "dashboard_client/key_only.rs"]
+mod key_only;
 #[path = "dashboard_client/mock.rs"]
 mod mock;
 #[path = "dashboard_client/mock_cases.rs"]

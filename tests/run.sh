@@ -8,3 +8,7 @@ cargo test --workspace --locked
 # The chart's RBAC against every request the operator made in the e2e suite above
 # (target/e2e/operator-requests.jsonl): fails on a denied request and on an unused grant.
 cargo test --locked --test packaging -- --ignored
+# The bench smoke (issue #8): the whole bench at a small size must finish and write valid
+# JSON with every field; it asserts no timing (figures: README "Performance").
+cargo run --release --locked -p bench -- all --users 200 --edits 20 --json target/bench/smoke.json
+python3 tests/bench/check_json.py target/bench/smoke.json 200 20

@@ -48,6 +48,14 @@ impl Backend {
         }
     }
 
+    /// Is this a Tyk connection without the admin secret (the Dashboard API alone)?
+    pub fn api_key_only(&self) -> bool {
+        match self {
+            Self::Tyk(c) => !c.has_admin_secret(),
+            Self::AdminUsers(_) => false,
+        }
+    }
+
     /// Can users be found by login name and deleted? Tyk needs the connection's API key;
     /// the admin users API's token does both.
     pub fn finds_and_deletes(&self) -> bool {
@@ -80,7 +88,7 @@ impl Backend {
         password: Option<&Password>,
     ) -> Result<RemoteObject, DashboardError> {
         match self {
-            Self::Tyk(c) => tyk::create(c, d).await.map(RemoteObject::Tyk),
+            Self::Tyk(c) => tyk::create(c, d, password).await.map(RemoteObject::Tyk),
             Self::AdminUsers(c) => admin_users::create(c, d, password)
                 .await
                 .map(RemoteObject::AdminUsers),

@@ -7,8 +7,13 @@ use crate::dashboard::{DashboardClient, DashboardError, NewUser, Password, User}
 use crate::reconcile::plan::{DesiredUser, Redacted, RemoteProfile, RemoteUser, TykRemote};
 
 /// `POST /admin/users` without a password: the admin create may ignore it, so the first
-/// password is set afterwards (DESIGN §3.3).
-pub(super) async fn create(c: &DashboardClient, d: &DesiredUser) -> Result<User, DashboardError> {
+/// password is set afterwards (DESIGN §3.3). API-key-only: `POST /api/users`, which does
+/// store a password sent with it (§3.2, §7), so the first password travels there.
+pub(super) async fn create(
+    c: &DashboardClient,
+    d: &DesiredUser,
+    password: Option<&Password>,
+) -> Result<User, DashboardError> {
     let t = d.tyk().cloned().unwrap_or_default();
     let new = NewUser {
         org_id: t.org_id,
@@ -20,6 +25,9 @@ pub(super) async fn create(c: &DashboardClient, d: &DesiredUser) -> Result<User,
         group_id: t.group_id,
         password_max_days: t.password_max_days,
     };
+    if !c.has_admin_secret() {
+        return c.api_create_user(&new, password).await;
+    }
     let created = c.create_user(&new).await?;
     let mut u = created.user;
     if u.access_key.is_empty() {
@@ -50,8 +58,39 @@ pub(super) async fn update(
             u.password_max_days = days;
         }
     }
-    c.update_user(&u, password).await?;
+    if c.has_admin_secret() {
+        c.update_user(&u, password).await?;
+        return Ok(u);
+    }
+    // API-key-only: fields through `PUT /api/users/{id}`, the password through the admin
+    // reset of §3.6, which Tyk allows only with ResetPassword or allow_admin_reset_password.
+    if d.is_some() {
+        c.api_update_user(&u).await?;
+    }
+    if let Some(pw) = password {
+        c.reset_password_as_admin(&u.id, pw, None)
+            .await
+            .map_err(name_the_reset_permission)?;
+    }
     Ok(u)
+}
+
+/// A refused reset says which permission is missing, in the operator's words first.
+fn name_the_reset_permission(e: DashboardError) -> DashboardError {
+    match e {
+        DashboardError::Forbidden {
+            op,
+            status,
+            message,
+        } => DashboardError::Forbidden {
+            op,
+            status,
+            message: format!(
+                "setting another user's password through the Dashboard API needs ResetPassword on the api key's user or security.allow_admin_reset_password (or an adminSecretRef): {message}"
+            ),
+        },
+        other => other,
+    }
 }
 
 pub(super) async fn deactivate(
@@ -63,7 +102,11 @@ pub(super) async fn deactivate(
     }
     let mut u = current.clone();
     u.active = false;
-    c.update_user(&u, None).await?;
+    if c.has_admin_secret() {
+        c.update_user(&u, None).await?;
+    } else {
+        c.api_update_user(&u).await?;
+    }
     Ok(true)
 }
 

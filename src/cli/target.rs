@@ -168,6 +168,8 @@ pub fn from_env(url: &str, org_id: Option<&str>) -> Result<Resolved, CliError> {
         label: url.to_string(),
         url: url.to_string(),
         org_id: org_id.map(str::to_string).filter(|o| !o.is_empty()),
+        // `--url` names a Tyk Dashboard with its admin secret: never API-key-only.
+        key_org: None,
         // `--url` names a Tyk Dashboard: its credentials are the ones read above.
         backend: Backend::Tyk(client),
     })

@@ -42,8 +42,9 @@ use super::rules;
 // The type/Secret rules sit on the spec: schemars drops extensions of a flattened struct.
 #[schemars(extend("x-kubernetes-validations" = [
     {
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef)",
-        "message": "adminSecretRef is required for type TykDashboard"
+        // Without adminSecretRef a Tyk connection is API-key-only (the Dashboard API alone).
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef) || has(self.apiKeySecretRef)",
+        "message": "type TykDashboard needs adminSecretRef, apiKeySecretRef (API-key-only), or both"
     },
     {
         "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
@@ -100,8 +101,9 @@ pub struct DashboardConnectionSpec {
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [
     {
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef)",
-        "message": "adminSecretRef is required for type TykDashboard"
+        // Without adminSecretRef a Tyk connection is API-key-only (the Dashboard API alone).
+        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef) || has(self.apiKeySecretRef)",
+        "message": "type TykDashboard needs adminSecretRef, apiKeySecretRef (API-key-only), or both"
     },
     {
         "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
@@ -161,7 +163,9 @@ pub struct ConnectionSettings {
         }
     ]))]
     pub url: String,
-    /// TykDashboard: the Dashboard `admin_secret` (sent as `admin-auth`). Required (CEL).
+    /// TykDashboard: the Dashboard `admin_secret` (sent as `admin-auth`). Without it the
+    /// connection is API-key-only: users are managed through the Dashboard API with
+    /// `apiKeySecretRef` alone (README "API-key-only connections").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_secret_ref: Option<SecretKeyRef>,
     /// AdminUsersAPI: the Bearer token of an admin (key default `token`). Required (CEL).
@@ -262,12 +266,34 @@ pub struct AllowedNamespaces {
 pub struct ConnectionStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// TykDashboard connections: `Admin` (with the admin secret) or `APIKeyOnly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ConnectionMode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
 }
 
+/// How a Tyk connection reaches users.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum ConnectionMode {
+    /// `adminSecretRef` given: the Admin API for creates and updates.
+    Admin,
+    /// No `adminSecretRef`: the Dashboard API alone, with an org admin's key.
+    #[serde(rename = "APIKeyOnly")]
+    ApiKeyOnly,
+}
+
 impl ConnectionSettings {
+    /// `None` for backends without modes.
+    pub fn mode(&self) -> Option<ConnectionMode> {
+        match (self.type_, &self.admin_secret_ref) {
+            (ConnectionType::AdminUsersApi, _) => None,
+            (ConnectionType::TykDashboard, Some(_)) => Some(ConnectionMode::Admin),
+            (ConnectionType::TykDashboard, None) => Some(ConnectionMode::ApiKeyOnly),
+        }
+    }
+
     pub fn for_url(url: &str, admin_secret: &str) -> Self {
         Self {
             type_: ConnectionType::TykDashboard,

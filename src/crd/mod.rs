@@ -29,6 +29,8 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "dashboard-user-operator";
 /// Name of the cluster connection used when `connectionRef` is omitted.
 pub const DEFAULT_CONNECTION: &str = "default";
+/// `maxConcurrentRequests` when a connection does not set it (README "Performance").
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 8;
 
 /// Condition types (kstatus).
 pub mod condition {
@@ -61,6 +63,9 @@ pub mod reason {
     pub const GROUP_NOT_READY: &str = "GroupNotReady";
     /// A group being deleted is still referenced by users (its finalizer holds).
     pub const GROUP_IN_USE: &str = "GroupInUse";
+    /// The Dashboard hides the user's access key (`forbid_admin_view_access_token`) and no
+    /// earlier copy was published: the access Secret carries no key.
+    pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
 
     /// Every reason above: the bounded values of the `reason` metric label.
     pub const ALL: &[&str] = &[
@@ -84,6 +89,7 @@ pub mod reason {
         UNAUTHORIZED,
         GROUP_NOT_READY,
         GROUP_IN_USE,
+        ACCESS_KEY_UNAVAILABLE,
     ];
 }
 

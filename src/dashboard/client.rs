@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     limit: Arc<Semaphore>,
     max_in_flight: usize,
     observer: Option<Arc<dyn RequestObserver>>,
+    /// The API key's own user, looked up once per client (API-key-only connections).
+    pub(crate) key_owner: Arc<tokio::sync::OnceCell<super::User>>,
 }
 
 impl fmt::Debug for DashboardClient {
@@ -99,10 +101,15 @@ impl DashboardClient {
     pub fn new(cfg: ConnectionConfig) -> Result<Self, DashboardError> {
         const OP: &str = "configure connection";
         check_base(OP, &cfg.url, cfg.timeout)?;
-        if cfg.admin_secret.is_empty() {
-            return Err(DashboardError::config(OP, "admin secret is empty"));
-        }
         let api_key = cfg.api_key.filter(|k| !k.is_empty());
+        // Without the admin secret the client works through the Dashboard API alone
+        // (an API-key-only connection); without either it could do nothing.
+        if cfg.admin_secret.is_empty() && api_key.is_none() {
+            return Err(DashboardError::config(
+                OP,
+                "neither an admin secret nor an api key is configured",
+            ));
+        }
         let tls = tls::client_config(cfg.ca_pem.as_deref(), cfg.insecure_skip_verify)?;
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -130,6 +137,7 @@ impl DashboardClient {
                 limit: Arc::new(Semaphore::new(max)),
                 max_in_flight: max,
                 observer: None,
+                key_owner: Arc::default(),
             }),
         })
     }
@@ -150,6 +158,7 @@ impl DashboardClient {
                     limit: i.limit.clone(),
                     max_in_flight: i.max_in_flight,
                     observer: Some(observer),
+                    key_owner: i.key_owner.clone(),
                 });
             }
         }
@@ -164,6 +173,12 @@ impl DashboardClient {
     /// True when an admin API key is configured (needed for find, list and delete).
     pub fn has_api_key(&self) -> bool {
         self.inner.api_key.is_some()
+    }
+
+    /// True when the Admin API (`admin-auth`) is usable; false for an API-key-only
+    /// connection, whose every call goes through the Dashboard API.
+    pub fn has_admin_secret(&self) -> bool {
+        !self.inner.admin_secret.is_empty()
     }
 
     pub(crate) fn api_key(&self, op: &'static str) -> Result<&ApiKey, DashboardError> {
@@ -198,6 +213,12 @@ impl DashboardClient {
         let url = format!("{}{}", inner.base, call.path);
         let mut req = inner.http.request(call.method.clone(), &url);
         let (name, value) = match call.auth {
+            Auth::Admin if inner.admin_secret.is_empty() => {
+                return Err(DashboardError::config(
+                    call.op,
+                    "this call needs the admin secret, and the connection is API-key-only",
+                ));
+            }
             Auth::Admin => (
                 HeaderName::from_static("admin-auth"),
                 inner.admin_secret.expose(),

@@ -5,6 +5,7 @@
 //! (`tyk-dashboard-api.md` §1.3), errors classified from status *and* message, and credentials
 //! that never print. See `README.md` in this directory for the behaviour and its limits.
 
+mod api_users;
 pub(crate) mod classify;
 pub(crate) mod client;
 mod config;

@@ -18,14 +18,16 @@ impl DashboardClient {
     /// Checks reachability and credentials: the admin secret, and the API key when one is
     /// configured. Looks up a user id that cannot exist; "not found" proves authentication.
     pub async fn probe(&self) -> Result<(), DashboardError> {
-        let call = self.call(
-            "probe admin api",
-            Method::GET,
-            "/admin/users/{id}",
-            format!("/admin/users/{PROBE_ID}"),
-            Auth::Admin,
-        );
-        accept_not_found(self.execute(call).await)?;
+        if self.has_admin_secret() {
+            let call = self.call(
+                "probe admin api",
+                Method::GET,
+                "/admin/users/{id}",
+                format!("/admin/users/{PROBE_ID}"),
+                Auth::Admin,
+            );
+            accept_not_found(self.execute(call).await)?;
+        }
         if let Some(key) = &self.inner.api_key {
             let call = self.call(
                 "probe dashboard api",
@@ -101,8 +103,12 @@ impl DashboardClient {
     }
 
     /// `GET /admin/users/{id}`: the bare user object (§2.2).
+    /// On an API-key-only connection: `GET /api/users/{id}` with the API key instead.
     pub async fn get_user(&self, id: &str) -> Result<User, DashboardError> {
         const OP: &str = "get user";
+        if !self.has_admin_secret() {
+            return self.api_get_user(id).await;
+        }
         let id = checked_id(OP, id)?;
         let call = self.call(
             OP,

@@ -259,6 +259,7 @@ mod tests {
             backend: ConnectionType::TykDashboard,
             org_id: Some("org1".into()),
             has_api_key: true,
+            key_org: None,
         }
     }
 
@@ -374,8 +375,26 @@ mod tests {
             backend: ConnectionType::TykDashboard,
             org_id: None,
             has_api_key: false,
+            key_org: None,
         };
         assert_eq!(reason_of(&plan(&o)), reason::CONNECTION_NOT_READY);
+        // Groups are a Tyk Dashboard thing: another backend is a spec error, and deleting
+        // such a group lets go of it.
+        o.connection = ConnectionView::Ready {
+            url: "http://users/api".into(),
+            backend: ConnectionType::AdminUsersApi,
+            org_id: None,
+            has_api_key: true,
+            key_org: None,
+        };
+        assert_eq!(reason_of(&plan(&o)), reason::INVALID_SPEC);
+        let mut recorded = group();
+        recorded.status = Some(Default::default());
+        recorded.status.as_mut().unwrap().group_id = Some("g1".into());
+        assert!(matches!(
+            plan_cleanup(&recorded, &o.connection, vec![]),
+            Cleanup::Release { .. }
+        ));
         let mut other = remote("g1", "API readers");
         other.org_id = "org9".into();
         let p = plan(&observed(&g, RemoteGroup::Found(other), vec![]));

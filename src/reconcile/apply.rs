@@ -5,8 +5,8 @@ use kube::{Api, ResourceExt, runtime::controller::Action};
 use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
-    self, AccessSecretView, ConnectionView, DesiredUser, GroupView, PasswordView, Plan, RemoteView,
-    Step,
+    self, AccessSecretView, Blocker, ConnectionView, DesiredUser, GroupView, PasswordView, Plan,
+    RemoteView, Step,
 };
 use crate::backend::RemoteObject;
 use crate::connection::Resolved;
@@ -188,6 +188,13 @@ impl Run<'_> {
                 break;
             }
         }
+        let mut p = p;
+        if p.pending.is_none() && !self.adopted && self.access_key_hidden() {
+            p.pending = Some(Blocker::stalled(
+                reason::ACCESS_KEY_UNAVAILABLE,
+                "the dashboard hides this user's access key from the operator's credentials (security.forbid_admin_view_access_token) and none was published before: the access Secret carries no key; the user itself is in line with the spec",
+            ));
+        }
         Ok(p)
     }
 
@@ -195,6 +202,19 @@ impl Run<'_> {
         crate::group::observe_group(&self.ctx.client, self.user)
             .await
             .map_err(ReconcileError::kube("read dashboardusergroup"))
+    }
+
+    /// A Tyk user whose key the Dashboard did not show, with no earlier copy published.
+    fn access_key_hidden(&self) -> bool {
+        let tyk = self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.backend.tyk().is_some());
+        let shown = self
+            .remote
+            .as_ref()
+            .is_some_and(|r| !r.access_key().is_empty());
+        tyk && self.remote.is_some() && !shown && self.published_key().is_none()
     }
 
     pub(super) fn conn(&self) -> &Resolved {

@@ -8,6 +8,7 @@ mod common;
 
 mod access_secret;
 mod admin_users;
+mod api_key_only;
 mod cli_export;
 mod cli_plan;
 mod conflicts;

@@ -448,11 +448,12 @@ fn connection_cases() -> Vec<Case> {
             &["spec.maxConcurrentRequests", "greater than or equal to 1"],
         ),
         case(
-            "adminSecretRef missing",
+            "adminSecretRef and apiKeySecretRef both missing",
             N,
-            spec(json!({"adminSecretRef": null})),
-            // Optional in the schema since connections have a type; CEL requires it for Tyk.
-            &["adminSecretRef is required for type TykDashboard"],
+            spec(json!({"adminSecretRef": null, "apiKeySecretRef": null})),
+            // Optional in the schema since connections have a type; without adminSecretRef a
+            // Tyk connection is API-key-only, so CEL requires one of the two.
+            &["type TykDashboard needs adminSecretRef, apiKeySecretRef (API-key-only), or both"],
         ),
         case(
             "tokenSecretRef on a Tyk connection",

@@ -225,6 +225,7 @@ fn observed(w: &World) -> Observed<'_> {
             backend: ConnectionType::TykDashboard,
             org_id: w.connection_org.clone(),
             has_api_key: true,
+            key_org: None,
         },
         password: w.password.clone(),
         access_secret: w.secret.clone(),

@@ -7,6 +7,7 @@
 mod desired;
 #[cfg(test)]
 mod fuzz_tests;
+mod key_only;
 #[cfg(test)]
 mod tests;
 
@@ -58,6 +59,9 @@ pub enum ConnectionView {
         /// The backend can find users by login name and delete them (Tyk: only with the
         /// connection's API key; the admin users API: always, with its token).
         has_api_key: bool,
+        /// Tyk without the admin secret (API-key-only): the org of the key's user. Every
+        /// call then goes through the Dashboard API, in that org only.
+        key_org: Option<String>,
     },
     Unavailable(Blocker),
 }
@@ -221,19 +225,29 @@ impl Plan {
 
 /// Decides what an Apply reconcile must do.
 pub fn plan(o: &Observed<'_>) -> Plan {
-    let (url, backend, conn_org) = match &o.connection {
+    let (url, backend, conn_org, key_org) = match &o.connection {
         ConnectionView::Ready {
             url,
             backend,
             org_id,
+            key_org,
             ..
-        } => (url, *backend, org_id.as_deref()),
+        } => (url, *backend, org_id.as_deref(), key_org.as_deref()),
         ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
     };
-    let mut desired = match desired_user(&o.user.spec, backend, conn_org) {
+    // API-key-only: the key's org is the default org, and the only one there is.
+    let mut desired = match desired_user(&o.user.spec, backend, conn_org.or(key_org)) {
         Ok(d) => d,
         Err(msg) => return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg)),
     };
+    if let Some(k) = key_org
+        && let Err(msg) = key_only::limits(&o.user.spec, &desired, k)
+    {
+        return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg));
+    }
+    // The first password travels with the create: the admin users API's create, and the
+    // Dashboard API's `POST /api/users` of an API-key-only connection.
+    let password_with_create = backend == ConnectionType::AdminUsersApi || key_org.is_some();
     match (&o.group, &mut desired.profile) {
         (GroupView::Literal, _) => {}
         (_, DesiredProfile::AdminUsers { .. }) => {
@@ -291,7 +305,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 .as_ref()
                 .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.login));
             let may_adopt = own_intent || o.user.spec.adoption_policy == AdoptionPolicy::IfExists;
-            if backend == ConnectionType::AdminUsersApi
+            if password_with_create
                 && let Some(fp) = password_wanted
                 && status.rejected_password_fingerprint.as_deref() == Some(&fp.0)
             {
@@ -307,7 +321,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             });
             if password_wanted.is_some() {
                 // An inactive user's own key is refused, so use the admin path then.
-                let via = if backend == ConnectionType::AdminUsersApi {
+                let via = if password_with_create {
                     PasswordPath::WithCreate
                 } else if desired.active {
                     PasswordPath::SelfReset

@@ -22,6 +22,7 @@ fn conn() -> ConnectionView {
         backend: ConnectionType::TykDashboard,
         org_id: Some(ORG.into()),
         has_api_key: true,
+        key_org: None,
     }
 }
 
@@ -516,6 +517,7 @@ fn org_less_user_needs_super_user() {
         backend: ConnectionType::TykDashboard,
         org_id: None,
         has_api_key: true,
+        key_org: None,
     };
     assert_eq!(plan(&o).pending.unwrap().reason, reason::INVALID_SPEC);
 
@@ -558,6 +560,7 @@ fn cleanup_follows_deletion_policy() {
         backend: ConnectionType::TykDashboard,
         org_id: None,
         has_api_key: false,
+        key_org: None,
     };
     let gone = ConnectionView::Unavailable(Blocker::stalled(reason::CONNECTION_NOT_FOUND, "gone"));
     let u = DashboardUser::test().created(ID, ORG).deleting();
@@ -666,6 +669,7 @@ fn admin_conn() -> ConnectionView {
         backend: ConnectionType::AdminUsersApi,
         org_id: None,
         has_api_key: true,
+        key_org: None,
     }
 }
 

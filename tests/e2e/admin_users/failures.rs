@@ -27,10 +27,12 @@ async fn admin_users_connection_failures_and_recovery() -> anyhow::Result<()> {
     env.wait_condition("ivy", "Ready", "False", "Unauthorized")
         .await?;
     assert!(a.remote("ivy").is_none());
-    // Fixed: created.
+    a.wait_connection("False", "Unauthorized").await?;
+    // Fixed: created, and the connection's probe says Connected.
     env.apply(&a.connection(TOKEN_SECRET)).await?;
     env.wait_ready("ivy").await?;
     assert!(a.remote("ivy").is_some());
+    a.wait_connection("True", "Connected").await?;
     a.finish().await
 }
 

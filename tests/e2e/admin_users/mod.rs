@@ -74,6 +74,25 @@ impl AdminEnv {
         })
     }
 
+    /// The connection's Ready condition (from its probe) has `status` and `reason`.
+    pub async fn wait_connection(&self, status: &str, reason: &str) -> anyhow::Result<()> {
+        let ar = kube::cluster_connection_resource();
+        wait::until(
+            &format!("connection {} Ready={status}/{reason}", self.conn),
+            || async {
+                let c = kube::get(&self.env.client, &ar, None, &self.conn)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("not found")?;
+                match kube::condition(&c, "Ready") {
+                    Some((s, r, _)) if s == status && r == reason => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        )
+        .await
+    }
+
     /// The remote user with this username, as the emulator holds it.
     pub fn remote(&self, username: &str) -> Option<UserState> {
         self.api

@@ -1,0 +1,63 @@
+//! A client without the admin secret (an API-key-only connection): every user call goes
+//! through the Dashboard API with the key (tyk-dashboard-api.md §3), the key's own user is
+//! found, and an Admin API call is refused before it is sent.
+
+use std::time::Duration;
+
+use dashboard_user_operator::dashboard::{
+    AdminSecret, ApiKey, ConnectionConfig, DashboardClient, DashboardError, Password,
+};
+use tyk_dashboard_emulator::Profile;
+
+use crate::emulator::{ORG, emulator, new_user, org_admin};
+use crate::secrets::{PASSWORD, assert_clean};
+
+#[tokio::test]
+async fn key_only_client_uses_the_dashboard_api_alone() {
+    let emu = emulator(Profile::V5_8).await;
+    let (admin, _) = org_admin(&emu).await;
+    let mut cfg = ConnectionConfig::new(&emu.url(), AdminSecret::new("")).unwrap();
+    assert!(
+        DashboardClient::new(cfg.clone()).is_err(),
+        "no credential at all is refused"
+    );
+    cfg.api_key = Some(ApiKey::new(admin.access_key.expose()));
+    cfg.timeout = Duration::from_secs(10);
+    let c = DashboardClient::new(cfg).unwrap();
+    assert!(!c.has_admin_secret());
+    c.probe().await.unwrap();
+    let owner = c.key_owner().await.unwrap();
+    assert_eq!(
+        (owner.id.as_str(), owner.org_id.as_str()),
+        (admin.user.id.as_str(), ORG)
+    );
+
+    let pw = Password::new(PASSWORD);
+    let mut u = c
+        .api_create_user(
+            &new_user("key-only@example.org", &[("apis", "read")], true),
+            Some(&pw),
+        )
+        .await
+        .unwrap();
+    assert!(emu.check_password("key-only@example.org", ORG, PASSWORD));
+    assert_eq!(c.get_user(&u.id).await.unwrap().org_id, ORG);
+    u.first_name = "Renamed".into();
+    c.api_update_user(&u).await.unwrap();
+    assert_eq!(c.get_user(&u.id).await.unwrap().first_name, "Renamed");
+
+    // The Admin API needs the secret this client does not have: refused locally.
+    let e = c.update_user(&u, None).await.unwrap_err();
+    assert!(matches!(e, DashboardError::Config { .. }), "{e:?}");
+    let e = c
+        .create_user(&new_user("other@example.org", &[("apis", "read")], true))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, DashboardError::Config { .. }), "{e:?}");
+    assert_clean(&format!("{e} {e:?}"));
+    assert!(
+        emu.users()
+            .iter()
+            .all(|s| s.email_address != "other@example.org")
+    );
+}
