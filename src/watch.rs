@@ -201,6 +201,7 @@ where
         .map(|(i, api)| {
             watcher(api, wc.clone())
                 .default_backoff()
+                .modify(slim::<K>)
                 .map(move |e| (i, e))
                 .boxed()
         });
@@ -212,6 +213,25 @@ where
         stream::iter(out)
     });
     (store, merged)
+}
+
+/// kubectl's copy of the whole applied object (client-side apply).
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// What the stores keep of an object: all but `managedFields` and kubectl's last-applied
+/// annotation. Reconciles read their object fresh from the API server, so a store only
+/// routes events and answers index questions (connection, group, user id); those two
+/// fields were about half of a cached DashboardUser, and the annotation repeats its spec
+/// (README "Performance").
+pub fn slim<K: Resource>(o: &mut K) {
+    let meta = o.meta_mut();
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+        if a.is_empty() {
+            meta.annotations = None;
+        }
+    }
 }
 
 /// Every object touched (applied or deleted) in any namespace of `scope`: the input of
@@ -279,6 +299,34 @@ mod tests {
         }
         out.extend(m.apply(i, watcher::Event::InitDone));
         out
+    }
+
+    #[test]
+    fn stores_keep_no_managed_fields_or_last_applied_copy() {
+        let mut o = cm("a", "x");
+        o.metadata.managed_fields = Some(vec![Default::default()]);
+        o.metadata.labels = Some([("app".to_string(), "x".to_string())].into());
+        o.metadata.annotations = Some(
+            [
+                (LAST_APPLIED.to_string(), "{\"big\":true}".to_string()),
+                ("userop.dev/rotate-access-key".to_string(), "1".to_string()),
+            ]
+            .into(),
+        );
+        slim(&mut o);
+        assert_eq!(o.metadata.managed_fields, None);
+        let annotations = o.metadata.annotations.clone().unwrap_or_default();
+        assert_eq!(
+            annotations.keys().collect::<Vec<_>>(),
+            ["userop.dev/rotate-access-key"],
+            "other annotations are kept"
+        );
+        assert_eq!(o.labels().get("app").map(String::as_str), Some("x"));
+        // Nothing left: no empty map either.
+        let mut only = cm("a", "y");
+        only.metadata.annotations = Some([(LAST_APPLIED.to_string(), "{}".to_string())].into());
+        slim(&mut only);
+        assert_eq!(only.metadata.annotations, None);
     }
 
     #[tokio::test]

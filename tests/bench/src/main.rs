@@ -89,6 +89,18 @@ pub struct Opts {
     pub operator_bin: Option<PathBuf>,
 }
 
+/// Writes the figures so far to `--json` (if given).
+pub fn save(opts: &Opts, figures: &Map<String, Value>) -> anyhow::Result<()> {
+    let Some(path) = &opts.json else {
+        return Ok(());
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(figures)? + "\n")?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -117,10 +129,7 @@ async fn main() -> anyhow::Result<()> {
     let value = Value::Object(out);
     print!("{}", report::text(&value));
     if let Some(path) = &opts.json {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(path, serde_json::to_string_pretty(&value)? + "\n")?;
+        save(&opts, value.as_object().expect("an object"))?;
         let conv = value
             .get("converge")
             .or((name == "converge").then_some(&value));

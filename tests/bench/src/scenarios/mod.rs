@@ -19,9 +19,13 @@ pub use converge::in_flight;
 /// puts each scenario's object under its name.
 pub async fn run(name: &str, env: &mut Env, out: &mut Map<String, Value>) -> anyhow::Result<()> {
     if name == "all" {
+        // Saved after each scenario: a long run that fails late keeps its earlier figures.
         out.insert("converge".into(), converge::run(env).await?);
+        crate::save(&env.opts, out)?;
         out.insert("steady".into(), steady::run(env).await?);
+        crate::save(&env.opts, out)?;
         out.insert("memory".into(), memory::run(env).await?);
+        crate::save(&env.opts, out)?;
         out.insert("password-latency".into(), password::run(env).await?);
         return Ok(());
     }
