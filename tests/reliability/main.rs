@@ -10,4 +10,5 @@ mod crash;
 mod faults;
 mod figures;
 mod manifests;
+mod replicas;
 mod workload;
