@@ -79,10 +79,9 @@ async fn create_get_find_update_password_delete() {
     assert!(c.delete_user(&u.id).await.unwrap_err().is_not_found());
 }
 
-#[tokio::test]
-async fn find_asks_with_the_username_filter_among_many_users() {
-    let e = emu(|s| s.max_limit = 100).await;
-    for i in 0..120 {
+/// `user-000`, `user-001`, … made behind the client's back.
+fn seed_many(e: &AdminUsersEmulator, n: usize) {
+    for i in 0..n {
         e.seed_user(admin_users_emulator::Seed {
             username: format!("user-{i:03}"),
             email: None,
@@ -92,6 +91,12 @@ async fn find_asks_with_the_username_filter_among_many_users() {
         })
         .unwrap();
     }
+}
+
+#[tokio::test]
+async fn find_asks_with_the_username_filter_among_many_users() {
+    let e = emu(|s| s.max_limit = 100).await;
+    seed_many(&e, 120);
     let c = client(&e, TOKEN);
     // One request with ?username= finds it among more users than a page holds.
     assert!(c.find_user("user-110").await.unwrap().is_some());
@@ -297,16 +302,7 @@ async fn find_stops_when_the_server_ignores_skip() {
         s.ignore_skip = true;
     })
     .await;
-    for i in 0..150 {
-        e.seed_user(admin_users_emulator::Seed {
-            username: format!("user-{i:03}"),
-            email: None,
-            role: admin_users_emulator::Role::Viewer,
-            is_active: true,
-            password: "seeded-password".into(),
-        })
-        .unwrap();
-    }
+    seed_many(&e, 150);
     let c = client(&e, TOKEN);
     let err = c.find_user("user-140").await.unwrap_err();
     assert!(

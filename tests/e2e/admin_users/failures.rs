@@ -169,13 +169,17 @@ async fn admin_users_plain_refusals_are_not_retried() -> anyhow::Result<()> {
             .filter(|r| r.method == "POST" && r.route == admin_users_emulator::COLLECTION)
             .count()
     };
-    a.api.add_fault(admin_users_emulator::FaultRule {
-        method: Some("POST".into()),
-        route: Some(admin_users_emulator::COLLECTION.into()),
-        status: Some(422),
-        detail: Some(json!("password too common")),
-        ..Default::default()
-    });
+    // Every create answered `status` with `detail`.
+    let refuse_creates = |status: u16, detail: serde_json::Value| {
+        a.api.add_fault(admin_users_emulator::FaultRule {
+            method: Some("POST".into()),
+            route: Some(admin_users_emulator::COLLECTION.into()),
+            status: Some(status),
+            detail: Some(detail),
+            ..Default::default()
+        })
+    };
+    refuse_creates(422, json!("password too common"));
     env.put_password("nia-pw", &env.password()).await?;
     env.apply(&a.user("nia", "nia")).await?;
     let u = env
@@ -188,13 +192,7 @@ async fn admin_users_plain_refusals_are_not_retried() -> anyhow::Result<()> {
 
     // Another field refused (400, not about the password): stalled, not backed off.
     a.api.clear_faults();
-    a.api.add_fault(admin_users_emulator::FaultRule {
-        method: Some("POST".into()),
-        route: Some(admin_users_emulator::COLLECTION.into()),
-        status: Some(400),
-        detail: Some(json!("email domain not allowed")),
-        ..Default::default()
-    });
+    refuse_creates(400, json!("email domain not allowed"));
     env.put_password("oli-pw", &env.password()).await?;
     env.apply(&a.user("oli", "oli")).await?;
     let u = env
