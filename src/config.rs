@@ -57,6 +57,10 @@ pub struct Config {
     /// Only act while holding a coordination.k8s.io Lease.
     #[arg(long, env = "LEADER_ELECT", default_value_t = false)]
     pub leader_elect: bool,
+    /// Tags every Dashboard request (`User-Agent: dashboard-user-operator/<v> (replica <id>)`)
+    /// so writes can be told apart by replica; default `<POD_NAME or HOSTNAME>_<8 hex>`.
+    #[arg(long, env = "REPLICA_ID")]
+    pub replica_id: Option<String>,
     /// Name of the Lease (in the operator namespace).
     #[arg(long, env = "LEASE_NAME", default_value = "dashboard-user-operator")]
     pub lease_name: String,

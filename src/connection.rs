@@ -142,6 +142,8 @@ pub struct Resolver<'a> {
     pub operator_namespace: &'a str,
     pub cache: &'a ClientCache,
     pub metrics: &'a Arc<Metrics>,
+    /// Tags this process's Dashboard requests (User-Agent), so replicas can be told apart.
+    pub replica: Option<&'a str>,
 }
 
 impl Resolver<'_> {
@@ -353,6 +355,7 @@ impl Resolver<'_> {
                 cfg.insecure_skip_verify = insecure;
                 cfg.timeout = timeout;
                 cfg.max_concurrent_requests = max_in_flight;
+                cfg.replica = self.replica.map(str::to_string);
                 BackendConfig::Tyk(cfg)
             }
             ConnectionType::AdminUsersApi => {

@@ -29,6 +29,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub metrics: Arc<Metrics>,
     pub clients: ClientCache,
+    /// This process's replica id (see `Config::replica_id`), sent with every Dashboard request.
+    pub replica: String,
     fingerprint_key: tokio::sync::OnceCell<FingerprintKey>,
     /// Consecutive failures per object (`ns/name`), for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
@@ -44,10 +46,14 @@ impl Context {
     pub fn new(client: Client, config: Config, recorder: Recorder, metrics: Arc<Metrics>) -> Self {
         Self {
             client,
-            config,
+            config: config.clone(),
             recorder,
             metrics,
             clients: ClientCache::default(),
+            replica: config
+                .replica_id
+                .clone()
+                .unwrap_or_else(crate::dashboard::default_replica_id),
             fingerprint_key: tokio::sync::OnceCell::new(),
             failures: Mutex::default(),
             password_index: Mutex::default(),
@@ -62,6 +68,7 @@ impl Context {
             operator_namespace: &self.config.operator_namespace,
             cache: &self.clients,
             metrics: &self.metrics,
+            replica: Some(&self.replica),
         }
     }
 

@@ -122,14 +122,34 @@ where
         "kind": K::kind(&()),
         "status": status,
     });
-    api.patch_status(
-        &name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
+    // A forced apply is idempotent, so a transient refusal is retried here, briefly: the
+    // status often records a Dashboard write just made (user id, password fingerprint), and
+    // losing it would make the next reconcile repeat that write (reliability suite, README).
+    let mut delay = std::time::Duration::from_millis(100);
+    for attempt in 1.. {
+        match api
+            .patch_status(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+        {
+            Ok(_) => break,
+            Err(kube::Error::Api(e))
+                if attempt < STATUS_ATTEMPTS && matches!(e.code, 409 | 429 | 500 | 503 | 504) =>
+            {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(true)
 }
+
+/// Tries of one status write on a transient API error (100 + 200 + 400 ms between them).
+const STATUS_ATTEMPTS: u32 = 4;
 
 #[cfg(test)]
 mod tests {

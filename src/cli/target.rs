@@ -53,6 +53,8 @@ impl Cluster {
             cache: &self.cache,
             // Never served: the CLI has no metrics endpoint; the Resolver wants a sink.
             metrics: &self.metrics,
+            // The CLI only reads; its requests carry no replica tag.
+            replica: None,
         }
     }
 

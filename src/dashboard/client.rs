@@ -114,10 +114,7 @@ impl DashboardClient {
         let mut headers = HeaderMap::new();
         headers.insert(
             reqwest::header::USER_AGENT,
-            HeaderValue::from_static(concat!(
-                "dashboard-user-operator/",
-                env!("CARGO_PKG_VERSION")
-            )),
+            user_agent(cfg.replica.as_deref()),
         );
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -328,6 +325,37 @@ impl DashboardClient {
             },
         }
     }
+}
+
+const USER_AGENT: &str = concat!("dashboard-user-operator/", env!("CARGO_PKG_VERSION"));
+
+/// `dashboard-user-operator/<version>`, plus ` (replica <id>)` when a replica id is set.
+fn user_agent(replica: Option<&str>) -> HeaderValue {
+    let Some(id) = replica.filter(|r| !r.is_empty()) else {
+        return HeaderValue::from_static(USER_AGENT);
+    };
+    let id: String = id
+        .chars()
+        .take(63)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!("{USER_AGENT} (replica {id})"))
+        .unwrap_or(HeaderValue::from_static(USER_AGENT))
+}
+
+/// The default replica id: the Pod name (or host name) plus 8 random hex digits, so two
+/// processes on one host, or one restarted, never share it.
+pub fn default_replica_id() -> String {
+    let host = std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| "dashboard-user-operator".into());
+    format!("{host}_{:08x}", rand::random::<u32>())
 }
 
 /// The checks every backend client makes on its base URL and timeout.

@@ -25,6 +25,9 @@ pub struct ConnectionConfig {
     pub timeout: Duration,
     /// Requests in flight at once on this connection (at least 1).
     pub max_concurrent_requests: usize,
+    /// Appended to the User-Agent as `(replica <id>)`; characters outside `[A-Za-z0-9._-]`
+    /// become `_` and it is cut at 63, so any id makes a valid header.
+    pub replica: Option<String>,
 }
 
 impl ConnectionConfig {
@@ -40,6 +43,7 @@ impl ConnectionConfig {
             insecure_skip_verify: false,
             timeout: Duration::from_secs(10),
             max_concurrent_requests: 4,
+            replica: None,
         })
     }
 }
@@ -57,6 +61,7 @@ impl fmt::Debug for ConnectionConfig {
             .field("insecure_skip_verify", &self.insecure_skip_verify)
             .field("timeout", &self.timeout)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("replica", &self.replica)
             .finish()
     }
 }

@@ -18,7 +18,7 @@ pub(crate) mod tls;
 mod users;
 pub mod wire;
 
-pub use client::{DashboardClient, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES};
+pub use client::{DashboardClient, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES, default_replica_id};
 pub use config::ConnectionConfig;
 pub use error::DashboardError;
 pub use groups::Group;

@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod cli;
+pub mod control;
 pub mod corpus;
 pub mod dashboard;
 pub mod groups;

@@ -73,6 +73,14 @@ impl Operator {
     /// Spawns `dashboard-user-operator run` and waits until `/readyz` answers 200
     /// (caches synced), so the test's next step is seen by a running controller.
     pub async fn spawn(cfg: &OperatorConfig, logs: Lines) -> anyhow::Result<Operator> {
+        let mut op = Self::spawn_live(cfg, logs).await?;
+        op.wait_for("/readyz").await?;
+        Ok(op)
+    }
+
+    /// Spawns and waits only for `/livez`: a `--leader-elect` follower is alive but never
+    /// ready (its controllers start once it holds the Lease).
+    pub async fn spawn_live(cfg: &OperatorConfig, logs: Lines) -> anyhow::Result<Operator> {
         let port = free_port()?;
         let metrics_addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut cmd = Command::new(binary());
@@ -117,12 +125,12 @@ impl Operator {
             metrics_addr,
             logs,
         };
-        op.wait_ready().await?;
+        op.wait_for("/livez").await?;
         Ok(op)
     }
 
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let url = format!("http://{}/readyz", self.metrics_addr);
+    async fn wait_for(&mut self, path: &str) -> anyhow::Result<()> {
+        let url = format!("http://{}{path}", self.metrics_addr);
         let http = super::http_client();
         let deadline = tokio::time::Instant::now() + wait::default_timeout();
         loop {
@@ -134,8 +142,8 @@ impl Operator {
             }
             let last = match http.get(&url).send().await {
                 Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r) => format!("readyz answered {}", r.status()),
-                Err(e) => format!("readyz unreachable: {e}"),
+                Ok(r) => format!("{path} answered {}", r.status()),
+                Err(e) => format!("{path} unreachable: {e}"),
             };
             if tokio::time::Instant::now() >= deadline {
                 anyhow::bail!(

@@ -370,3 +370,28 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
     assert!(err.to_string().contains("access_key"), "{err}");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_request_carries_the_replica_in_the_user_agent() {
+    let emu = emulator(Profile::V5_8).await;
+    let mut cfg = ConnectionConfig::new(&emu.url(), AdminSecret::new(ADMIN_SECRET)).unwrap();
+    // Characters a header or a log parser would trip over become `_`.
+    cfg.replica = Some("op-a/1 x".into());
+    let c = DashboardClient::new(cfg).unwrap();
+    c.create_user(&new_user("ua@example.org", &[], true))
+        .await
+        .unwrap();
+    admin_client(&emu).probe().await.unwrap();
+    let agents: Vec<String> = emu.requests().into_iter().map(|r| r.user_agent).collect();
+    let v = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        agents[0],
+        format!("dashboard-user-operator/{v} (replica op-a_1_x)")
+    );
+    // Without a replica id the agent is the plain one.
+    assert_eq!(
+        agents.last().unwrap(),
+        &format!("dashboard-user-operator/{v}")
+    );
+    emu.shutdown().await;
+}

@@ -6,4 +6,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod crash;
+mod faults;
+mod figures;
 mod manifests;
+mod replicas;
+mod workload;

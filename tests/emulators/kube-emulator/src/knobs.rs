@@ -21,7 +21,7 @@ pub struct Knobs {
     /// Answer every watch resume (explicit RV) and every `continue` with 410 Expired.
     #[serde(rename = "force410OnResume")]
     pub force_410_on_resume: bool,
-    /// HTTP code ("409", "500", "429") → probability of injecting it per request.
+    /// HTTP code ("409", "500", "429", "503") → probability of injecting it per request.
     #[serde(rename = "faultRate")]
     pub fault_rate: BTreeMap<String, f64>,
     /// Delay before the garbage collector and namespace controller act (§2.7).
@@ -42,7 +42,9 @@ impl Knobs {
         }
         let next: Knobs = serde_json::from_value(cur).map_err(|e| e.to_string())?;
         for (code, rate) in &next.fault_rate {
-            if !matches!(code.as_str(), "409" | "500" | "429") || !(0.0..=1.0).contains(rate) {
+            if !matches!(code.as_str(), "409" | "500" | "429" | "503")
+                || !(0.0..=1.0).contains(rate)
+            {
                 return Err(format!("bad faultRate entry {code}: {rate}"));
             }
         }
@@ -81,6 +83,17 @@ impl Knobs {
                     e.retry_after = Some(1);
                     return Some(e);
                 }
+                // What an apiserver answers while its storage is unavailable
+                // (`errors.NewServiceUnavailable`); kube clients retry it like a 429.
+                "503" => {
+                    let mut e = ApiError::new(
+                        503,
+                        "ServiceUnavailable",
+                        "injected unavailability (emulator fault knob): the server is currently unable to handle the request",
+                    );
+                    e.retry_after = Some(1);
+                    return Some(e);
+                }
                 _ => {}
             }
         }
@@ -106,7 +119,15 @@ mod tests {
         assert_eq!((e.code, e.retry_after), (429, Some(1)));
         assert!(k.apply(&json!({"nope": 1})).is_err());
         assert!(k.apply(&json!({"faultRate": {"418": 0.5}})).is_err());
-        k.apply(&json!({"faultRate": {"409": 1.0}})).unwrap();
+        k.apply(&json!({"faultRate": {"429": 0.0, "503": 1.0}}))
+            .unwrap();
+        let e = k.draw_fault("create").unwrap();
+        assert_eq!(
+            (e.code, e.reason.as_str(), e.retry_after),
+            (503, "ServiceUnavailable", Some(1))
+        );
+        k.apply(&json!({"faultRate": {"503": 0.0, "409": 1.0}}))
+            .unwrap();
         assert!(k.draw_fault("get").is_none());
         assert_eq!(k.draw_fault("patch").unwrap().code, 409);
     }

@@ -32,6 +32,9 @@ pub struct UserState {
     pub password_set: bool,
     /// Number of previous passwords remembered for the history check.
     pub password_history_len: usize,
+    /// Passwords stored so far (each accepted set counts, the same password again too).
+    #[serde(default)]
+    pub password_sets: u64,
     pub password_max_days: i64,
     pub password_updated: String,
     pub last_login_date: String,
@@ -52,6 +55,7 @@ impl From<&User> for UserState {
             access_key: u.access_key.clone(),
             password_set: u.password.is_some(),
             password_history_len: u.pw_history.len(),
+            password_sets: u.password_sets,
             password_max_days: u.password_max_days,
             password_updated: u.password_updated.clone(),
             last_login_date: u.last_login_date.clone(),

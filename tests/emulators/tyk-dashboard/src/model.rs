@@ -28,6 +28,9 @@ pub struct User {
     pub password: Option<PasswordHash>,
     /// Previous hashes, newest first (current one excluded).
     pub pw_history: Vec<PasswordHash>,
+    /// How many times a password was stored (never shown by the Dashboard API): lets a
+    /// test count passwords re-sent that were already applied.
+    pub password_sets: u64,
     pub password_max_days: i64,
     pub password_updated: String,
     pub last_login_date: String,
@@ -59,6 +62,7 @@ impl User {
             access_key: access_key(),
             password: None,
             pw_history: Vec::new(),
+            password_sets: 0,
             password_max_days: 0,
             password_updated: ZERO_TIME.into(),
             last_login_date: ZERO_TIME.into(),

@@ -96,6 +96,7 @@ pub fn set(user: &mut User, new: &str, s: &Settings) -> Result<(), PolicyError> 
         user.pw_history.truncate(s.password_history.max(1) + 8);
     }
     user.password = Some(PasswordHash::new(new));
+    user.password_sets += 1;
     user.password_updated = now();
     Ok(())
 }

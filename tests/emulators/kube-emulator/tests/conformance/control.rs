@@ -125,7 +125,23 @@ async fn fault_knobs_inject_statuses() {
         .to_bytes();
     assert_status(&crate::common::parse(&bytes), 429, "TooManyRequests");
 
-    knobs(&t, json!({"faultRate": {"429": 0.0, "500": 1.0}})).await;
+    knobs(&t, json!({"faultRate": {"429": 0.0, "503": 1.0}})).await;
+    let req = http::Request::get(coll.as_str())
+        .body(kube::client::Body::empty())
+        .unwrap();
+    let resp = raw.send(req).await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert!(
+        resp.headers().get("retry-after").is_some(),
+        "503 carries Retry-After"
+    );
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_status(&crate::common::parse(&bytes), 503, "ServiceUnavailable");
+
+    knobs(&t, json!({"faultRate": {"503": 0.0, "500": 1.0}})).await;
     let (code, body) = t.get(&coll).await;
     assert_eq!(code, 500);
     assert_status(&body, 500, "InternalError");

@@ -24,7 +24,7 @@ async fn users_state_has_everything_but_password_material() {
         &r.json(),
         &json!([{"id": id, "org_id": ORG, "email_address":"s@x.org",
         "first_name":"F","last_name":"L","active":true,"user_permissions":{"IsAdmin":"admin"},
-        "group_id":"","access_key": key,"password_set":true,"password_history_len":0,
+        "group_id":"","access_key": key,"password_set":true,"password_history_len":0,"password_sets":1,
         "password_max_days":0,"password_updated":"<time>",
         "last_login_date":"0001-01-01T00:00:00Z","created_at":"<time>"}]),
     );
