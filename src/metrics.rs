@@ -1,6 +1,7 @@
 //! Prometheus metrics. Every label is bounded: results, error categories, HTTP methods,
 //! route templates and status codes; connections are labelled by kind/name, which the
-//! cluster admin controls (never by user object names).
+//! cluster admin controls (never by user object names; the users gauge maps a reference to
+//! no existing connection to `unresolved`, see `runtime::users_gauge_rows`).
 
 use std::{collections::BTreeMap, sync::OnceLock, time::Duration};
 

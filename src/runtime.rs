@@ -1,18 +1,21 @@
 //! `dashboard-user-operator run`: client, servers, leader election, controllers and
 //! graceful shutdown, in that order.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{collections::HashSet, future::Future, net::SocketAddr, sync::Arc};
 
 use futures::{StreamExt, future::join_all};
 use http::{HeaderValue, header::USER_AGENT};
 use kube::{
-    Client,
+    Client, ResourceExt,
     runtime::events::{Recorder, Reporter},
 };
 
 use crate::config::Config;
 use crate::context::Context;
 use crate::controller;
+use crate::crd::{
+    ClusterDashboardConnection, ConnectionKind, ConnectionRef, DashboardConnection, DashboardUser,
+};
 use crate::leader::{LeaderElector, LeaderError};
 use crate::metrics::Metrics;
 use crate::server::{self, Health};
@@ -125,13 +128,6 @@ pub async fn run_with(
     let (store, s) = controller::users(ctx.clone(), &scope, reprobe, stopped());
     let _ = ctx.users.set(store.clone());
     let counted = store.clone();
-    ctx.metrics.set_users_source(Box::new(move || {
-        counted
-            .state()
-            .iter()
-            .map(|u| (u.connection_label(), ready_reason(u)))
-            .collect()
-    }));
     ready_waits.push(Box::pin(async move { synced(&store).await }));
     streams.push(s.boxed());
     let (gstore, gs) = controller::groups(ctx.clone(), &scope, stopped());
@@ -140,9 +136,15 @@ pub async fn run_with(
     streams.push(gs.boxed());
     let (cstore, cs) =
         controller::namespaced_connections(ctx.clone(), &scope, reprobe_namespaced, stopped());
+    let conns = cstore.clone();
     ready_waits.push(Box::pin(async move { synced(&cstore).await }));
     streams.push(cs.boxed());
     let (clstore, cls) = controller::cluster_connections(ctx.clone(), reprobe_cluster, stopped());
+    let clusters = clstore.clone();
+    ctx.metrics.set_users_source(Box::new(move || {
+        let known = known_connections(&clusters.state(), &conns.state());
+        users_gauge_rows(&counted.state(), &known)
+    }));
     ready_waits.push(Box::pin(async move { synced(&clstore).await }));
     streams.push(cls.boxed());
 
@@ -177,6 +179,50 @@ pub async fn run_with(
     tracing::info!("stopped");
     result
 }
+
+/// Labels (`cluster/<name>`, `<ns>/<name>`) of the connections that exist in the caches.
+fn known_connections(
+    clusters: &[Arc<ClusterDashboardConnection>],
+    namespaced: &[Arc<DashboardConnection>],
+) -> HashSet<String> {
+    let cluster = clusters.iter().map(|c| ConnectionRef {
+        kind: ConnectionKind::ClusterDashboardConnection,
+        name: c.name_any(),
+    });
+    let cluster = cluster.map(|r| r.label(""));
+    let namespaced = namespaced.iter().map(|c| {
+        ConnectionRef {
+            kind: ConnectionKind::DashboardConnection,
+            name: c.name_any(),
+        }
+        .label(&c.namespace().unwrap_or_default())
+    });
+    cluster.chain(namespaced).collect()
+}
+
+/// The users gauge's (connection, Ready reason) per user. A user's connectionRef is
+/// tenant-written and unbounded (STYLE §6), so only a connection that exists keeps its
+/// label; any other reference counts as `connection="unresolved"`.
+fn users_gauge_rows(
+    users: &[Arc<DashboardUser>],
+    known: &HashSet<String>,
+) -> Vec<(String, Option<String>)> {
+    users
+        .iter()
+        .map(|u| {
+            let label = u.connection_label();
+            let label = if known.contains(&label) {
+                label
+            } else {
+                UNRESOLVED_CONNECTION.to_string()
+            };
+            (label, ready_reason(u))
+        })
+        .collect()
+}
+
+/// The users gauge's connection label for a reference to no existing connection.
+const UNRESOLVED_CONNECTION: &str = "unresolved";
 
 /// The reason of a user's Ready condition, as its status says (none before the first write).
 fn ready_reason(u: &crate::crd::DashboardUser) -> Option<String> {
@@ -223,5 +269,74 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(ns: &str, connection: serde_json::Value) -> Arc<DashboardUser> {
+        let mut spec = serde_json::json!({"email": "a@example.com"});
+        if !connection.is_null() {
+            spec["connectionRef"] = connection;
+        }
+        Arc::new(
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "userop.dev/v1alpha1",
+                "kind": "DashboardUser",
+                "metadata": {"name": "u", "namespace": ns},
+                "spec": spec,
+            }))
+            .expect("a valid DashboardUser"),
+        )
+    }
+
+    #[test]
+    fn users_gauge_labels_only_existing_connections() {
+        let cluster: ClusterDashboardConnection = serde_json::from_value(serde_json::json!({
+            "apiVersion": "userop.dev/v1alpha1", "kind": "ClusterDashboardConnection",
+            "metadata": {"name": "default"},
+            "spec": {"url": "http://127.0.0.1:1", "adminSecretRef": {"name": "a", "namespace": "s"}},
+        }))
+        .expect("a valid ClusterDashboardConnection");
+        let own: DashboardConnection = serde_json::from_value(serde_json::json!({
+            "apiVersion": "userop.dev/v1alpha1", "kind": "DashboardConnection",
+            "metadata": {"name": "own", "namespace": "team-a"},
+            "spec": {"url": "http://127.0.0.1:1", "apiKeySecretRef": {"name": "k"}},
+        }))
+        .expect("a valid DashboardConnection");
+        let known = known_connections(&[Arc::new(cluster)], &[Arc::new(own)]);
+        let users = [
+            user("team-a", serde_json::Value::Null),
+            user(
+                "team-a",
+                serde_json::json!({"kind": "DashboardConnection", "name": "own"}),
+            ),
+            // The same name in another namespace is another, missing, connection.
+            user(
+                "team-b",
+                serde_json::json!({"kind": "DashboardConnection", "name": "own"}),
+            ),
+            user("team-a", serde_json::json!({"name": "made-up-0001"})),
+            user(
+                "team-a",
+                serde_json::json!({"kind": "DashboardConnection", "name": "x9"}),
+            ),
+        ];
+        let labels: Vec<String> = users_gauge_rows(&users, &known)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "cluster/default",
+                "team-a/own",
+                "unresolved",
+                "unresolved",
+                "unresolved"
+            ]
+        );
     }
 }

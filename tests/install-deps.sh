@@ -9,3 +9,12 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements
 
 # Lua 5.1 runs the Argo CD health checks in health/argocd (Argo CD embeds a Lua 5.1).
 command -v lua5.1 >/dev/null || { apt-get update -qq && apt-get install -y -qq lua5.1 >/dev/null; }
+
+# The real kubectl drives the e2e suite (DESIGN §6): its tests fail without one. The machine
+# image ships it (several versions, 1.27-1.33) in the Google Cloud SDK, which the emulator
+# conformance tests also need; a machine without it is reported here rather than silently
+# passing the kubectl tests.
+if ! [ -x /usr/lib/google-cloud-sdk/bin/kubectl ] && ! command -v kubectl >/dev/null; then
+    echo "install-deps: no kubectl (neither /usr/lib/google-cloud-sdk/bin/kubectl nor on PATH)" >&2
+    exit 1
+fi

@@ -8,8 +8,7 @@ use crate::common::{Env, READY, kubectl};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
     let env = Env::ready("kubectl").await?;
-    let Some(bin) = kubectl::binary() else {
-        eprintln!("SKIP kubectl: no kubectl binary");
+    let Some(bin) = kubectl::required(&env.test)? else {
         return env.finish().await;
     };
     let email = env.email("cli");
@@ -123,8 +122,7 @@ async fn kubectl_get_shows_columns_and_wait_works() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_shows_group_columns() -> anyhow::Result<()> {
     let env = Env::ready("kubectl-group").await?;
-    let Some(bin) = kubectl::binary() else {
-        eprintln!("SKIP kubectl-group: no kubectl binary");
+    let Some(bin) = kubectl::required(&env.test)? else {
         return env.finish().await;
     };
     let dname = format!("e2e-cli-{}", crate::common::random_hex(6));
@@ -185,8 +183,7 @@ async fn kubectl_shows_group_columns() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_describe_shows_the_last_dashboard_error() -> anyhow::Result<()> {
     let env = Env::ready("kubectl-describe").await?;
-    let Some(bin) = kubectl::binary() else {
-        eprintln!("SKIP kubectl-describe: no kubectl binary");
+    let Some(bin) = kubectl::required(&env.test)? else {
         return env.finish().await;
     };
     if !env.needs_emulators("injects a Dashboard error") {

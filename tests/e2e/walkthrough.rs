@@ -32,8 +32,7 @@ fn walkthrough_commands() -> anyhow::Result<Vec<String>> {
 async fn readme_walkthrough_runs() -> anyhow::Result<()> {
     let mut env = Env::new("walkthrough", EnvOptions::default()).await?;
     // The sandbox's names: namespace and connection `default`, which a shared cluster has not.
-    let Some(kubectl) = kubectl::binary() else {
-        eprintln!("SKIP {}: no kubectl binary", env.test);
+    let Some(kubectl) = kubectl::required(&env.test)? else {
         return env.finish().await;
     };
     if !env.needs_emulators("the sandbox's namespace and connection names") {
