@@ -68,8 +68,8 @@ pub mod reason {
     pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
 
     /// The reasons only ever written with Stalled=True: they wait for a change to a watched
-    /// object, i.e. for a person (`Blocker::retry` refuses them in debug builds, so the list
-    /// cannot silently go stale). `ConnectionNotReady` is missing on purpose: it is retried
+    /// object, i.e. for a person (the status writer refuses them as retrying in debug builds,
+    /// so the list cannot silently go stale). `ConnectionNotReady` is missing on purpose: it is retried
     /// too. The chart's DashboardUserStalled alert filters on these (tested in metrics.rs).
     pub const STALLED_ONLY: &[&str] = &[
         PASSWORD_SECRET_NOT_FOUND,

@@ -41,10 +41,6 @@ impl Blocker {
     }
 
     pub fn retry(reason: &'static str, message: impl Into<String>) -> Self {
-        debug_assert!(
-            !reason::STALLED_ONLY.contains(&reason),
-            "{reason} is listed in reason::STALLED_ONLY but retried"
-        );
         Self {
             reason,
             message: message.into(),
