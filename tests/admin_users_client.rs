@@ -79,10 +79,9 @@ async fn create_get_find_update_password_delete() {
     assert!(c.delete_user(&u.id).await.unwrap_err().is_not_found());
 }
 
-#[tokio::test]
-async fn find_asks_with_the_username_filter_among_many_users() {
-    let e = emu(|s| s.max_limit = 100).await;
-    for i in 0..120 {
+/// `user-000`, `user-001`, … made behind the client's back.
+fn seed_many(e: &AdminUsersEmulator, n: usize) {
+    for i in 0..n {
         e.seed_user(admin_users_emulator::Seed {
             username: format!("user-{i:03}"),
             email: None,
@@ -92,6 +91,12 @@ async fn find_asks_with_the_username_filter_among_many_users() {
         })
         .unwrap();
     }
+}
+
+#[tokio::test]
+async fn find_asks_with_the_username_filter_among_many_users() {
+    let e = emu(|s| s.max_limit = 100).await;
+    seed_many(&e, 120);
     let c = client(&e, TOKEN);
     // One request with ?username= finds it among more users than a page holds.
     assert!(c.find_user("user-110").await.unwrap().is_some());
@@ -208,4 +213,108 @@ async fn requests_carry_bearer_and_are_observed_with_bounded_routes() {
         .await
         .unwrap_err();
     assert!(err.is_transient(), "{err:?}");
+}
+
+/// Answers the next request to `route` with `status` and `detail`.
+fn refuse(e: &AdminUsersEmulator, route: &str, status: u16, detail: serde_json::Value) {
+    e.add_fault(FaultRule {
+        route: Some(route.into()),
+        status: Some(status),
+        detail: Some(detail),
+        count: Some(1),
+        ..Default::default()
+    });
+}
+
+#[tokio::test]
+async fn every_refusal_of_a_password_is_password_rejected() {
+    use admin_users_emulator::{COLLECTION, PASSWORD};
+    use serde_json::json;
+    let e = emu(|_| {}).await;
+    let c = client(&e, TOKEN);
+    let u = c
+        .create_user(&new_user("gina", "first-password"))
+        .await
+        .unwrap();
+    let refused = |err: &DashboardError| matches!(err, DashboardError::PasswordRejected { .. });
+    // A plain-string 422, a 400, and "already" about the password (reuse), on both routes
+    // that carry one: never Invalid (retried) nor AlreadyExists (a taken username).
+    for (status, detail) in [
+        (422, json!("password too common")),
+        (400, json!("Password does not meet the policy")),
+        (400, json!("password already used")),
+    ] {
+        refuse(&e, COLLECTION, status, detail.clone());
+        let err = c
+            .create_user(&new_user("hank", "second-password"))
+            .await
+            .unwrap_err();
+        assert!(refused(&err), "create {status} {detail}: {err:?}");
+        refuse(&e, PASSWORD, status, detail.clone());
+        let err = c
+            .set_password(&u.id, &Password::new("second-password"))
+            .await
+            .unwrap_err();
+        assert!(refused(&err), "set password {status} {detail}: {err:?}");
+    }
+    // A 400 "already exists" is a taken username only on the create.
+    refuse(&e, COLLECTION, 400, json!("Username already exists"));
+    let err = c
+        .create_user(&new_user("hank", "second-password"))
+        .await
+        .unwrap_err();
+    assert!(err.is_already_exists(), "{err:?}");
+    refuse(
+        &e,
+        admin_users_emulator::ITEM,
+        400,
+        json!("value already exists"),
+    );
+    let err = c
+        .update_user(
+            &u.id,
+            &UserPatch {
+                email: Some("g@example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DashboardError::Invalid { .. }), "{err:?}");
+    // Another field of a create refused: Invalid (stalls), not PasswordRejected.
+    refuse(
+        &e,
+        COLLECTION,
+        422,
+        json!([{"type": "value_error", "loc": ["body", "email"], "msg": "not an email", "input": "x"}]),
+    );
+    let err = c
+        .create_user(&new_user("hank", "second-password"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DashboardError::Invalid { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn find_stops_when_the_server_ignores_skip() {
+    let e = emu(|s| {
+        s.ignore_username_filter = true;
+        s.ignore_skip = true;
+    })
+    .await;
+    seed_many(&e, 150);
+    let c = client(&e, TOKEN);
+    let err = c.find_user("user-140").await.unwrap_err();
+    assert!(
+        matches!(err, DashboardError::Unexpected { .. }) && err.to_string().contains("skip"),
+        "{err:?}"
+    );
+    let lists = e
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.route == admin_users_emulator::COLLECTION)
+        .count();
+    assert_eq!(lists, 2, "one repeated page is enough to stop");
+    // On the first page it is still found.
+    assert!(c.find_user("user-005").await.unwrap().is_some());
 }

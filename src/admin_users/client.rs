@@ -4,18 +4,18 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use reqwest::{Method, Url};
 use tokio::sync::Semaphore;
 
-use super::wire::{AdminUser, NewAdminUser, UserPatch, error_detail};
+use super::wire::{AdminUser, NewAdminUser, UserPatch, create_body, error_detail};
 use crate::dashboard::classify::sanitize_message;
 use crate::dashboard::client::{check_base, method_label, read_capped, transport_error};
-use crate::dashboard::{
-    BearerToken, DashboardError, Password, RequestObservation, RequestObserver, tls,
-};
+use crate::dashboard::observe::observed;
+use crate::dashboard::users::decode_error;
+use crate::dashboard::{BearerToken, DashboardError, Password, RequestObserver, tls};
 
 /// Largest answer read: a page of 100 users is a few tens of KiB, one user well under 1 KiB.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -90,7 +90,8 @@ struct Call<'a> {
     route: &'static str,
     path: String,
     body: Option<Vec<u8>>,
-    /// Values to scrub from server messages besides the token (a password of this call).
+    /// Values to scrub from server messages besides the token: the password of this call,
+    /// and only that (see [`Call::carries_password`]).
     secrets: Vec<&'a str>,
 }
 
@@ -179,12 +180,7 @@ impl AdminUsersClient {
     pub async fn create_user(&self, new: &NewAdminUser) -> Result<AdminUser, DashboardError> {
         const OP: &str = "create user";
         let mut c = call(OP, Method::POST, COLLECTION, "/admin/users/".into());
-        c.body = Some(json_body(&serde_json::json!({
-            "username": new.username,
-            "password": new.password.expose(),
-            "email": new.email,
-            "role": new.role,
-        })));
+        c.body = Some(json_body(&create_body(new)));
         c.secrets.push(new.password.expose());
         let (status, body) = self.execute(c).await?;
         decode_user(OP, status, &body)
@@ -206,6 +202,7 @@ impl AdminUsersClient {
     pub async fn find_user(&self, username: &str) -> Result<Option<AdminUser>, DashboardError> {
         const OP: &str = "find user";
         let q: String = url::form_urlencoded::byte_serialize(username.as_bytes()).collect();
+        let mut previous_first: Option<String> = None;
         for page in 0..MAX_FIND_PAGES {
             let path = format!(
                 "/admin/users/?username={q}&skip={}&limit={PAGE}",
@@ -222,6 +219,20 @@ impl AdminUsersClient {
             if users.len() < PAGE {
                 return Ok(None);
             }
+            // A server that ignores `skip` answers the first page every time: reading on
+            // would be MAX_FIND_PAGES identical requests per attempt for nothing.
+            let first = users.first().map(|u| u.id.clone());
+            if page > 0 && first == previous_first {
+                return Err(DashboardError::Unexpected {
+                    op: OP,
+                    status,
+                    detail: format!(
+                        "page {} repeats the previous one: the server ignores skip",
+                        page + 1
+                    ),
+                });
+            }
+            previous_first = first;
         }
         Err(DashboardError::Unexpected {
             op: OP,
@@ -272,23 +283,15 @@ impl AdminUsersClient {
     }
 
     async fn execute(&self, c: Call<'_>) -> Result<(u16, Vec<u8>), DashboardError> {
-        let started = Instant::now();
-        let result = self.execute_inner(&c).await;
-        if let Some(o) = &self.inner.observer {
-            let (status, outcome) = match &result {
-                Ok((s, _)) => (Some(*s), "ok"),
-                Err(e) => (e.status(), e.category()),
-            };
-            o.observe(&RequestObservation {
-                operation: c.op,
-                method: method_label(&c.method),
-                route: c.route,
-                status,
-                outcome,
-                latency: started.elapsed(),
-            });
-        }
-        result
+        observed(
+            self.inner.observer.as_ref(),
+            c.op,
+            method_label(&c.method),
+            c.route,
+            |a: &(u16, Vec<u8>)| a.0,
+            self.execute_inner(&c),
+        )
+        .await
     }
 
     async fn execute_inner(&self, c: &Call<'_>) -> Result<(u16, Vec<u8>), DashboardError> {
@@ -349,24 +352,37 @@ impl AdminUsersClient {
                 status,
                 message,
             },
-            // A taken username: 409 by convention, 400 "... already exists" on some servers.
+            // A taken username: 409 by convention.
             409 => DashboardError::AlreadyExists {
                 op,
                 status,
                 message,
             },
-            400 if lower.contains("already") || lower.contains("exists") => {
+            // A refused password, whatever its shape (a `loc` ending in `password`, or a
+            // plain `detail` naming it, 400 or 422): PasswordRejected, so it is never sent
+            // again until the Secret changes (DESIGN §3.3). Checked before "already exists":
+            // "password already used" is a refused password, not a taken username.
+            400 | 422
+                if c.carries_password() && (d.about_password || lower.contains("password")) =>
+            {
+                DashboardError::PasswordRejected {
+                    op,
+                    status,
+                    message,
+                }
+            }
+            // Some servers answer a taken username with 400 "... already exists": only a
+            // create can mean that.
+            400 if c.is_create() && (lower.contains("already") || lower.contains("exists")) => {
                 DashboardError::AlreadyExists {
                     op,
                     status,
                     message,
                 }
             }
-            422 if d.about_password => DashboardError::PasswordRejected {
-                op,
-                status,
-                message,
-            },
+            // Deterministic validation of another field: Invalid, which stalls (the same
+            // request would be refused again), so a create carrying the password is not
+            // re-sent on every backoff.
             400 | 422 => DashboardError::Invalid {
                 op,
                 status,
@@ -396,6 +412,17 @@ impl AdminUsersClient {
 pub(super) const COLLECTION: &str = "/admin/users/";
 pub(super) const ITEM: &str = "/admin/users/{id}";
 pub(super) const PASSWORD: &str = "/admin/users/{id}/password";
+
+impl Call<'_> {
+    /// Only password-bearing calls register the password among their secrets.
+    fn carries_password(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+
+    fn is_create(&self) -> bool {
+        self.method == Method::POST && self.route == COLLECTION
+    }
+}
 
 fn call<'a>(op: &'static str, method: Method, route: &'static str, path: String) -> Call<'a> {
     Call {
@@ -432,18 +459,4 @@ fn decode_user(op: &'static str, status: u16, body: &[u8]) -> Result<AdminUser, 
         });
     }
     Ok(u)
-}
-
-/// serde_json messages quote the offending value: keep only its position.
-fn decode_error(op: &'static str, status: u16, e: &serde_json::Error) -> DashboardError {
-    DashboardError::Unexpected {
-        op,
-        status,
-        detail: format!(
-            "answer did not decode ({:?} error at line {} column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
-    }
 }

@@ -6,13 +6,25 @@ use serde_json::Value;
 
 use crate::dashboard::Password;
 
-/// `AdminUserCreate` (documented).
-#[derive(Debug, Clone, Serialize)]
+/// `AdminUserCreate` (documented). Deliberately not `Serialize`: the password would go
+/// wherever the struct is serialised (a log line, a dump). [`create_body`] is the one way
+/// to put it on the wire.
+#[derive(Debug, Clone)]
 pub struct NewAdminUser {
     pub username: String,
     pub password: Password,
     pub email: String,
     pub role: String,
+}
+
+/// The `POST /admin/users/` body: the only place the password is exposed for creation.
+pub(super) fn create_body(new: &NewAdminUser) -> Value {
+    serde_json::json!({
+        "username": new.username,
+        "password": new.password.expose(),
+        "email": new.email,
+        "role": new.role,
+    })
 }
 
 /// `AdminUserUpdate` (inferred): only the fields to change are sent.

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use super::classify::{CallKind, ErrorClass, classify, hint_for, sanitize_message};
 use super::config::ConnectionConfig;
 use super::error::DashboardError;
-use super::observe::{RequestObservation, RequestObserver};
+use super::observe::{RequestObserver, observed};
 use super::secret::{AdminSecret, ApiKey};
 use super::tls;
 use super::wire::Envelope;
@@ -189,23 +189,15 @@ impl DashboardClient {
 
     /// Sends a call and returns its 2xx answer, or the classified error.
     pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Answer, DashboardError> {
-        let started = Instant::now();
-        let result = self.execute_inner(&call).await;
-        if let Some(observer) = &self.inner.observer {
-            let (status, outcome) = match &result {
-                Ok(a) => (Some(a.status), "ok"),
-                Err(e) => (e.status(), e.category()),
-            };
-            observer.observe(&RequestObservation {
-                operation: call.op,
-                method: method_label(&call.method),
-                route: call.route,
-                status,
-                outcome,
-                latency: started.elapsed(),
-            });
-        }
-        result
+        observed(
+            self.inner.observer.as_ref(),
+            call.op,
+            method_label(&call.method),
+            call.route,
+            |a: &Answer| a.status,
+            self.execute_inner(&call),
+        )
+        .await
     }
 
     async fn execute_inner(&self, call: &Call<'_>) -> Result<Answer, DashboardError> {

@@ -11,11 +11,11 @@ pub(crate) mod client;
 mod config;
 pub mod error;
 mod groups;
-mod observe;
+pub(crate) mod observe;
 mod search;
 pub mod secret;
 pub(crate) mod tls;
-mod users;
+pub(crate) mod users;
 pub mod wire;
 
 pub use client::{DashboardClient, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES, default_replica_id};

@@ -321,7 +321,7 @@ fn unexpected(op: &'static str, status: u16, detail: &str) -> DashboardError {
 }
 
 /// serde_json messages quote the offending value, which may be a key: keep only its position.
-pub(super) fn decode_error(op: &'static str, status: u16, e: &serde_json::Error) -> DashboardError {
+pub(crate) fn decode_error(op: &'static str, status: u16, e: &serde_json::Error) -> DashboardError {
     unexpected(
         op,
         status,

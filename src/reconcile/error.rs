@@ -45,6 +45,9 @@ impl ReconcileError {
                 DashboardError::PasswordRejected { .. } => {
                     Blocker::stalled(reason::PASSWORD_REJECTED, msg)
                 }
+                // Refused as invalid: the same request would be refused again, so it is
+                // not re-sent on every backoff (it may carry a password, DESIGN §3.3).
+                DashboardError::Invalid { .. } => Blocker::stalled(reason::DASHBOARD_ERROR, msg),
                 DashboardError::Transient { .. } => {
                     Blocker::retry(reason::DASHBOARD_UNREACHABLE, msg)
                 }
@@ -83,4 +86,28 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = err.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_request_stalls_and_a_transient_one_retries() {
+        let invalid = ReconcileError::Dashboard(DashboardError::Invalid {
+            op: "create user",
+            status: 400,
+            message: "email domain not allowed".into(),
+            hint: None,
+        });
+        let b = invalid.blocker();
+        assert_eq!((b.reason, b.stalled), (reason::DASHBOARD_ERROR, true));
+        let transient = ReconcileError::Dashboard(DashboardError::Transient {
+            op: "create user",
+            status: Some(503),
+            reason: "status 503".into(),
+            source: None,
+        });
+        assert!(!transient.blocker().stalled);
+    }
 }

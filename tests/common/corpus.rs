@@ -43,17 +43,22 @@ impl std::fmt::Display for Finding {
 }
 
 impl Corpus {
-    /// Registers a credential. Very short values would match by accident and are refused.
+    /// Registers a credential. Nothing registered is ever dropped: a value shorter than
+    /// [`SHORT`] is searched as a whole word (see [`scan`]), and one shorter than
+    /// [`MIN_SECRET`] cannot be searched without matching by accident, so it panics.
     pub fn secret(&self, s: &str) {
-        if s.len() >= 8 {
-            let mut g = self.inner.lock().unwrap();
-            g.secrets.insert(s.to_string());
-            // A dumped Secret shows its values base64-encoded, as `data` holds them.
-            if let Ok(serde_json::Value::String(b64)) =
-                serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec()))
-            {
-                g.secrets.insert(b64);
-            }
+        assert!(
+            s.chars().count() >= MIN_SECRET,
+            "a secret of {} characters cannot be scanned for; use at least {MIN_SECRET}",
+            s.chars().count()
+        );
+        let mut g = self.inner.lock().unwrap();
+        g.secrets.insert(s.to_string());
+        // A dumped Secret shows its values base64-encoded, as `data` holds them.
+        if let Ok(serde_json::Value::String(b64)) =
+            serde_json::to_value(k8s_openapi::ByteString(s.as_bytes().to_vec()))
+        {
+            g.secrets.insert(b64);
         }
     }
 
@@ -79,12 +84,19 @@ impl Corpus {
     }
 }
 
-/// Plain substring search, so an encoded form is caught only if registered separately.
+/// Shortest secret [`Corpus::secret`] accepts.
+pub const MIN_SECRET: usize = 4;
+/// Secrets shorter than this are matched only as whole words, so that e.g. `Sh0rt!` is
+/// found in `"input":"Sh0rt!"` but a 4-letter value is not found inside every longer word.
+pub const SHORT: usize = 8;
+
+/// Substring search (whole words for short secrets), so an encoded form is caught only if
+/// registered separately.
 pub fn scan(texts: &[(String, String)], secrets: &BTreeSet<String>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (source, text) in texts {
         for s in secrets {
-            if let Some(pos) = text.find(s.as_str()) {
+            if let Some(pos) = find(text, s) {
                 let start = floor_boundary(text, pos.saturating_sub(60));
                 let end = floor_boundary(text, (pos + s.len() + 60).min(text.len()));
                 out.push(Finding {
@@ -96,6 +108,17 @@ pub fn scan(texts: &[(String, String)], secrets: &BTreeSet<String>) -> Vec<Findi
         }
     }
     out
+}
+
+/// The first occurrence of `secret`; for a short one, the first not inside a longer word.
+fn find(text: &str, secret: &str) -> Option<usize> {
+    if secret.chars().count() >= SHORT {
+        return text.find(secret);
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    text.match_indices(secret).map(|(i, _)| i).find(|&i| {
+        !word(text[..i].chars().next_back()) && !word(text[i + secret.len()..].chars().next())
+    })
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {
@@ -165,6 +188,24 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].source, "event");
         assert!(!f[0].to_string().contains("s3cret-value-123"));
+    }
+
+    #[test]
+    fn a_short_secret_is_scanned_as_a_whole_word() {
+        let c = Corpus::default();
+        c.secret("Sh0rt!");
+        c.text("log", "Sh0rt!er and xSh0rt! are other words");
+        assert!(c.scan().is_empty());
+        c.text("event", r#"{"input":"Sh0rt!"}"#);
+        let f = c.scan();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].source, "event");
+    }
+
+    #[test]
+    #[should_panic(expected = "cannot be scanned")]
+    fn a_secret_too_short_to_scan_is_refused_loudly() {
+        Corpus::default().secret("abc");
     }
 
     #[test]

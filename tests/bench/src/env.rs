@@ -49,6 +49,8 @@ pub struct Env {
     pub bin: PathBuf,
     pub workdir: PathBuf,
     pub operator: Option<Operator>,
+    /// The running operator's `--resync-period`.
+    pub resync: Duration,
     /// Users created so far (names `u00000`…).
     pub users: usize,
     /// Kubernetes writes made by the bench itself, subtracted from the emulator's count.
@@ -128,6 +130,7 @@ impl Env {
             bin,
             workdir,
             operator: None,
+            resync: opts.converge_resync_period,
             users: 0,
             bench_writes: Arc::default(),
         };
@@ -202,7 +205,7 @@ impl Env {
             &self.workdir.join("kubeconfig"),
             &self.log_path(),
             self.opts.concurrency,
-            self.opts.resync_period,
+            self.resync,
         )
         .await?;
         self.operator = Some(op);
@@ -218,12 +221,36 @@ impl Env {
         self.operator.as_ref().is_some_and(|op| op.rss().is_ok())
     }
 
-    /// Restarts the operator: a fresh process, so its peak RSS is its own.
-    pub async fn restart_operator(&mut self) -> anyhow::Result<()> {
+    /// Restarts the operator (with `resync` as its `--resync-period`): a fresh process, so
+    /// its peak RSS is its own.
+    pub async fn restart_operator(&mut self, resync: Duration) -> anyhow::Result<()> {
         if let Some(op) = self.operator.take() {
             op.stop().await?;
         }
+        self.resync = resync;
         self.start_operator().await
+    }
+
+    /// After a start every user is reconciled once; waits until that pass is over.
+    pub async fn wait_first_pass(&mut self, label: &'static str) -> anyhow::Result<()> {
+        let n = self.users;
+        let start = std::time::Instant::now();
+        let deadline = start + crate::scenarios::converge_timeout(n);
+        let mut progress =
+            crate::progress::Progress::new(label, "users reconciled after the restart");
+        loop {
+            let done = self.operator()?.user_reconciles().await? as usize;
+            progress.update(done.min(n), n, start.elapsed());
+            if done >= n {
+                progress.done(n, n, start.elapsed());
+                return Ok(());
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "{label}: only {done} of {n} users reconciled after the restart"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     pub async fn shutdown(mut self) {

@@ -48,6 +48,7 @@ pub fn options(o: &Opts, env: &Env) -> Value {
         "concurrency": o.concurrency,
         "max_requests": o.max_requests,
         "in_flight_dashboard_calls": crate::scenarios::in_flight(env),
+        "converge_resync_period_seconds": o.converge_resync_period.as_secs_f64(),
         "resync_period_seconds": o.resync_period.as_secs_f64(),
         "unrelated_secrets": o.unrelated_secrets.unwrap_or(o.users),
         "unrelated_secret_kb": o.unrelated_secret_kb,

@@ -60,7 +60,12 @@ pub struct Opts {
     /// The connection's `maxConcurrentRequests`; omitted = the CRD's default.
     #[arg(long)]
     pub max_requests: Option<u32>,
-    /// Operator `--resync-period` (short, so `steady` sees two resyncs quickly).
+    /// Operator `--resync-period` while converging (the operator's default): a short one
+    /// would re-reconcile converged users while new ones wait, and measure that.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub converge_resync_period: Duration,
+    /// Operator `--resync-period` from `steady` on (short, so it sees two resyncs quickly;
+    /// the operator is restarted with it).
     #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
     pub resync_period: Duration,
     /// Write the figures as one JSON object (and `converge.svg` next to it).

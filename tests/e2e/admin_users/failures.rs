@@ -50,6 +50,7 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
     assert!(a.remote("jay").is_none());
     // Too short for the API (min 8): PasswordRejected from the 422, stalled, no retry storm.
     let short = "Sh0rt!";
+    env.corpus.secret(short);
     env.put_password("jay-pw", short).await?;
     let u = env
         .wait_condition("jay", "Ready", "False", "PasswordRejected")
@@ -70,6 +71,22 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
             .contains("body.password: String should have at least 8 characters")),
         "no PasswordRejected warning with the 422 detail: {warned:?}"
     );
+    // The emulator echoes the refused password in FastAPI's `input`: no Event or condition
+    // may carry it (the corpus scans it at teardown too, as a whole word).
+    let u = env.get_user("jay").await?;
+    let leaks: Vec<String> = events
+        .iter()
+        .map(|e| e.to_string())
+        .chain(
+            u["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| c.to_string()),
+        )
+        .filter(|t| t.contains(short))
+        .collect();
+    anyhow::ensure!(leaks.is_empty(), "the refused password leaked: {leaks:?}");
     let posts = || {
         a.api
             .requests()
@@ -136,5 +153,51 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
             .2
             .contains("username")
     );
+    a.finish().await
+}
+
+/// Refusals in shapes other than FastAPI's 422 on `password`: a plain-string 422 about the
+/// password must not be re-sent (DESIGN §3.3), another field's 400 stalls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_users_plain_refusals_are_not_retried() -> anyhow::Result<()> {
+    let a = AdminEnv::ready("admin-users-plain-refusals", |_| {}).await?;
+    let env = &a.env;
+    let posts = || {
+        a.api
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.route == admin_users_emulator::COLLECTION)
+            .count()
+    };
+    // Every create answered `status` with `detail`.
+    let refuse_creates = |status: u16, detail: serde_json::Value| {
+        a.api.add_fault(admin_users_emulator::FaultRule {
+            method: Some("POST".into()),
+            route: Some(admin_users_emulator::COLLECTION.into()),
+            status: Some(status),
+            detail: Some(detail),
+            ..Default::default()
+        })
+    };
+    refuse_creates(422, json!("password too common"));
+    env.put_password("nia-pw", &env.password()).await?;
+    env.apply(&a.user("nia", "nia")).await?;
+    let u = env
+        .wait_condition("nia", "Ready", "False", "PasswordRejected")
+        .await?;
+    has(&u, STALLED, "True", None).map_err(anyhow::Error::msg)?;
+    let before = posts();
+    tokio::time::sleep(env.op_cfg.resync * 2).await;
+    assert_eq!(posts(), before, "a refused password is not re-sent");
+
+    // Another field refused (400, not about the password): stalled, not backed off.
+    a.api.clear_faults();
+    refuse_creates(400, json!("email domain not allowed"));
+    env.put_password("oli-pw", &env.password()).await?;
+    env.apply(&a.user("oli", "oli")).await?;
+    let u = env
+        .wait_condition("oli", "Ready", "False", "DashboardError")
+        .await?;
+    has(&u, STALLED, "True", None).map_err(anyhow::Error::msg)?;
     a.finish().await
 }

@@ -3,7 +3,7 @@
 //! a cluster (initial lists, then one reconcile of every user) rather than the peak of the
 //! earlier convergence, which `converge` reports.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -23,25 +23,9 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Value> {
     let (running_rss, _) = env.operator()?.rss()?;
 
     eprintln!("memory: restarting the operator");
-    env.restart_operator().await?;
-    // Every user is reconciled once after a start; wait for that pass to end.
-    let start = Instant::now();
-    let deadline = start + super::converge_timeout(n);
-    let mut progress =
-        crate::progress::Progress::new("memory", "users reconciled after the restart");
-    loop {
-        let done = env.operator()?.user_reconciles().await? as usize;
-        progress.update(done.min(n), n, start.elapsed());
-        if done >= n {
-            progress.done(n, n, start.elapsed());
-            break;
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "memory: only {done} of {n} users reconciled after the restart"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let resync = env.resync;
+    env.restart_operator(resync).await?;
+    env.wait_first_pass("memory").await?;
     tokio::time::sleep(AFTER).await;
     anyhow::ensure!(
         env.ready_users() >= n,

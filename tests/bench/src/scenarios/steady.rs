@@ -14,6 +14,16 @@ const QUIET_BEFORE: Duration = Duration::from_secs(3);
 
 pub async fn run(env: &mut Env) -> anyhow::Result<Value> {
     super::ensure_converged(env).await?;
+    // Convergence ran with the operator's default resync: a short one there would have
+    // re-reconciled converged users while new ones waited. Now restart with the short one.
+    if env.resync != env.opts.resync_period {
+        eprintln!(
+            "steady: restarting the operator with --resync-period {:?}",
+            env.opts.resync_period
+        );
+        env.restart_operator(env.opts.resync_period).await?;
+        env.wait_first_pass("steady").await?;
+    }
     tokio::time::sleep(QUIET_BEFORE).await;
     let n = env.users;
     let period = env.opts.resync_period;

@@ -98,6 +98,10 @@ impl AdminUsersEmulator {
         self.state.faults.lock().push(rule);
     }
 
+    pub fn clear_faults(&self) {
+        self.state.faults.lock().clear();
+    }
+
     pub fn update_settings(&self, f: impl FnOnce(&mut Settings)) {
         f(&mut self.state.settings.lock());
     }

@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
         delete_route: !a.no_delete_route,
         password_route: !a.no_password_route,
         max_limit: a.max_limit,
+        ..Default::default()
     })
     .await?;
     println!("listening on {}", emu.url());

@@ -157,7 +157,11 @@ pub async fn api(State(st): State<AppState>, req: Request) -> Response {
         if let Some(code) = f.status {
             record(code.to_string());
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return detail(status, "Injected fault (emulator)");
+            let d = f
+                .detail
+                .clone()
+                .unwrap_or_else(|| "Injected fault (emulator)".into());
+            return detail(status, d);
         }
     }
     let resp = answer(
@@ -271,7 +275,10 @@ fn list(st: &AppState, query: Option<&str>) -> Result<Response, Response> {
     let params = query.map(url_pairs).unwrap_or_default();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let mut errors = vec![];
-    let max = st.settings.lock().max_limit;
+    let (max, ignore_filter, ignore_skip) = {
+        let s = st.settings.lock();
+        (s.max_limit, s.ignore_username_filter, s.ignore_skip)
+    };
     let skip = validate::query_int(get("skip"), "skip", 0, 0, None, &mut errors);
     let limit = validate::query_int(
         get("limit"),
@@ -287,8 +294,8 @@ fn list(st: &AppState, query: Option<&str>) -> Result<Response, Response> {
     let users = st.users.lock();
     let page: Vec<Value> = users
         .iter()
-        .filter(|u| get("username").is_none_or(|n| u.username == n))
-        .skip(skip as usize)
+        .filter(|u| ignore_filter || get("username").is_none_or(|n| u.username == n))
+        .skip(if ignore_skip { 0 } else { skip as usize })
         .take(limit as usize)
         .map(User::response)
         .collect();

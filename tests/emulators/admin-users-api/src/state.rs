@@ -25,6 +25,10 @@ pub struct Settings {
     pub password_route: bool,
     /// Largest `limit` of the list.
     pub max_limit: i64,
+    /// The list ignores `?username=` and answers every user (a server without the filter).
+    pub ignore_username_filter: bool,
+    /// The list honours `limit` but ignores `skip`: every page is the first one.
+    pub ignore_skip: bool,
 }
 
 impl Default for Settings {
@@ -36,6 +40,8 @@ impl Default for Settings {
             delete_route: true,
             password_route: true,
             max_limit: 100,
+            ignore_username_filter: false,
+            ignore_skip: false,
         }
     }
 }
@@ -52,6 +58,9 @@ pub struct FaultRule {
     pub status: Option<u16>,
     pub hang: bool,
     pub latency_ms: u64,
+    /// The answer's `detail` (a string or FastAPI's list of errors); a generic string when
+    /// absent.
+    pub detail: Option<serde_json::Value>,
     /// Unlimited when absent; spent rules are removed.
     pub count: Option<u64>,
 }
