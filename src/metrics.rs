@@ -26,6 +26,10 @@ pub struct ErrorLabels {
     pub reason: &'static str,
 }
 
+/// The requests counter's `status` for a request that got no HTTP answer (connection
+/// error, timeout); otherwise the status code's digits. The chart's alert matches both.
+pub const STATUS_NO_ANSWER: &str = "error";
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     pub connection: String,
@@ -182,7 +186,7 @@ impl Metrics {
     ) {
         let status = status
             .map(|s| s.to_string())
-            .unwrap_or_else(|| "error".into());
+            .unwrap_or_else(|| STATUS_NO_ANSWER.into());
         self.dashboard_requests
             .get_or_create(&RequestLabels {
                 connection: connection.into(),
@@ -248,6 +252,8 @@ fn bounded_reason(r: Option<&str>) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
@@ -295,5 +301,91 @@ mod tests {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
         assert!(!text.contains("made up"), "{text}");
+    }
+
+    /// The chart's PrometheusRule hard-codes label values; they must be ones this code writes.
+    const RULES: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/charts/dashboard-user-operator/templates/prometheusrule.yaml"
+    ));
+
+    /// The alternatives of the one `label=~"..."` matcher in the rules.
+    fn alternatives(label: &str) -> Vec<&'static str> {
+        let needle = format!("{label}=~\"");
+        let hits: Vec<&str> = RULES.split(needle.as_str()).skip(1).collect();
+        assert_eq!(hits.len(), 1, "one {label}=~ matcher in the rules");
+        hits[0].split('"').next().unwrap().split('|').collect()
+    }
+
+    /// A Prometheus regex alternative, fully anchored as PromQL matchers are; only literals
+    /// and `.` occur in the rules (anything else fails the test so it gets looked at).
+    fn matches(pattern: &str, value: &str) -> bool {
+        assert!(
+            pattern
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.'),
+            "{pattern}: extend this matcher"
+        );
+        pattern.len() == value.len()
+            && pattern
+                .chars()
+                .zip(value.chars())
+                .all(|(p, v)| p == '.' || p == v)
+    }
+
+    #[test]
+    fn the_stalled_alert_filters_on_the_stalled_reasons() {
+        let listed: BTreeSet<&str> = alternatives("reason").into_iter().collect();
+        for r in &listed {
+            assert!(
+                reason::ALL.contains(r),
+                "{r} is no reason the operator writes"
+            );
+            assert!(
+                reason::STALLED_ONLY.contains(r),
+                "{r} is not a stalled reason"
+            );
+        }
+        // Every stalled reason is alerted on but this one: the user itself is in line with
+        // its spec, only its access Secret lacks the key (README "Conditions").
+        let not_alerted = [reason::ACCESS_KEY_UNAVAILABLE];
+        let want: BTreeSet<&str> = reason::STALLED_ONLY
+            .iter()
+            .copied()
+            .filter(|r| !not_alerted.contains(r))
+            .collect();
+        assert_eq!(listed, want);
+    }
+
+    #[test]
+    fn the_unreachable_alert_matches_the_status_values_written() {
+        let m = Metrics::default();
+        let d = Duration::from_millis(1);
+        m.dashboard_request("cluster/c", "GET", "/api/users", None, d);
+        for code in [500, 502, 599, 200, 401, 404] {
+            m.dashboard_request("cluster/c", "GET", "/api/users", Some(code), d);
+        }
+        let text = m.encode();
+        let failing = alternatives("status");
+        let mut seen = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("dashboard_user_operator_dashboard_requests_total{")
+            else {
+                continue;
+            };
+            let status = rest
+                .split("status=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let alerted = failing.iter().any(|p| matches(p, status));
+            let should = status == STATUS_NO_ANSWER || status.starts_with('5');
+            assert_eq!(alerted, should, "status {status:?} against {failing:?}");
+            seen.push(status.to_string());
+        }
+        seen.sort();
+        assert_eq!(seen, ["200", "401", "404", "500", "502", "599", "error"]);
     }
 }

@@ -18,7 +18,7 @@ use crate::crd::{
     DashboardUserSpec, DeletionPolicy, PasswordSecretRef,
 };
 use crate::dashboard::{User, wire::normalize_id};
-use crate::reconcile::plan::desired_user;
+use crate::reconcile::plan::{check_permissions, desired_user, valid_email};
 
 /// What every manifest of one export shares.
 #[derive(Clone, Debug)]
@@ -63,13 +63,8 @@ pub fn manifests(users: &[User], opts: &Options) -> (Vec<Exported>, Vec<Skipped>
     let mut kept: Vec<&User> = Vec::new();
     for u in users {
         let email = u.email_address.trim();
-        // The CRD's own rules (length 3..254, `name@domain` without blanks).
-        let valid = (3..=254).contains(&email.len())
-            && email.split('@').count() == 2
-            && !email.starts_with('@')
-            && !email.ends_with('@')
-            && !email.chars().any(char::is_whitespace);
-        let problem = if !valid {
+        // The CRD's and operator's own rules, one function for both.
+        let problem = if !valid_email(email) {
             Some("the email is not of the form name@domain the CRD requires".to_string())
         } else {
             unrepresentable(u)
@@ -117,7 +112,7 @@ fn manifest(u: &User, name: String, opts: &Options) -> Exported {
     spec.active = u.active;
     spec.group_id = Some(normalize_id(&u.group_id)).filter(|g| !g.is_empty());
     let perms: BTreeMap<String, String> = u.user_permissions.clone();
-    match permissions_valid(&perms) {
+    match check_permissions(&perms) {
         Ok(()) => spec.permissions = perms,
         Err(e) => warnings.push(format!(
             "permissions left unmanaged ({e}); the operator keeps whatever the Dashboard has"
@@ -176,36 +171,6 @@ fn unrepresentable(u: &User) -> Option<String> {
         return Some("its org or group id is not id-shaped as the CRD requires".into());
     }
     None
-}
-
-/// The CRD's permission rules (src/crd/user.rs, src/crd/rules.rs), checked before writing
-/// them down: at most 64 sections named like `apis`/`user_groups`, known values.
-fn permissions_valid(perms: &BTreeMap<String, String>) -> Result<(), String> {
-    if perms.len() > 64 {
-        return Err(format!(
-            "{} sections, the CRD takes at most 64",
-            perms.len()
-        ));
-    }
-    for (k, v) in perms {
-        let mut chars = k.chars();
-        let name_ok = k.len() <= 64
-            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !name_ok {
-            return Err(format!("{k:?} is not a section name the CRD accepts"));
-        }
-        let admin_key = k == "IsAdmin" || k == "ResetPassword";
-        let ok = if admin_key {
-            v == "admin"
-        } else {
-            matches!(v.as_str(), "read" | "write" | "deny")
-        };
-        if !ok {
-            return Err(format!("{k}: {v:?} is not a value the CRD accepts"));
-        }
-    }
-    Ok(())
 }
 
 /// The manifest as it is written: apiVersion/kind first, no server fields.

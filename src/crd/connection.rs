@@ -40,30 +40,7 @@ use super::rules;
 )]
 #[serde(rename_all = "camelCase")]
 // The type/Secret rules sit on the spec: schemars drops extensions of a flattened struct.
-#[schemars(extend("x-kubernetes-validations" = [
-    {
-        // Without adminSecretRef a Tyk connection is API-key-only (the Dashboard API alone).
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef) || has(self.apiKeySecretRef)",
-        "message": "type TykDashboard needs adminSecretRef, apiKeySecretRef (API-key-only), or both"
-    },
-    {
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
-        "message": "tokenSecretRef applies only to type AdminUsersAPI"
-    },
-    {
-        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
-        "message": "tokenSecretRef is required for type AdminUsersAPI"
-    },
-    {
-        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
-        "message": "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"
-    },
-    {
-        // Users record remote ids of this system: another type would make them meaningless.
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
-        "message": "type is immutable"
-    }
-]))]
+#[schemars(transform = rules::connection_type)]
 pub struct DashboardConnectionSpec {
     #[serde(flatten)]
     pub settings: ConnectionSettings,
@@ -99,30 +76,7 @@ pub struct DashboardConnectionSpec {
     )
 )]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [
-    {
-        // Without adminSecretRef a Tyk connection is API-key-only (the Dashboard API alone).
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef) || has(self.apiKeySecretRef)",
-        "message": "type TykDashboard needs adminSecretRef, apiKeySecretRef (API-key-only), or both"
-    },
-    {
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
-        "message": "tokenSecretRef applies only to type AdminUsersAPI"
-    },
-    {
-        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
-        "message": "tokenSecretRef is required for type AdminUsersAPI"
-    },
-    {
-        "rule": "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
-        "message": "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard"
-    },
-    {
-        // Users record remote ids of this system: another type would make them meaningless.
-        "rule": "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
-        "message": "type is immutable"
-    }
-]))]
+#[schemars(transform = rules::connection_type)]
 pub struct ClusterDashboardConnectionSpec {
     #[serde(flatten)]
     pub settings: ConnectionSettings,

@@ -67,6 +67,21 @@ pub mod reason {
     /// earlier copy was published: the access Secret carries no key.
     pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
 
+    /// The reasons only ever written with Stalled=True: they wait for a change to a watched
+    /// object, i.e. for a person (the status writer refuses them as retrying in debug builds,
+    /// so the list cannot silently go stale). `ConnectionNotReady` is missing on purpose: it is retried
+    /// too. The chart's DashboardUserStalled alert filters on these (tested in metrics.rs).
+    pub const STALLED_ONLY: &[&str] = &[
+        PASSWORD_SECRET_NOT_FOUND,
+        PASSWORD_SECRET_KEY_MISSING,
+        PASSWORD_REJECTED,
+        ALREADY_EXISTS,
+        CONNECTION_NOT_FOUND,
+        CONNECTION_NOT_ALLOWED,
+        INVALID_SPEC,
+        ACCESS_KEY_UNAVAILABLE,
+    ];
+
     /// Every reason above: the bounded values of the `reason` metric label.
     pub const ALL: &[&str] = &[
         SYNCED,

@@ -178,3 +178,34 @@ pub fn secret_annotations(schema: &mut Schema) {
     bounded_map(schema, MAX_ANNOTATION_VALUE);
     key_rule(schema, "annotation");
 }
+
+/// Both connection kinds' type/Secret rules, on the spec (schemars drops extensions of a
+/// flattened struct): one list so the two CRDs cannot drift.
+pub fn connection_type(schema: &mut Schema) {
+    for (rule, message) in [
+        (
+            // Without adminSecretRef a Tyk connection is API-key-only (the Dashboard API alone).
+            "(has(self.type) && self.type == 'AdminUsersAPI') || has(self.adminSecretRef) || has(self.apiKeySecretRef)",
+            "type TykDashboard needs adminSecretRef, apiKeySecretRef (API-key-only), or both",
+        ),
+        (
+            "(has(self.type) && self.type == 'AdminUsersAPI') || !has(self.tokenSecretRef)",
+            "tokenSecretRef applies only to type AdminUsersAPI",
+        ),
+        (
+            "!has(self.type) || self.type != 'AdminUsersAPI' || has(self.tokenSecretRef)",
+            "tokenSecretRef is required for type AdminUsersAPI",
+        ),
+        (
+            "!has(self.type) || self.type != 'AdminUsersAPI' || (!has(self.adminSecretRef) && !has(self.apiKeySecretRef) && !has(self.orgId))",
+            "adminSecretRef, apiKeySecretRef and orgId apply only to type TykDashboard",
+        ),
+        (
+            // Users record remote ids of this system: another type would make them meaningless.
+            "(has(self.type) && self.type == 'AdminUsersAPI') == (has(oldSelf.type) && oldSelf.type == 'AdminUsersAPI')",
+            "type is immutable",
+        ),
+    ] {
+        push_rule(schema, rule.into(), message.into());
+    }
+}

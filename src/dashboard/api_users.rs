@@ -1,6 +1,8 @@
 //! Users through the Dashboard API alone (tyk-dashboard-api.md §3), signed with the
 //! connection's API key: what an API-key-only connection (no `admin_secret`) has.
 
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -10,13 +12,33 @@ use super::secret::Password;
 use super::users::{checked_id, decode_error};
 use super::wire::{Envelope, NewUser, User, decode_user};
 
+/// How long a failed key-owner lookup is answered from memory before it is tried again.
+pub const KEY_OWNER_RETRY: Duration = Duration::from_secs(30);
+
 impl DashboardClient {
     /// The user the API key belongs to, looked up once per client: `GET /api/users?p=-1`
     /// and the entry whose key is ours (a user always sees its own key, §3.3 / 5.8.0).
+    /// A failure is answered again for [`KEY_OWNER_RETRY`]: every user of the connection
+    /// asks on each backoff round, and each lookup lists all users.
     pub async fn key_owner(&self) -> Result<User, DashboardError> {
         self.inner
             .key_owner
-            .get_or_try_init(|| self.find_key_owner())
+            // Inside the initialiser, which runs one caller at a time: callers waiting
+            // behind a failed lookup get the cached failure, not a list each.
+            .get_or_try_init(|| async {
+                let failure = &self.inner.key_owner_failure;
+                if let Some((at, e)) = &*failure.lock().unwrap_or_else(|p| p.into_inner())
+                    && at.elapsed() < KEY_OWNER_RETRY
+                {
+                    return Err(e.replay());
+                }
+                let found = self.find_key_owner().await;
+                if let Err(e) = &found {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((Instant::now(), e.replay()));
+                }
+                found
+            })
             .await
             .cloned()
     }

@@ -51,7 +51,13 @@ pub(crate) struct Inner {
     observer: Option<Arc<dyn RequestObserver>>,
     /// The API key's own user, looked up once per client (API-key-only connections).
     pub(crate) key_owner: Arc<tokio::sync::OnceCell<super::User>>,
+    /// The last failed key-owner lookup and when, answered again for a while (see
+    /// `key_owner`): shared like `key_owner`.
+    pub(crate) key_owner_failure: KeyOwnerFailure,
 }
+
+pub(crate) type KeyOwnerFailure =
+    Arc<std::sync::Mutex<Option<(std::time::Instant, DashboardError)>>>;
 
 impl fmt::Debug for DashboardClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,6 +144,7 @@ impl DashboardClient {
                 max_in_flight: max,
                 observer: None,
                 key_owner: Arc::default(),
+                key_owner_failure: Arc::default(),
             }),
         })
     }
@@ -159,6 +166,7 @@ impl DashboardClient {
                     max_in_flight: i.max_in_flight,
                     observer: Some(observer),
                     key_owner: i.key_owner.clone(),
+                    key_owner_failure: i.key_owner_failure.clone(),
                 });
             }
         }

@@ -128,6 +128,87 @@ impl DashboardError {
         }
     }
 
+    /// The same error again, for a failure answered from a cache: everything but a
+    /// transport error's `source` (not `Clone`), whose text `reason` already carries.
+    pub(crate) fn replay(&self) -> Self {
+        match self {
+            Self::AlreadyExists {
+                op,
+                status,
+                message,
+            } => Self::AlreadyExists {
+                op,
+                status: *status,
+                message: message.clone(),
+            },
+            Self::NotFound {
+                op,
+                status,
+                message,
+            } => Self::NotFound {
+                op,
+                status: *status,
+                message: message.clone(),
+            },
+            Self::Unauthorized {
+                op,
+                status,
+                message,
+            } => Self::Unauthorized {
+                op,
+                status: *status,
+                message: message.clone(),
+            },
+            Self::Forbidden {
+                op,
+                status,
+                message,
+            } => Self::Forbidden {
+                op,
+                status: *status,
+                message: message.clone(),
+            },
+            Self::PasswordRejected {
+                op,
+                status,
+                message,
+            } => Self::PasswordRejected {
+                op,
+                status: *status,
+                message: message.clone(),
+            },
+            Self::Invalid {
+                op,
+                status,
+                message,
+                hint,
+            } => Self::Invalid {
+                op,
+                status: *status,
+                message: message.clone(),
+                hint: *hint,
+            },
+            Self::Transient {
+                op, status, reason, ..
+            } => Self::Transient {
+                op,
+                status: *status,
+                reason: reason.clone(),
+                source: None,
+            },
+            Self::Ambiguous { op, count } => Self::Ambiguous { op, count: *count },
+            Self::Unexpected { op, status, detail } => Self::Unexpected {
+                op,
+                status: *status,
+                detail: detail.clone(),
+            },
+            Self::Config { op, reason } => Self::Config {
+                op,
+                reason: reason.clone(),
+            },
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }

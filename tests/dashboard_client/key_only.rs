@@ -61,3 +61,28 @@ async fn key_only_client_uses_the_dashboard_api_alone() {
             .all(|s| s.email_address != "other@example.org")
     );
 }
+
+#[tokio::test]
+async fn a_failed_key_owner_lookup_is_not_repeated_for_every_caller() {
+    let emu = emulator(Profile::V5_8).await;
+    let mut cfg = ConnectionConfig::new(&emu.url(), AdminSecret::new("")).unwrap();
+    cfg.api_key = Some(ApiKey::new("no-user-holds-this-key-4f1c"));
+    let c = DashboardClient::new(cfg).unwrap();
+    let lists = || {
+        emu.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.route == "/api/users")
+            .count()
+    };
+    // Many users of one connection resolving at once, then again on their next round:
+    // one list, the same failure for all.
+    let all = futures::future::join_all((0..4).map(|_| c.key_owner())).await;
+    for r in all.iter().chain([&c.key_owner().await]) {
+        let e = r.as_ref().unwrap_err();
+        assert_eq!(e.category(), "Unauthorized", "{e:?}");
+    }
+    assert_eq!(lists(), 1, "{:?}", emu.requests());
+    // The probe's own lookup is uncached: it still asks.
+    assert!(c.find_key_owner().await.is_err());
+    assert_eq!(lists(), 2);
+}

@@ -116,10 +116,15 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
         .iter()
         .filter_map(Value::as_str)
         .collect();
+    // Exactly the manifests' files, each once: a count alone would pass a wrong list.
+    let files: BTreeSet<String> = docs
+        .iter()
+        .map(|d| format!("{}.yaml", d["metadata"]["name"].as_str().unwrap_or("")))
+        .collect();
+    let listed: BTreeSet<String> = resources.iter().map(|r| r.to_string()).collect();
     anyhow::ensure!(
-        resources.len() == docs.len(),
-        "kustomization lists {}",
-        resources.len()
+        resources.len() == docs.len() && listed == files,
+        "kustomization lists {resources:?}"
     );
     for d in &docs {
         let file = format!("{}.yaml", d["metadata"]["name"].as_str().unwrap());
@@ -130,10 +135,39 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
         );
     }
 
-    // Before applying: the plan is "adopt" for everyone and nothing more.
+    // The Dashboard id each manifest must adopt: its (org, email) among the seeded users.
+    let mut want_id: BTreeMap<String, String> = BTreeMap::new();
+    for d in &docs {
+        let key = (
+            d["spec"]["orgId"].as_str().unwrap_or(""),
+            d["spec"]["email"].as_str().unwrap_or(""),
+        );
+        let id = everyone
+            .iter()
+            .find(|e| {
+                (
+                    e["org_id"].as_str().unwrap_or(""),
+                    e["email_address"].as_str().unwrap_or(""),
+                ) == key
+            })
+            .and_then(|e| e["id"].as_str())
+            .ok_or_else(|| anyhow::anyhow!("no Dashboard user for {key:?}"))?;
+        want_id.insert(d["metadata"]["name"].as_str().unwrap().into(), id.into());
+    }
+
+    // Before applying: the plan is "adopt" of the right user, for every file, nothing more.
     let dir_args = ["plan", "-f", &split_s, "--output", "json"];
     let before = env.cli(&dir_args, &[], None).await?.expect(2)?.json()?;
-    for u in before["users"].as_array().unwrap() {
+    let planned = before["users"].as_array().unwrap();
+    let planned_names: BTreeSet<&str> = planned.iter().filter_map(|u| u["name"].as_str()).collect();
+    anyhow::ensure!(
+        planned.len() == docs.len() && planned_names.len() == docs.len(),
+        "plan covers {} users ({} names) for {} files",
+        planned.len(),
+        planned_names.len(),
+        docs.len()
+    );
+    for u in planned {
         let actions: Vec<&str> = u["actions"]
             .as_array()
             .unwrap()
@@ -145,7 +179,17 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
             "plan for {}: {u}",
             u["email"]
         );
+        let name = u["name"].as_str().unwrap_or("");
+        anyhow::ensure!(
+            u["actions"][0]["userId"].as_str() == want_id.get(name).map(String::as_str),
+            "plan for {name} adopts the wrong user: {u}"
+        );
     }
+    let summary = &before["summary"];
+    anyhow::ensure!(
+        summary["adopt"] == docs.len() && summary["errors"] == 0 && summary["unchanged"] == 0,
+        "plan summary: {summary}"
+    );
 
     // Apply with the operator running: everyone adopted, not one Dashboard write.
     let writes = env.tyk_stats().await?.writes();
@@ -156,21 +200,8 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
     for d in &docs {
         let name = d["metadata"]["name"].as_str().unwrap();
         let u = env.wait_ready(name).await?;
-        let key = (
-            d["spec"]["orgId"].as_str().unwrap_or("").to_string(),
-            d["spec"]["email"].as_str().unwrap().to_string(),
-        );
-        let want = everyone
-            .iter()
-            .find(|e| {
-                (
-                    e["org_id"].as_str().unwrap_or("").to_string(),
-                    e["email_address"].as_str().unwrap().to_string(),
-                ) == key
-            })
-            .map(|e| e["id"].as_str().unwrap().to_string());
         anyhow::ensure!(
-            Some(status_str(&u, "userId")) == want,
+            Some(&status_str(&u, "userId")) == want_id.get(name),
             "{name} adopted the wrong user"
         );
     }
@@ -194,6 +225,16 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
         after.stdout.contains(&format!("{} unchanged", docs.len())),
         "{}",
         after.stdout
+    );
+    let after_json = env.cli(&dir_args, &[], None).await?.expect(0)?.json()?;
+    let users = after_json["users"].as_array().unwrap();
+    anyhow::ensure!(
+        users.len() == docs.len()
+            && users
+                .iter()
+                .all(|u| u["actions"] == json!([]) && u["error"].is_null())
+            && after_json["summary"]["unchanged"] == docs.len(),
+        "plan after adoption: {after_json}"
     );
     env.cli(&["plan", "-f", "-"], &[], Some(&yaml.stdout))
         .await?

@@ -92,5 +92,24 @@ async fn dashboard_and_alerts_use_metrics_the_operator_exports() -> anyhow::Resu
         missing.is_empty(),
         "the chart's dashboard or rules use metrics /metrics does not have: {missing:?}\n{metrics}"
     );
+    if emulated {
+        // The injected 500 as the real binary labels it: what the DashboardUnreachable
+        // rule's `status=~"error|5.."` selects (the label values themselves are unit-tested
+        // in src/metrics.rs against the rule's text).
+        let failed = metrics.lines().any(|l| {
+            l.starts_with("dashboard_user_operator_dashboard_requests_total{")
+                && l.contains(&format!("connection=\"{connection}\""))
+                && l.contains("method=\"POST\"")
+                && l.contains("status=\"500\"")
+        });
+        anyhow::ensure!(
+            failed,
+            "no POST request counted with status=\"500\"\n{metrics}"
+        );
+        anyhow::ensure!(
+            rules.contains(r#"status=~"error|5..""#),
+            "the unreachable rule's status matcher changed: update this test and metrics.rs"
+        );
+    }
     env.finish().await
 }

@@ -138,3 +138,27 @@ fn connection_refs_parse_kind_and_name() {
     assert!(parse_connection_ref("Secret/x").is_err());
     assert!(parse_connection_ref("nokind").is_err());
 }
+
+/// The CRD's maxLength counts characters: an address of 244 characters (but 487 bytes) is
+/// valid and exports; 255 characters is not.
+#[test]
+fn a_valid_non_ascii_email_exports() {
+    let wide = format!("{}@{}.de", "ü".repeat(120), "ö".repeat(120));
+    assert!(wide.len() > 254 && wide.chars().count() <= 254);
+    let too_long = format!("{}@example.de", "a".repeat(244));
+    assert_eq!(too_long.chars().count(), 255);
+    let (items, skipped) = manifests(
+        &[user("1", ORG, &wide), user("2", ORG, &too_long)],
+        &Options::default(),
+    );
+    assert_eq!(
+        items.len(),
+        1,
+        "skipped: {:?}",
+        skipped.iter().map(|s| &s.reason).collect::<Vec<_>>()
+    );
+    assert_eq!(items[0].user.spec.email, wide);
+    assert!(items[0].warnings.is_empty(), "{:?}", items[0].warnings);
+    let skipped: Vec<&str> = skipped.iter().map(|s| s.email.as_str()).collect();
+    assert_eq!(skipped, [too_long.as_str()]);
+}

@@ -89,19 +89,7 @@ fn tyk_user(
             ));
         }
     }
-    for (k, v) in &spec.permissions {
-        let admin_key = k == "IsAdmin" || k == "ResetPassword";
-        let ok = if admin_key {
-            v == "admin"
-        } else {
-            matches!(v.as_str(), "read" | "write" | "deny")
-        };
-        if !ok {
-            return Err(format!(
-                "permission {k}: {v:?} is not allowed (sections take read/write/deny; IsAdmin and ResetPassword take admin)"
-            ));
-        }
-    }
+    check_permissions(&spec.permissions)?;
     let non_empty = |s: &Option<String>| {
         s.as_deref()
             .map(str::trim)
@@ -174,12 +162,56 @@ fn admin_user(spec: &DashboardUserSpec, email: String) -> Result<DesiredUser, St
     })
 }
 
-fn valid_email(email: &str) -> bool {
+/// The CRD's email rules (src/crd/user.rs: 3..=254 long, `name@domain`), for the operator
+/// and for `userop export`, which must write only emails the CRD and operator take. The
+/// length counts characters, as the CRD's maxLength does (a non-ASCII address is longer in
+/// bytes). Whitespace is Unicode's, stricter than the CRD's RE2 `\s` (ASCII): an address
+/// with, say, a no-break space is not one the Dashboard can be asked to log in with.
+pub(crate) fn valid_email(email: &str) -> bool {
     let mut parts = email.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    !local.is_empty() && !domain.is_empty() && !email.chars().any(char::is_whitespace)
+    (3..=254).contains(&email.chars().count())
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !email.chars().any(char::is_whitespace)
+}
+
+/// The CRD's permission rules (src/crd/rules.rs `permissions`): at most 64 sections, each
+/// named a letter then letters, digits or `_` (≤ 64), taking read/write/deny, with
+/// `IsAdmin`/`ResetPassword` taking (only) admin. The operator checks values again on top
+/// of admission; `userop export` checks all of it before writing permissions down.
+pub(crate) fn check_permissions(perms: &BTreeMap<String, String>) -> Result<(), String> {
+    if perms.len() > 64 {
+        return Err(format!(
+            "{} permission sections, the CRD takes at most 64",
+            perms.len()
+        ));
+    }
+    for (k, v) in perms {
+        let mut chars = k.chars();
+        let name_ok = k.len() <= 64
+            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return Err(format!(
+                "permission {k:?} is not a section name the CRD accepts"
+            ));
+        }
+        let admin_key = k == "IsAdmin" || k == "ResetPassword";
+        let ok = if admin_key {
+            v == "admin"
+        } else {
+            matches!(v.as_str(), "read" | "write" | "deny")
+        };
+        if !ok {
+            return Err(format!(
+                "permission {k}: {v:?} is not allowed (sections take read/write/deny; IsAdmin and ResetPassword take admin)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Permissions as compared for drift: `deny` ≡ absent for non-admins (§10.11) and

@@ -17,6 +17,7 @@ pub use desired::{
     DesiredProfile, DesiredUser, FieldChange, TykProfile, desired_user, effective_role,
     normalized_permissions, permissions_for_put,
 };
+pub(crate) use desired::{check_permissions, valid_email};
 
 use super::fingerprint::Fingerprint;
 use crate::crd::{AdoptionPolicy, ConnectionType, DashboardUser, DeletionPolicy, reason};
