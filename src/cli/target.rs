@@ -71,19 +71,13 @@ impl Cluster {
         let resolved = match spec.split_once('/') {
             Some((ns, name)) => {
                 let api: Api<DashboardConnection> = Api::namespaced(self.client.clone(), ns);
-                let c = api.get_opt(name).await.map_err(|source| CliError::Kube {
-                    what: format!("DashboardConnection {ns}/{name}"),
-                    source,
-                })?;
-                let Some(c) = c else {
-                    return Err(refused(
-                        spec,
-                        Blocker::stalled(
-                            reason::CONNECTION_NOT_FOUND,
-                            format!("DashboardConnection {ns}/{name} not found"),
-                        ),
-                    ));
-                };
+                let c = fetch(
+                    &api,
+                    name,
+                    spec,
+                    &format!("DashboardConnection {ns}/{name}"),
+                )
+                .await?;
                 if !own_namespace_secrets(&c.spec.settings, ns) {
                     return Err(refused(
                         spec,
@@ -99,19 +93,13 @@ impl Cluster {
             }
             None => {
                 let api: Api<ClusterDashboardConnection> = Api::all(self.client.clone());
-                let c = api.get_opt(spec).await.map_err(|source| CliError::Kube {
-                    what: format!("ClusterDashboardConnection {spec}"),
-                    source,
-                })?;
-                let Some(c) = c else {
-                    return Err(refused(
-                        spec,
-                        Blocker::stalled(
-                            reason::CONNECTION_NOT_FOUND,
-                            format!("ClusterDashboardConnection {spec} not found"),
-                        ),
-                    ));
-                };
+                let c = fetch(
+                    &api,
+                    spec,
+                    spec,
+                    &format!("ClusterDashboardConnection {spec}"),
+                )
+                .await?;
                 self.resolver()
                     .build(
                         &format!("cluster/{spec}"),
@@ -124,6 +112,23 @@ impl Cluster {
         };
         resolved.map_err(|b| refused(spec, b))
     }
+}
+
+/// Reads the named connection; a missing one is `ConnectionNotFound`, as the operator says.
+async fn fetch<K>(api: &Api<K>, name: &str, label: &str, what: &str) -> Result<K, CliError>
+where
+    K: Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let found = api.get_opt(name).await.map_err(|source| CliError::Kube {
+        what: what.to_string(),
+        source,
+    })?;
+    found.ok_or_else(|| {
+        refused(
+            label,
+            Blocker::stalled(reason::CONNECTION_NOT_FOUND, format!("{what} not found")),
+        )
+    })
 }
 
 fn refused(label: &str, b: Blocker) -> CliError {
