@@ -4,8 +4,9 @@ use kube::{Api, ResourceExt, runtime::controller::Action};
 
 use super::error::ReconcileError;
 use super::events::{Note, publish};
-use super::plan::{Cleanup, ConnectionView, plan_cleanup};
+use super::plan::{Cleanup, ConnectionView, desired_user, plan_cleanup, unanswered_create};
 use crate::backend::Backend;
+use crate::connection::Resolved;
 use crate::context::Context;
 use crate::crd::{DashboardUser, reason};
 use crate::secrets;
@@ -38,11 +39,6 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
         Ok(r) => r.view(),
         Err(b) => ConnectionView::Unavailable(b.clone()),
     };
-    let id = user
-        .status
-        .as_ref()
-        .and_then(|s| s.user_id.clone())
-        .unwrap_or_default();
     match plan_cleanup(user, &view) {
         Cleanup::Nothing { note } => {
             if let Some(note) = note {
@@ -58,10 +54,11 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             .await;
         }
         Cleanup::Delete => {
-            let backend = &resolved
-                .as_ref()
-                .expect("planned with a connection")
-                .backend;
+            let r = resolved.as_ref().expect("planned with a connection");
+            let backend = &r.backend;
+            let Some(id) = target_id(user, r).await? else {
+                return finish(ctx, user).await;
+            };
             match backend.delete(&id).await {
                 Ok(()) => {
                     publish(
@@ -87,10 +84,11 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             }
         }
         Cleanup::Deactivate { fallback } => {
-            let backend = &resolved
-                .as_ref()
-                .expect("planned with a connection")
-                .backend;
+            let r = resolved.as_ref().expect("planned with a connection");
+            let backend = &r.backend;
+            let Some(id) = target_id(user, r).await? else {
+                return finish(ctx, user).await;
+            };
             if fallback {
                 deactivate_instead(
                     ctx,
@@ -102,11 +100,42 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             deactivate(ctx, user, backend, &id).await?;
         }
     }
-    // The access Secret is owned and garbage-collected; deleting it now also covers
-    // clusters (and emulators) without a garbage collector.
+    finish(ctx, user).await
+}
+
+/// The access Secret is owned and garbage-collected; deleting it now also covers
+/// clusters (and emulators) without a garbage collector.
+async fn finish(ctx: &Context, user: &DashboardUser) -> Result<Action, ReconcileError> {
     let name = user.access_secret_name();
     secrets::delete_owned_secret(&ctx.client, user, &name).await?;
     Ok(Action::await_change())
+}
+
+/// The Dashboard user to clean up: the recorded id or, when a create's answer was lost
+/// (DESIGN §3.2), the user found by the login that create sent. `None`: nothing exists.
+async fn target_id(user: &DashboardUser, r: &Resolved) -> Result<Option<String>, ReconcileError> {
+    if let Some(id) = user.status.as_ref().and_then(|s| s.user_id.clone()) {
+        return Ok(Some(id));
+    }
+    let Some(login) = unanswered_create(user) else {
+        return Ok(None);
+    };
+    let org = r.org_id.as_deref().or(r.key_org.as_deref());
+    let mut d = match desired_user(&user.spec, r.backend.kind(), org) {
+        Ok(d) => d,
+        Err(msg) => {
+            // The spec was valid when the create went out; it no longer says where to
+            // look, and deletion must not wait forever on it.
+            tracing::warn!(user = %user.name_any(), login, %msg, "cannot search for the user an unanswered create may have left");
+            return Ok(None);
+        }
+    };
+    d.login = login.to_string();
+    let found = r.backend.find_by_login(&d).await?;
+    if found.is_none() {
+        tracing::info!(user = %user.name_any(), login, "the unanswered create committed nothing");
+    }
+    Ok(found.map(|u| u.id().to_string()))
 }
 
 /// Sets the remote user inactive (a user already gone or inactive is done).

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::{Env, merge};
+use crate::common::{Env, merge, wait};
 use crate::support::status_str;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,6 +51,39 @@ async fn each_deletion_policy() -> anyhow::Result<()> {
     ] {
         anyhow::ensure!(orphan[f] == orphan_before[f], "Orphan: {f} changed");
     }
+    env.finish().await
+}
+
+/// A create whose answer is lost (commit-then-drop) leaves a Dashboard user with no id in
+/// status; deleting the DashboardUser then must still find and delete it, not orphan it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_after_an_unanswered_create_leaves_no_user() -> anyhow::Result<()> {
+    let mut env = Env::ready("delete-lost").await?;
+    if !env.needs_emulators("faults") {
+        return env.finish().await;
+    }
+    // Every create commits and then drops the connection: the operator never learns the id.
+    env.dashboard
+        .faults(&json!({"rules": [{"kind": "commit_then_drop", "method": "POST", "route": "/admin/users"}]}))
+        .await?;
+    let email = env.email("lost");
+    env.apply(&env.user("lost", &email)).await?;
+    wait::until("Dashboard committed the create", || async {
+        let n = env.users_with_email(&email).await.map_err(|e| e.to_string())?.len();
+        (n == 1).then_some(()).ok_or_else(|| format!("{n} users"))
+    })
+    .await?;
+    let u = env.get_user("lost").await?;
+    anyhow::ensure!(
+        u["status"]["userId"].is_null() && u["status"]["createIntent"]["email"].is_string(),
+        "expected an unanswered create: {}",
+        u["status"]
+    );
+    env.delete_user("lost").await?;
+    env.wait_user_gone("lost").await?;
+    let left = env.users_with_email(&email).await?;
+    anyhow::ensure!(left.is_empty(), "{} Dashboard users left behind", left.len());
+    env.dashboard.faults(&json!({})).await?;
     env.finish().await
 }
 

@@ -490,8 +490,9 @@ pub fn plan_cleanup(user: &DashboardUser, connection: &ConnectionView) -> Cleanu
         .as_ref()
         .and_then(|s| s.user_id.as_ref())
         .is_some();
+    let unanswered = unanswered_create(user);
     let policy = user.spec.deletion_policy;
-    if !has_id {
+    if !has_id && unanswered.is_none() {
         return Cleanup::Nothing {
             note: Some("no dashboard user was ever recorded"),
         };
@@ -508,10 +509,32 @@ pub fn plan_cleanup(user: &DashboardUser, connection: &ConnectionView) -> Cleanu
                 b.message
             ),
         },
+        // Without an id, the only way to the user is a search by login, which Tyk
+        // answers only with the connection's API key.
+        ConnectionView::Ready {
+            has_api_key: false,
+            ..
+        } if !has_id => Cleanup::Release {
+            warning: format!(
+                "the answer to creating dashboard user {} was lost, and finding it needs the connection's apiKeySecretRef; if the user exists in the dashboard, remove it there",
+                unanswered.unwrap_or_default()
+            ),
+        },
         ConnectionView::Ready { has_api_key, .. } => match policy {
             DeletionPolicy::Delete if *has_api_key => Cleanup::Delete,
             DeletionPolicy::Delete => Cleanup::Deactivate { fallback: true },
             _ => Cleanup::Deactivate { fallback: false },
         },
+    }
+}
+
+/// The login of a create that was sent but whose answer never came (a dropped
+/// connection after the Dashboard committed, DESIGN §3.2), when no id was recorded
+/// since: the user may exist, and only a search by this login finds it.
+pub fn unanswered_create(user: &DashboardUser) -> Option<&str> {
+    let st = user.status.as_ref()?;
+    match (&st.user_id, &st.create_intent) {
+        (None, Some(intent)) => Some(intent.email.as_str()),
+        _ => None,
     }
 }

@@ -595,6 +595,48 @@ fn cleanup_follows_deletion_policy() {
 }
 
 #[test]
+fn cleanup_looks_for_the_user_an_unanswered_create_may_have_left() {
+    // The create went out, its answer was lost, and no id was recorded since.
+    let u = DashboardUser::test().deleting().with_status(|s| {
+        s.create_intent = Some(CreateIntent {
+            email: "lost@example.com".into(),
+            time: "2026-01-01T00:00:00Z".into(),
+        })
+    });
+    assert_eq!(unanswered_create(&u), Some("lost@example.com"));
+    assert_eq!(plan_cleanup(&u, &conn()), Cleanup::Delete);
+    let deact = u
+        .clone()
+        .with_spec(|s| s.deletion_policy = DeletionPolicy::Deactivate);
+    assert_eq!(
+        plan_cleanup(&deact, &conn()),
+        Cleanup::Deactivate { fallback: false }
+    );
+    // Without the API key Tyk cannot search by email: say so rather than block.
+    let no_key = ConnectionView::Ready {
+        url: URL.into(),
+        backend: ConnectionType::TykDashboard,
+        org_id: None,
+        has_api_key: false,
+        key_org: None,
+    };
+    match plan_cleanup(&u, &no_key) {
+        Cleanup::Release { warning } => assert!(warning.contains("lost@example.com"), "{warning}"),
+        other => panic!("{other:?}"),
+    }
+    let orphan = u
+        .clone()
+        .with_spec(|s| s.deletion_policy = DeletionPolicy::Orphan);
+    assert!(matches!(
+        plan_cleanup(&orphan, &conn()),
+        Cleanup::Nothing { .. }
+    ));
+    // Once an id is recorded, the intent no longer matters.
+    let recorded = u.clone().created(ID, ORG);
+    assert_eq!(unanswered_create(&recorded), None);
+}
+
+#[test]
 fn redacted_values_never_print() {
     let u = DashboardUser::test().created(ID, ORG);
     let o = steady(&u);
