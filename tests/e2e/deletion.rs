@@ -58,7 +58,7 @@ async fn each_deletion_policy() -> anyhow::Result<()> {
 /// status; deleting the DashboardUser then must still find and delete it, not orphan it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_after_an_unanswered_create_leaves_no_user() -> anyhow::Result<()> {
-    let mut env = Env::ready("delete-lost").await?;
+    let env = Env::ready("delete-lost").await?;
     if !env.needs_emulators("faults") {
         return env.finish().await;
     }
@@ -69,7 +69,11 @@ async fn delete_after_an_unanswered_create_leaves_no_user() -> anyhow::Result<()
     let email = env.email("lost");
     env.apply(&env.user("lost", &email)).await?;
     wait::until("Dashboard committed the create", || async {
-        let n = env.users_with_email(&email).await.map_err(|e| e.to_string())?.len();
+        let n = env
+            .users_with_email(&email)
+            .await
+            .map_err(|e| e.to_string())?
+            .len();
         (n == 1).then_some(()).ok_or_else(|| format!("{n} users"))
     })
     .await?;
@@ -82,7 +86,11 @@ async fn delete_after_an_unanswered_create_leaves_no_user() -> anyhow::Result<()
     env.delete_user("lost").await?;
     env.wait_user_gone("lost").await?;
     let left = env.users_with_email(&email).await?;
-    anyhow::ensure!(left.is_empty(), "{} Dashboard users left behind", left.len());
+    anyhow::ensure!(
+        left.is_empty(),
+        "{} Dashboard users left behind",
+        left.len()
+    );
     env.dashboard.faults(&json!({})).await?;
     env.finish().await
 }

@@ -512,8 +512,7 @@ pub fn plan_cleanup(user: &DashboardUser, connection: &ConnectionView) -> Cleanu
         // Without an id, the only way to the user is a search by login, which Tyk
         // answers only with the connection's API key.
         ConnectionView::Ready {
-            has_api_key: false,
-            ..
+            has_api_key: false, ..
         } if !has_id => Cleanup::Release {
             warning: format!(
                 "the answer to creating dashboard user {} was lost, and finding it needs the connection's apiKeySecretRef; if the user exists in the dashboard, remove it there",
