@@ -293,6 +293,17 @@ async fn every_refusal_of_a_password_is_password_rejected() {
         .await
         .unwrap_err();
     assert!(matches!(err, DashboardError::Invalid { .. }), "{err:?}");
+    // The same refusal to a read: nothing the user wrote can be the cause, so it is
+    // Unexpected (retried with backoff), never Invalid (which would stall the user).
+    refuse(
+        &e,
+        admin_users_emulator::ITEM,
+        422,
+        json!([{"type": "uuid_parsing", "loc": ["path", "id"], "msg": "bad id", "input": "x"}]),
+    );
+    let err = c.get_user(&u.id).await.unwrap_err();
+    assert!(matches!(err, DashboardError::Unexpected { .. }), "{err:?}");
+    assert!(!err.is_transient() && !matches!(err, DashboardError::Invalid { .. }));
 }
 
 #[tokio::test]

@@ -380,6 +380,12 @@ impl AdminUsersClient {
                     message,
                 }
             }
+            // A read carries nothing a user wrote: retried with backoff, not stalled.
+            400 | 422 if c.method == Method::GET => DashboardError::Unexpected {
+                op,
+                status,
+                detail: format!("read refused as invalid: {message}"),
+            },
             // Deterministic validation of another field: Invalid, which stalls (the same
             // request would be refused again), so a create carrying the password is not
             // re-sent on every backoff.

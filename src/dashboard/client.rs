@@ -306,6 +306,13 @@ impl DashboardClient {
                 status,
                 message,
             },
+            // A read carries no spec and no password: a 4xx "invalid" to it is the
+            // Dashboard (or a proxy) misbehaving, so it is retried with backoff, not stalled.
+            ErrorClass::Invalid if call.method == Method::GET => DashboardError::Unexpected {
+                op,
+                status,
+                detail: format!("read refused as invalid: {message}"),
+            },
             ErrorClass::Invalid => DashboardError::Invalid {
                 op,
                 status,

@@ -199,7 +199,9 @@ fn cases() -> Vec<Case> {
                     "x".repeat(1_000_000)
                 ),
             ),
-            Some("Invalid"),
+            // A read refused as invalid is retried, not stalled: nothing the user wrote
+            // can be the cause.
+            Some("Unexpected"),
         ),
         case(
             "create: OK envelope without a key or user",
