@@ -94,9 +94,10 @@ impl Run<'_> {
                 Err(e.into())
             }
             Err(e) => {
-                // Only a transport failure leaves the outcome unknown (commit-then-drop):
-                // keep the intent for those; anything else certainly created nothing.
-                if !e.is_transient() {
+                // A transport failure (commit-then-drop) or a 2xx that does not decode
+                // leaves the outcome unknown: keep the intent for those, so the next
+                // attempt recognises the user as its own; a refusal created nothing.
+                if !e.is_transient() && !matches!(e, DashboardError::Unexpected { .. }) {
                     self.status.create_intent = None;
                 }
                 Err(e.into())
