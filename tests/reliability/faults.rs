@@ -26,7 +26,7 @@ pub fn backoff_attempts(window: Duration) -> u64 {
 
 /// Dashboard requests one reconcile may make at most: GET, create (or search + adopt),
 /// password, key reset and its read-back, PUT.
-const REQUESTS_PER_RECONCILE: u64 = 6;
+pub const REQUESTS_PER_RECONCILE: u64 = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_faults_cost_a_delay_and_nothing_else() -> anyhow::Result<()> {

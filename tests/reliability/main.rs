@@ -9,6 +9,7 @@ mod common;
 mod crash;
 mod faults;
 mod figures;
+mod hostile;
 mod manifests;
 mod replicas;
 mod workload;
