@@ -3,7 +3,7 @@
 use std::{
     collections::{BTreeSet, HashMap},
     sync::{Arc, OnceLock},
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use kube::{
@@ -97,9 +97,9 @@ impl Context {
         self.failures.lock().remove(key);
     }
 
-    /// The drift-check interval, ±10 % so many users do not resync in lockstep.
-    pub fn resync(&self) -> Duration {
-        jitter(self.config.resync_period)
+    /// How long until object `key` is next re-read for drift. See [`phase_resync`].
+    pub fn resync(&self, key: &str) -> Duration {
+        phase_resync(self.config.resync_period, key, SystemTime::now())
     }
 
     /// Remembers which password Secret `user` reads (or none).
@@ -208,6 +208,32 @@ impl Context {
     }
 }
 
+/// Each object is re-read at its own point of the period (a hash of its key, on the wall
+/// clock, so restarts and replicas agree), never less than half a period after `now`. The
+/// resyncs of N objects are thus spread evenly over the period however their reconciles
+/// bunched up: with a plain interval (even jittered), the burst of a restart, which
+/// reconciles everything at once, would come back every period and queue the edits that
+/// land in it behind N drift checks. The first resync comes ½ to 1½ periods after a
+/// reconcile, the later ones exactly a period apart.
+fn phase_resync(period: Duration, key: &str, now: SystemTime) -> Duration {
+    let p = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
+    let phase = fnv1a(key.as_bytes()) % p;
+    let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let into_period = u64::try_from(since_epoch.as_millis()).unwrap_or(0) % p;
+    let mut wait = (phase + p - into_period) % p;
+    if wait < p / 2 {
+        wait += p;
+    }
+    Duration::from_millis(wait)
+}
+
+/// A stable hash (the standard library's may change between releases; phases must not).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 fn jitter(d: Duration) -> Duration {
     let f = rand::rng().random_range(0.9..=1.1);
     d.mul_f64(f)
@@ -253,6 +279,35 @@ mod tests {
             c.backoff("ns/u") <= Duration::from_millis(1100),
             "reset after success"
         );
+    }
+
+    #[test]
+    fn resyncs_keep_their_phase_and_spread_over_the_period() {
+        let period = Duration::from_secs(600);
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_765_000_000);
+        // All reconciled at the same instant (a restart): first resyncs ½ to 1½ periods on,
+        // spread evenly; every tenth of the period gets about a tenth of 10,000 objects.
+        let mut tenths = [0u32; 10];
+        for i in 0..10_000 {
+            let key = format!("team-{}/user-{i}", i % 7);
+            let w = phase_resync(period, &key, t0);
+            assert!(w >= period / 2 && w < period * 3 / 2, "{key}: {w:?}");
+            let at = (t0 + w).duration_since(UNIX_EPOCH).unwrap().as_millis() % 600_000;
+            tenths[(at / 60_000) as usize] += 1;
+            // Reconciled again at that moment (or a little after, queued): exactly a period
+            // later, not half a period and not drifting with the delay.
+            for late_ms in [0, 1, 250] {
+                let next = phase_resync(period, &key, t0 + w + Duration::from_millis(late_ms));
+                assert_eq!(next + Duration::from_millis(late_ms), period, "{key}");
+            }
+        }
+        assert!(
+            tenths.iter().all(|&n| (850..=1150).contains(&n)),
+            "{tenths:?}"
+        );
+        // A tiny period (tests use seconds) still waits at least half of it.
+        let w = phase_resync(Duration::from_millis(3), "ns/u", t0);
+        assert!(w >= Duration::from_millis(1) && w < Duration::from_millis(5));
     }
 
     #[tokio::test]
