@@ -164,11 +164,11 @@ pub fn types_of(crd: &Value) -> Vec<ResourceType> {
                 verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
                 subresources,
                 printer_columns,
-                schema: Some(
+                schema: Some(std::sync::Arc::new(
                     v.pointer("/schema/openAPIV3Schema")
                         .cloned()
                         .unwrap_or(json!({"type": "object"})),
-                ),
+                )),
             }
         })
         .collect()

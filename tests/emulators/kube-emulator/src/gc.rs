@@ -90,8 +90,58 @@ fn refs(obj: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Whether a pass could change anything: a dependent with an owner that is absent (or in
+/// another namespace) or being deleted in foreground or orphan mode, or such an owner
+/// itself. A borrowing scan, so the common case (nothing to collect) costs no copies; the
+/// pass proper clones what it changes. Without it every pass cloned every stored object,
+/// under the state lock, which at tens of thousands of objects stalled every request.
+fn anything_to_collect(st: &State) -> bool {
+    let pending = |o: &Value| {
+        meta::is_deleting(o)
+            && meta::finalizers(o)
+                .iter()
+                .any(|f| f == ORPHAN || f == FOREGROUND)
+    };
+    // Only objects of known types take part, as in the pass.
+    let types = types_by_store_key(st);
+    let known = || {
+        st.store
+            .all_objects()
+            .filter(|(k, _)| types.contains_key(*k))
+            .map(|(_, o)| o)
+    };
+    let mut by_uid: HashMap<&str, &Value> = HashMap::new();
+    for obj in known() {
+        if pending(obj) {
+            return true;
+        }
+        if let Some(uid) = obj.pointer("/metadata/uid").and_then(Value::as_str) {
+            by_uid.insert(uid, obj);
+        }
+    }
+    known().any(|obj| {
+        let Some(refs) = obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+        else {
+            return false;
+        };
+        let ns = meta::str_at(obj, "/metadata/namespace");
+        refs.iter().any(|r| {
+            let owner = by_uid.get(r["uid"].as_str().unwrap_or("")).filter(|o| {
+                let ons = meta::str_at(o, "/metadata/namespace");
+                ons.is_empty() || ons == ns
+            });
+            owner.is_none_or(|o| pending(o))
+        })
+    })
+}
+
 /// One garbage-collector pass. Returns whether anything changed.
 pub fn collect(st: &mut State) -> bool {
+    if !anything_to_collect(st) {
+        return false;
+    }
     let types = types_by_store_key(st);
     let mut by_uid: HashMap<String, Node> = HashMap::new();
     for (key, obj) in st.store.all_objects() {

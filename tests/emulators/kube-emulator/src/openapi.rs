@@ -410,6 +410,8 @@ pub fn document(types: &[ResourceType], group: &str, version: &str) -> Option<Va
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn rt(group: &str, kind: &str, namespaced: bool, schema: Option<Value>) -> ResourceType {
@@ -434,7 +436,7 @@ mod tests {
             .map(String::from)
             .to_vec(),
             subresources: vec!["status".into()],
-            schema,
+            schema: schema.map(Arc::new),
             ..Default::default()
         }
     }
@@ -492,7 +494,9 @@ mod tests {
             Some(json!({"type": "object"})),
         )];
         let mut b = a.clone();
-        b[0].schema = Some(json!({"type": "object", "properties": {"spec": {"type": "object"}}}));
+        b[0].schema = Some(Arc::new(
+            json!({"type": "object", "properties": {"spec": {"type": "object"}}}),
+        ));
         assert_ne!(index(&a), index(&b));
         assert_eq!(index(&a), index(&a));
         assert_eq!(

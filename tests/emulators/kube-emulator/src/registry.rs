@@ -32,8 +32,9 @@ pub struct ResourceType {
     /// "status", "scale".
     pub subresources: Vec<String>,
     pub printer_columns: Vec<PrinterColumn>,
-    /// The CRD's `openAPIV3Schema`; `None` for built-ins.
-    pub schema: Option<serde_json::Value>,
+    /// The CRD's `openAPIV3Schema`; `None` for built-ins. Shared: a type is cloned per
+    /// request, and a deep copy of a large schema each time was a hot spot at bench sizes.
+    pub schema: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 /// The verbs every stored resource supports.

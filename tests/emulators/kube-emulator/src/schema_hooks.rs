@@ -27,14 +27,15 @@ pub fn validate_crd_object(crd: &Value, causes: &mut Vec<Cause>) {
 
 /// Compiled schemas per type; recompiled when the CRD's schema changes. Compiling CEL on
 /// every request would dominate write latency.
-type SchemaCache = HashMap<String, (Value, Arc<CrSchema>)>;
+type SchemaCache = HashMap<String, (Arc<Value>, Arc<CrSchema>)>;
 static SCHEMAS: LazyLock<Mutex<SchemaCache>> = LazyLock::new(Default::default);
 
-fn compiled(t: &ResourceType, schema: &Value) -> Arc<CrSchema> {
+fn compiled(t: &ResourceType, schema: &Arc<Value>) -> Arc<CrSchema> {
     let key = format!("{}/{}/{}", t.group, t.version, t.plural);
     let mut cache = SCHEMAS.lock();
+    // The same Arc is the same schema; a deep comparison only after a CRD update.
     if let Some((s, c)) = cache.get(&key)
-        && s == schema
+        && (Arc::ptr_eq(s, schema) || s == schema)
     {
         return c.clone();
     }

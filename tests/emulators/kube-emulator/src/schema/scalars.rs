@@ -141,7 +141,7 @@ pub(super) fn string(schema: &Value, v: &Value, s: &str, path: &str, errs: &mut 
         errs.push(FieldError::too_long(path, v.clone(), max as i64));
     }
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
-        && let Ok(re) = regex::Regex::new(pattern)
+        && let Some(re) = compiled(pattern)
         && !re.is_match(s)
     {
         invalid(
@@ -175,4 +175,19 @@ pub(super) fn string(schema: &Value, v: &Value, s: &str, path: &str, errs: &mut 
             &detail,
         ));
     }
+}
+
+/// Schema patterns, compiled once: compiling one per validated string was a measurable
+/// share of every write at bench sizes. An invalid pattern is `None` (and not enforced).
+fn compiled(pattern: &str) -> Option<regex::Regex> {
+    static CACHE: std::sync::LazyLock<
+        parking_lot::Mutex<std::collections::HashMap<String, Option<regex::Regex>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut cache = CACHE.lock();
+    if let Some(re) = cache.get(pattern) {
+        return re.clone();
+    }
+    let re = regex::Regex::new(pattern).ok();
+    cache.insert(pattern.to_string(), re.clone());
+    re
 }
