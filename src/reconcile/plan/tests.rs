@@ -552,16 +552,21 @@ fn connection_problem_blocks_with_its_reason() {
     assert_eq!(p.pending.unwrap().reason, reason::CONNECTION_NOT_ALLOWED);
 }
 
-#[test]
-fn cleanup_follows_deletion_policy() {
-    let ready = conn();
-    let no_key = ConnectionView::Ready {
+/// A Tyk connection with the admin secret only: no search by email, no delete route.
+fn conn_without_api_key() -> ConnectionView {
+    ConnectionView::Ready {
         url: URL.into(),
         backend: ConnectionType::TykDashboard,
         org_id: None,
         has_api_key: false,
         key_org: None,
-    };
+    }
+}
+
+#[test]
+fn cleanup_follows_deletion_policy() {
+    let ready = conn();
+    let no_key = conn_without_api_key();
     let gone = ConnectionView::Unavailable(Blocker::stalled(reason::CONNECTION_NOT_FOUND, "gone"));
     let u = DashboardUser::test().created(ID, ORG).deleting();
     assert_eq!(plan_cleanup(&u, &ready), Cleanup::Delete);
@@ -613,13 +618,7 @@ fn cleanup_looks_for_the_user_an_unanswered_create_may_have_left() {
         Cleanup::Deactivate { fallback: false }
     );
     // Without the API key Tyk cannot search by email: say so rather than block.
-    let no_key = ConnectionView::Ready {
-        url: URL.into(),
-        backend: ConnectionType::TykDashboard,
-        org_id: None,
-        has_api_key: false,
-        key_org: None,
-    };
+    let no_key = conn_without_api_key();
     match plan_cleanup(&u, &no_key) {
         Cleanup::Release { warning } => assert!(warning.contains("lost@example.com"), "{warning}"),
         other => panic!("{other:?}"),
