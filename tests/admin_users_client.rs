@@ -303,7 +303,6 @@ async fn every_refusal_of_a_password_is_password_rejected() {
     );
     let err = c.get_user(&u.id).await.unwrap_err();
     assert!(matches!(err, DashboardError::Unexpected { .. }), "{err:?}");
-    assert!(!err.is_transient() && !matches!(err, DashboardError::Invalid { .. }));
 }
 
 #[tokio::test]

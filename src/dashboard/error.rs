@@ -221,6 +221,12 @@ impl DashboardError {
         matches!(self, Self::Transient { .. })
     }
 
+    /// Whether a write answered this way may still have been committed: the answer was
+    /// lost (transient) or did not decode (unexpected). A refusal committed nothing.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Self::Transient { .. } | Self::Unexpected { .. })
+    }
+
     pub(crate) fn config(op: &'static str, reason: impl Into<String>) -> Self {
         Self::Config {
             op,

@@ -94,10 +94,9 @@ impl Run<'_> {
                 Err(e.into())
             }
             Err(e) => {
-                // A transport failure (commit-then-drop) or a 2xx that does not decode
-                // leaves the outcome unknown: keep the intent for those, so the next
-                // attempt recognises the user as its own; a refusal created nothing.
-                if !e.is_transient() && !matches!(e, DashboardError::Unexpected { .. }) {
+                // Outcome unknown (commit-then-drop, or a 2xx that does not decode): keep
+                // the intent, so the next attempt recognises the user as its own.
+                if !e.outcome_unknown() {
                     self.status.create_intent = None;
                 }
                 Err(e.into())

@@ -90,20 +90,25 @@ fn refs(obj: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Whether a pass could change anything: a dependent with an owner that is absent (or in
-/// another namespace) or being deleted in foreground or orphan mode, or such an owner
-/// itself. A borrowing scan, so the common case (nothing to collect) costs no copies; the
-/// pass proper clones what it changes. Without it every pass cloned every stored object,
-/// under the state lock, which at tens of thousands of objects stalled every request.
-fn anything_to_collect(st: &State) -> bool {
-    let pending = |o: &Value| {
-        meta::is_deleting(o)
-            && meta::finalizers(o)
-                .iter()
-                .any(|f| f == ORPHAN || f == FOREGROUND)
-    };
-    // Only objects of known types take part, as in the pass.
-    let types = types_by_store_key(st);
+/// An owner being deleted in foreground or orphan mode: it waits on its dependents.
+fn waits_on_dependents(o: &Value) -> bool {
+    meta::is_deleting(o)
+        && meta::finalizers(o)
+            .iter()
+            .any(|f| f == ORPHAN || f == FOREGROUND)
+}
+
+/// A namespaced owner in another namespace than its dependent counts as absent (§2.7).
+fn owner_in_scope(owner: &Value, dependent_ns: &str) -> bool {
+    let ons = meta::str_at(owner, "/metadata/namespace");
+    ons.is_empty() || ons == dependent_ns
+}
+
+/// Whether a pass could change anything: a dependent with an owner that is absent (or out
+/// of scope) or waiting on its dependents, or such an owner itself. It only borrows; the
+/// pass allocates per object (uids, reference and finalizer lists) under the state lock,
+/// which at tens of thousands of objects, once a second, stalled every request.
+fn anything_to_collect(st: &State, types: &HashMap<String, Arc<ResourceType>>) -> bool {
     let known = || {
         st.store
             .all_objects()
@@ -112,12 +117,10 @@ fn anything_to_collect(st: &State) -> bool {
     };
     let mut by_uid: HashMap<&str, &Value> = HashMap::new();
     for obj in known() {
-        if pending(obj) {
+        if waits_on_dependents(obj) {
             return true;
         }
-        if let Some(uid) = obj.pointer("/metadata/uid").and_then(Value::as_str) {
-            by_uid.insert(uid, obj);
-        }
+        by_uid.insert(meta::str_at(obj, "/metadata/uid"), obj);
     }
     known().any(|obj| {
         let Some(refs) = obj
@@ -128,21 +131,20 @@ fn anything_to_collect(st: &State) -> bool {
         };
         let ns = meta::str_at(obj, "/metadata/namespace");
         refs.iter().any(|r| {
-            let owner = by_uid.get(r["uid"].as_str().unwrap_or("")).filter(|o| {
-                let ons = meta::str_at(o, "/metadata/namespace");
-                ons.is_empty() || ons == ns
-            });
-            owner.is_none_or(|o| pending(o))
+            let owner = by_uid
+                .get(r["uid"].as_str().unwrap_or(""))
+                .filter(|o| owner_in_scope(o, ns));
+            owner.is_none_or(|o| waits_on_dependents(o))
         })
     })
 }
 
 /// One garbage-collector pass. Returns whether anything changed.
 pub fn collect(st: &mut State) -> bool {
-    if !anything_to_collect(st) {
+    let types = types_by_store_key(st);
+    if !anything_to_collect(st, &types) {
         return false;
     }
-    let types = types_by_store_key(st);
     let mut by_uid: HashMap<String, Node> = HashMap::new();
     for (key, obj) in st.store.all_objects() {
         if let Some(t) = types.get(key) {
@@ -175,11 +177,7 @@ pub fn collect(st: &mut State) -> bool {
         let mut waiting = false;
         for r in refs(&obj) {
             let ruid = r["uid"].as_str().unwrap_or("").to_string();
-            // A namespaced owner in another namespace counts as absent (§2.7).
-            let owner = by_uid.get(&ruid).filter(|o| {
-                let ons = meta::str_at(&o.obj, "/metadata/namespace");
-                ons.is_empty() || ons == ns
-            });
+            let owner = by_uid.get(&ruid).filter(|o| owner_in_scope(&o.obj, ns));
             match owner {
                 None => drop_refs.push(ruid),
                 Some(o) => {
