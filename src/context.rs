@@ -3,7 +3,7 @@
 use std::{
     collections::{BTreeSet, HashMap},
     sync::{Arc, OnceLock},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime},
 };
 
 use kube::{
@@ -18,6 +18,7 @@ use crate::connection::{ClientCache, Resolver};
 use crate::crd::{DashboardUser, DashboardUserGroup};
 use crate::metrics::Metrics;
 use crate::reconcile::fingerprint::FingerprintKey;
+use crate::resync::{Pace, phase_resync};
 use crate::secrets::{self, SecretError};
 
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -40,10 +41,16 @@ pub struct Context {
     pub users: OnceLock<Store<DashboardUser>>,
     /// The groups cache, once its controller exists (for "is this group id claimed?").
     pub groups: OnceLock<Store<DashboardUserGroup>>,
+    /// Resync pacing of the users and the groups controllers (see crate::resync).
+    user_pace: Pace,
+    group_pace: Pace,
 }
 
 impl Context {
     pub fn new(client: Client, config: Config, recorder: Recorder, metrics: Arc<Metrics>) -> Self {
+        for controller in [crate::reconcile::CONTROLLER, crate::group::CONTROLLER] {
+            metrics.resync_period(controller, config.resync_period);
+        }
         Self {
             client,
             config: config.clone(),
@@ -59,6 +66,8 @@ impl Context {
             password_index: Mutex::default(),
             users: OnceLock::new(),
             groups: OnceLock::new(),
+            user_pace: Pace::new(config.resync_period, config.concurrency),
+            group_pace: Pace::new(config.resync_period, config.concurrency),
         }
     }
 
@@ -97,9 +106,37 @@ impl Context {
         self.failures.lock().remove(key);
     }
 
-    /// How long until object `key` is next re-read for drift. See [`phase_resync`].
-    pub fn resync(&self, key: &str) -> Duration {
-        phase_resync(self.config.resync_period, key, SystemTime::now())
+    /// How long until object `key` of `controller` is next re-read for drift: at its phase
+    /// of the resync period, stretched while the resyncs would crowd out new work.
+    pub fn resync(&self, controller: &'static str, key: &str) -> Duration {
+        let (pace, objects) = self.pace(controller);
+        let p = pace.period(objects);
+        if p.changed {
+            self.metrics.resync_period(controller, p.period);
+            tracing::info!(
+                controller,
+                objects,
+                configured_s = self.config.resync_period.as_secs_f64(),
+                period_s = p.period.as_secs_f64(),
+                mean_reconcile_ms = p.mean.as_millis() as u64,
+                slots = self.config.concurrency,
+                "resync period changed: drift checks may take at most half of the reconcile slots"
+            );
+        }
+        phase_resync(p.period, key, SystemTime::now())
+    }
+
+    /// Feeds a reconcile's duration into its controller's resync pacing.
+    pub fn reconciled(&self, controller: &'static str, took: Duration) {
+        self.pace(controller).0.observe(took);
+    }
+
+    fn pace(&self, controller: &str) -> (&Pace, usize) {
+        if controller == crate::group::CONTROLLER {
+            (&self.group_pace, self.groups.get().map_or(0, Store::len))
+        } else {
+            (&self.user_pace, self.users.get().map_or(0, Store::len))
+        }
     }
 
     /// Remembers which password Secret `user` reads (or none).
@@ -208,32 +245,6 @@ impl Context {
     }
 }
 
-/// Each object is re-read at its own point of the period (a hash of its key, on the wall
-/// clock, so restarts and replicas agree), never less than half a period after `now`. The
-/// resyncs of N objects are thus spread evenly over the period however their reconciles
-/// bunched up: with a plain interval (even jittered), the burst of a restart, which
-/// reconciles everything at once, would come back every period and queue the edits that
-/// land in it behind N drift checks. The first resync comes ½ to 1½ periods after a
-/// reconcile, the later ones exactly a period apart.
-fn phase_resync(period: Duration, key: &str, now: SystemTime) -> Duration {
-    let p = u64::try_from(period.as_millis()).unwrap_or(u64::MAX).max(1);
-    let phase = fnv1a(key.as_bytes()) % p;
-    let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let into_period = u64::try_from(since_epoch.as_millis()).unwrap_or(0) % p;
-    let mut wait = (phase + p - into_period) % p;
-    if wait < p / 2 {
-        wait += p;
-    }
-    Duration::from_millis(wait)
-}
-
-/// A stable hash (the standard library's may change between releases; phases must not).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 fn jitter(d: Duration) -> Duration {
     let f = rand::rng().random_range(0.9..=1.1);
     d.mul_f64(f)
@@ -279,35 +290,6 @@ mod tests {
             c.backoff("ns/u") <= Duration::from_millis(1100),
             "reset after success"
         );
-    }
-
-    #[test]
-    fn resyncs_keep_their_phase_and_spread_over_the_period() {
-        let period = Duration::from_secs(600);
-        let t0 = UNIX_EPOCH + Duration::from_secs(1_765_000_000);
-        // All reconciled at the same instant (a restart): first resyncs ½ to 1½ periods on,
-        // spread evenly; every tenth of the period gets about a tenth of 10,000 objects.
-        let mut tenths = [0u32; 10];
-        for i in 0..10_000 {
-            let key = format!("team-{}/user-{i}", i % 7);
-            let w = phase_resync(period, &key, t0);
-            assert!(w >= period / 2 && w < period * 3 / 2, "{key}: {w:?}");
-            let at = (t0 + w).duration_since(UNIX_EPOCH).unwrap().as_millis() % 600_000;
-            tenths[(at / 60_000) as usize] += 1;
-            // Reconciled again at that moment (or a little after, queued): exactly a period
-            // later, not half a period and not drifting with the delay.
-            for late_ms in [0, 1, 250] {
-                let next = phase_resync(period, &key, t0 + w + Duration::from_millis(late_ms));
-                assert_eq!(next + Duration::from_millis(late_ms), period, "{key}");
-            }
-        }
-        assert!(
-            tenths.iter().all(|&n| (850..=1150).contains(&n)),
-            "{tenths:?}"
-        );
-        // A tiny period (tests use seconds) still waits at least half of it.
-        let w = phase_resync(Duration::from_millis(3), "ns/u", t0);
-        assert!(w >= Duration::from_millis(1) && w < Duration::from_millis(5));
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@ pub mod group;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
+pub mod resync;
 pub mod runtime;
 pub mod secrets;
 pub mod server;

@@ -3,7 +3,11 @@
 //! cluster admin controls (never by user object names; the users gauge maps a reference to
 //! no existing connection to `unresolved`, see `runtime::users_gauge_rows`).
 
-use std::{collections::BTreeMap, sync::OnceLock, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{OnceLock, atomic::AtomicU64},
+    time::Duration,
+};
 
 use parking_lot::Mutex;
 use prometheus_client::{
@@ -70,6 +74,8 @@ pub struct Metrics {
     users_source: OnceLock<UsersSource>,
     /// 1 while this replica runs the controllers (leader, or no leader election).
     pub leader: Gauge,
+    /// The resync period in use, per controller (stretched under load, crate::resync).
+    pub resync_period: Family<ControllerLabel, Gauge<f64, AtomicU64>>,
     /// One scrape at a time: the users gauge is cleared and refilled for each.
     scrape: Mutex<()>,
 }
@@ -129,6 +135,12 @@ impl Default for Metrics {
             "1 while this replica runs the controllers (holds the Lease, or leader election is off)",
             leader.clone(),
         );
+        let resync_period = Family::<ControllerLabel, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "resync_period_seconds",
+            "Drift check period in use; above --resync-period while resyncs would take more than half of the reconcile slots",
+            resync_period.clone(),
+        );
         Self {
             registry,
             reconciles,
@@ -139,12 +151,19 @@ impl Default for Metrics {
             users,
             users_source: OnceLock::new(),
             leader,
+            resync_period,
             scrape: Mutex::new(()),
         }
     }
 }
 
 impl Metrics {
+    pub fn resync_period(&self, controller: &'static str, period: Duration) {
+        self.resync_period
+            .get_or_create(&ControllerLabel { controller })
+            .set(period.as_secs_f64());
+    }
+
     /// A failure the reconciler handled itself (reported as a condition, retried later).
     pub fn failed(&self, controller: &'static str, reason: &'static str) {
         self.errors

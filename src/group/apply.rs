@@ -42,7 +42,7 @@ pub async fn apply(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Reco
                 Outcome::Synced {
                     message: "the dashboard group matches the spec".into(),
                 },
-                Action::requeue(ctx.resync(&key)),
+                Action::requeue(ctx.resync(super::CONTROLLER, &key)),
             )
         }
         Err(e) => {
@@ -51,7 +51,7 @@ pub async fn apply(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Reco
             publish(ctx, g, Note::warning(b.reason, "Reconcile", &b.message)).await;
             tracing::warn!(group = %key, reason = b.reason, error = %chain(&e), "group reconcile failed");
             let action = if b.stalled {
-                Action::requeue(ctx.resync(&key))
+                Action::requeue(ctx.resync(super::CONTROLLER, &key))
             } else {
                 Action::requeue(ctx.backoff(&key))
             };

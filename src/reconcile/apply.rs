@@ -72,12 +72,12 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
                     Outcome::Synced {
                         message: "the dashboard user matches the spec".into(),
                     },
-                    Action::requeue(ctx.resync(&key)),
+                    Action::requeue(ctx.resync(super::CONTROLLER, &key)),
                 ),
                 // A watched input is missing: the watch brings us back; resync anyway.
                 Some(b) if b.stalled => (
                     Outcome::Blocked(b.clone()),
-                    Action::requeue(ctx.resync(&key)),
+                    Action::requeue(ctx.resync(super::CONTROLLER, &key)),
                 ),
                 Some(b) => (
                     Outcome::Blocked(b.clone()),
@@ -91,7 +91,7 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
             ctx.metrics.failed(super::CONTROLLER, b.reason);
             publish(ctx, user, Note::warning(b.reason, "Reconcile", &b.message)).await;
             let action = if b.stalled {
-                Action::requeue(ctx.resync(&key))
+                Action::requeue(ctx.resync(super::CONTROLLER, &key))
             } else {
                 Action::requeue(ctx.backoff(&key))
             };

@@ -81,8 +81,9 @@ where
         .await
         .map_err(|e| ReconcileError::Finalizer(Box::new(e)));
     let reason = result.as_ref().err().map(ReconcileError::category);
-    ctx.metrics
-        .reconciled(controller, started.elapsed(), reason);
+    let took = started.elapsed();
+    ctx.metrics.reconciled(controller, took, reason);
+    ctx.reconciled(controller, took);
     result
 }
 

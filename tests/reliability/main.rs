@@ -11,5 +11,6 @@ mod faults;
 mod figures;
 mod hostile;
 mod manifests;
+mod overload;
 mod replicas;
 mod workload;
