@@ -48,7 +48,8 @@ pub struct Config {
     /// Users reconciled in parallel.
     #[arg(long, env = "CONCURRENCY", default_value_t = 4)]
     pub concurrency: u16,
-    /// Drift check interval; each user keeps its own point of the period (spread evenly).
+    /// Drift check interval; each user keeps its own point of the period (spread evenly),
+    /// stretched while the checks would take over half of the `--concurrency` slots.
     #[arg(long, env = "RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
     pub resync_period: Duration,
     /// Address for /metrics, /livez and /readyz.
