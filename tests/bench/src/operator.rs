@@ -164,15 +164,31 @@ impl Operator {
         Ok((field("VmRSS:")?, field("VmHWM:")?))
     }
 
-    /// Sum of `reconciles_total` for the DashboardUser controller (both results).
-    pub async fn user_reconciles(&self) -> anyhow::Result<u64> {
-        let text = crate::env::http()
+    async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(crate::env::http()
             .get(format!("http://{}/metrics", self.metrics_addr))
             .send()
             .await?
             .error_for_status()?
             .text()
-            .await?;
+            .await?)
+    }
+
+    /// The DashboardUser controller's resync period in use (stretched under load).
+    pub async fn user_resync_period(&self) -> anyhow::Result<f64> {
+        let text = self.metrics().await?;
+        text.lines()
+            .find(|l| {
+                l.starts_with("dashboard_user_operator_resync_period_seconds{")
+                    && l.contains("controller=\"dashboarduser\"")
+            })
+            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .context("no resync_period_seconds gauge in /metrics")
+    }
+
+    /// Sum of `reconciles_total` for the DashboardUser controller (both results).
+    pub async fn user_reconciles(&self) -> anyhow::Result<u64> {
+        let text = self.metrics().await?;
         Ok(text
             .lines()
             .filter(|l| {

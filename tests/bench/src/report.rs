@@ -101,6 +101,14 @@ fn rows(all: &Value) -> Vec<Row> {
             format!("{:.2}", f("dashboard_reads_per_user_per_resync")),
             Some(("≤ 1", f("dashboard_reads_per_user_per_resync") <= 1.0)),
         );
+        if let Some(p) = num(s, "resync_period_in_use_seconds") {
+            push(
+                "steady",
+                "resync_period_in_use_seconds",
+                format!("{p:.1} (asked {})", f("resync_period_seconds")),
+                None,
+            );
+        }
     }
     if let Some(m) = all.get("memory") {
         let f = |k| num(m, k).unwrap_or(f64::NAN);
