@@ -52,6 +52,10 @@ pub struct Config {
     /// stretched while the checks would take over half of the `--concurrency` slots.
     #[arg(long, env = "RESYNC_PERIOD", default_value = "10m", value_parser = humantime::parse_duration)]
     pub resync_period: Duration,
+    /// How often a healthy connection is probed again: its credentials and, on an
+    /// API-key-only connection, who holds the key (a promotion or demotion is seen then).
+    #[arg(long, env = "PROBE_PERIOD", default_value = "2m", value_parser = humantime::parse_duration)]
+    pub probe_period: Duration,
     /// Address for /metrics, /livez and /readyz.
     #[arg(long, env = "METRICS_ADDR", default_value = "0.0.0.0:8080")]
     pub metrics_addr: SocketAddr,
@@ -108,6 +112,7 @@ mod tests {
         let c = Config::defaults();
         assert_eq!(c.concurrency, 4);
         assert_eq!(c.resync_period, Duration::from_secs(600));
+        assert_eq!(c.probe_period, Duration::from_secs(120));
         assert_eq!(c.operator_namespace, "default");
         assert_eq!(c.namespaces(), None);
         assert_eq!(c.log_format, LogFormat::Json);

@@ -23,6 +23,7 @@ use crate::dashboard::{
     RequestObserver,
 };
 use crate::metrics::Metrics;
+use crate::policy::Policy;
 use crate::reconcile::plan::{Blocker, ConnectionView};
 use crate::secrets;
 
@@ -48,6 +49,10 @@ pub struct Resolved {
     /// API-key-only (no admin secret): the org of the key's user, the only org it manages.
     pub key_org: Option<String>,
     pub backend: Backend,
+    /// What the connection allows (`spec.policy`), with its home org.
+    pub policy: Policy,
+    /// Which Dashboard this is, for claims that hold across connection objects.
+    pub dashboard: String,
 }
 
 impl Resolved {
@@ -59,6 +64,8 @@ impl Resolved {
             org_id: self.org_id.clone(),
             has_api_key: self.backend.finds_and_deletes(),
             key_org: self.key_org.clone(),
+            policy: self.policy.clone(),
+            dashboard: self.dashboard.clone(),
         }
     }
 }
@@ -144,6 +151,9 @@ pub struct Resolver<'a> {
     pub metrics: &'a Arc<Metrics>,
     /// Tags this process's Dashboard requests (User-Agent), so replicas can be told apart.
     pub replica: Option<&'a str>,
+    /// Look the API key's user up afresh (the connection probe) rather than ask the
+    /// client's memory of it (user reconciles).
+    pub fresh_key_owner: bool,
 }
 
 impl Resolver<'_> {
@@ -394,25 +404,43 @@ impl Resolver<'_> {
         };
         let key_org = match backend.tyk().filter(|c| !c.has_admin_secret()) {
             None => None,
-            Some(c) => match key_owner_org(label, c).await {
+            Some(c) => match key_owner_org(label, c, self.fresh_key_owner).await {
                 Ok(org) => Some(org),
                 Err(b) => return Ok(Err(b)),
             },
         };
+        let org_id = s.org_id.clone().filter(|o| !o.is_empty());
         Ok(Ok(Resolved {
             label: label.to_string(),
             url: s.url.clone(),
-            org_id: s.org_id.clone().filter(|o| !o.is_empty()),
+            policy: Policy {
+                connection: label.to_string(),
+                home_org: org_id.clone().or_else(|| key_org.clone()),
+                rules: s.policy.clone(),
+                unrestricted: false,
+            },
+            dashboard: dashboard_key(s.type_, &s.url),
+            org_id,
             key_org,
             backend,
         }))
     }
 }
 
-/// The org of an API-key-only connection's key, from the key's own user (cached per
-/// client), which must be an admin: the Dashboard API manages users of that org only.
-pub async fn key_owner_org(label: &str, c: &DashboardClient) -> Result<String, Blocker> {
-    let owner = c.key_owner().await.map_err(|e| {
+/// The org of an API-key-only connection's key, from the key's own user (remembered per
+/// client, or looked up afresh with `fresh`), which must be an admin: the Dashboard API
+/// manages users of that org only.
+pub async fn key_owner_org(
+    label: &str,
+    c: &DashboardClient,
+    fresh: bool,
+) -> Result<String, Blocker> {
+    let owner = if fresh {
+        c.refresh_key_owner().await
+    } else {
+        c.key_owner().await
+    };
+    let owner = owner.map_err(|e| {
         let b = crate::reconcile::ReconcileError::Dashboard(e).blocker();
         Blocker::retry(b.reason, format!("connection {label}: {}", b.message))
     })?;
@@ -439,6 +467,24 @@ pub fn admin_owner(label: &str, owner: &crate::dashboard::User) -> Result<String
         ));
     }
     Ok(owner.org_id.clone())
+}
+
+/// Which Dashboard a connection reaches, as claims compare it: the backend type and the URL
+/// with scheme and host lower-cased, the scheme's default port and trailing slashes dropped.
+/// Two connections with the same key share one set of claims (README "Multi-tenancy");
+/// two different URLs for one Dashboard (a Service name and its IP) cannot be told apart.
+pub fn dashboard_key(backend: ConnectionType, raw: &str) -> String {
+    let trimmed = raw.trim();
+    let normal = match url::Url::parse(trimmed) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let path = u.path().trim_end_matches('/');
+            format!("{}://{host}{port}{path}", u.scheme())
+        }
+        Err(_) => trimmed.trim_end_matches('/').to_ascii_lowercase(),
+    };
+    format!("{}:{normal}", backend.name())
 }
 
 /// A namespaced connection may only read Secrets of its own namespace, or it would hand
@@ -503,6 +549,36 @@ mod tests {
             namespace: Some("kube-system".into()),
         });
         assert!(!own_namespace_secrets(&s, "team-a"));
+    }
+
+    #[test]
+    fn one_dashboard_under_several_spellings_has_one_key() {
+        let tyk = ConnectionType::TykDashboard;
+        let k = dashboard_key(tyk, "http://Tyk-Dashboard.tyk:3000");
+        for same in [
+            "http://tyk-dashboard.tyk:3000/",
+            "HTTP://tyk-dashboard.tyk:3000//",
+            " http://tyk-dashboard.tyk:3000 ",
+        ] {
+            assert_eq!(dashboard_key(tyk, same), k, "{same}");
+        }
+        assert_eq!(
+            dashboard_key(tyk, "https://d.example:443/api/"),
+            dashboard_key(tyk, "https://d.example/api")
+        );
+        for other in [
+            "http://tyk-dashboard.tyk:3001",
+            "https://tyk-dashboard.tyk:3000",
+        ] {
+            assert_ne!(dashboard_key(tyk, other), k, "{other}");
+        }
+        assert_ne!(
+            dashboard_key(
+                ConnectionType::AdminUsersApi,
+                "http://tyk-dashboard.tyk:3000"
+            ),
+            k
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The small controller that reports each connection's health: Ready from a cheap
 //! authenticated probe (DESIGN §2), re-probed periodically and on change.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{Api, Resource, ResourceExt, runtime::controller::Action};
@@ -17,8 +17,6 @@ use crate::reconcile::{ReconcileError, error::chain, plan::Blocker};
 use crate::status;
 
 pub const CONTROLLER: &str = "dashboardconnection";
-/// Healthy connections are re-probed this often (reads only; no writes if unchanged).
-const REPROBE: Duration = Duration::from_secs(120);
 
 pub async fn reconcile_namespaced(
     c: Arc<DashboardConnection>,
@@ -83,11 +81,11 @@ async fn probe(
     secret_ns: &str,
     cross_ns: bool,
 ) -> Result<Result<(), Blocker>, ReconcileError> {
-    let resolved = match ctx
-        .resolver()
-        .build(label, settings, secret_ns, cross_ns)
-        .await?
-    {
+    // API-key-only: the key must really be an org admin's, looked up afresh on every probe
+    // (one request), and what is found replaces the client's memory, so users see it too.
+    let mut resolver = ctx.resolver();
+    resolver.fresh_key_owner = true;
+    let resolved = match resolver.build(label, settings, secret_ns, cross_ns).await? {
         Ok(r) => r,
         Err(b) => return Ok(Err(b)),
     };
@@ -102,13 +100,6 @@ async fn probe(
     };
     if let Err(e) = resolved.backend.probe().await {
         return Ok(Err(blocker(e)));
-    }
-    // API-key-only: the key must really be an org admin's, checked afresh on every probe.
-    if let Some(c) = resolved.backend.tyk().filter(|c| !c.has_admin_secret()) {
-        return Ok(match c.find_key_owner().await {
-            Ok(owner) => crate::connection::admin_owner(label, &owner).map(drop),
-            Err(e) => Err(blocker(e)),
-        });
     }
     Ok(Ok(()))
 }
@@ -174,7 +165,8 @@ where
     Ok(match health {
         Ok(()) => {
             ctx.succeeded(&key);
-            Action::requeue(REPROBE)
+            // Reads only; no writes if unchanged.
+            Action::requeue(ctx.config.probe_period)
         }
         Err(_) => Action::requeue(ctx.backoff(&key)),
     })

@@ -13,6 +13,7 @@ use kube::{
 use parking_lot::Mutex;
 use rand::Rng;
 
+use crate::claims::{self, Claim};
 use crate::config::Config;
 use crate::connection::{ClientCache, Resolver};
 use crate::crd::{DashboardUser, DashboardUserGroup};
@@ -37,6 +38,8 @@ pub struct Context {
     failures: Mutex<HashMap<String, u32>>,
     /// Maps password Secret events to the users reading them.
     password_index: Mutex<PasswordIndex>,
+    /// Maps events of access Secrets the operator may not write to the users naming them.
+    foreign_index: Mutex<PasswordIndex>,
     /// The users cache, once the controller exists (for "is this id claimed?" checks).
     pub users: OnceLock<Store<DashboardUser>>,
     /// The groups cache, once its controller exists (for "is this group id claimed?").
@@ -64,6 +67,7 @@ impl Context {
             fingerprint_key: tokio::sync::OnceCell::new(),
             failures: Mutex::default(),
             password_index: Mutex::default(),
+            foreign_index: Mutex::default(),
             users: OnceLock::new(),
             groups: OnceLock::new(),
             user_pace: Pace::new(config.resync_period, config.concurrency),
@@ -78,6 +82,7 @@ impl Context {
             cache: &self.clients,
             metrics: &self.metrics,
             replica: Some(&self.replica),
+            fresh_key_owner: false,
         }
     }
 
@@ -151,27 +156,67 @@ impl Context {
         self.password_index.lock().set(ns, user.name_any(), secret);
     }
 
-    /// Users (names, in `namespace`) reading the password Secret `name`.
+    /// Users (names, in `namespace`) waiting on the Secret `name`: as their password, or as
+    /// an access Secret they may not write.
     pub fn users_of_password_secret(&self, namespace: &str, name: &str) -> Vec<String> {
-        self.password_index
-            .lock()
-            .by_secret
-            .get(&(namespace.to_string(), name.to_string()))
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
+        let key = (namespace.to_string(), name.to_string());
+        let mut users: BTreeSet<String> = BTreeSet::new();
+        for index in [&self.password_index, &self.foreign_index] {
+            if let Some(s) = index.lock().by_secret.get(&key) {
+                users.extend(s.iter().cloned());
+            }
+        }
+        users.into_iter().collect()
     }
 
-    /// Another DashboardUser (not `me`) already records `user_id` on `connection_label`?
-    pub fn user_id_claimed(&self, me: &DashboardUser, user_id: &str) -> bool {
+    /// Does another DashboardUser record `user_id` on `dashboard` (crate::claims)?
+    pub fn user_id_claimed(&self, me: &DashboardUser, dashboard: &str, user_id: &str) -> bool {
         let Some(store) = self.users.get() else {
             return false;
         };
-        store.state().iter().any(|u| {
-            u.uid() != me.uid()
-                && u.status.as_ref().and_then(|s| s.user_id.as_deref()) == Some(user_id)
-                && u.connection() == me.connection()
-        })
+        let all = store.state();
+        claims::held_by_other(
+            recording(&all, user_id).map(Claim::of_user),
+            &Claim::of_user(me),
+            user_id,
+            dashboard,
+        )
     }
+
+    /// Does an earlier DashboardUser record the id `me` records (crate::claims)?
+    pub fn user_id_held_before(&self, me: &DashboardUser, dashboard: &str) -> bool {
+        let Some(store) = self.users.get() else {
+            return false;
+        };
+        let Some(id) = me.status.as_ref().and_then(|s| s.user_id.as_deref()) else {
+            return false;
+        };
+        let all = store.state();
+        claims::held_before(
+            recording(&all, id).map(Claim::of_user),
+            &Claim::of_user(me),
+            dashboard,
+        )
+    }
+
+    /// Reconciles `user` when the Secret `name` of its namespace changes: an access Secret
+    /// it may not write (someone else's) is waited on like a password Secret.
+    pub fn watch_foreign_secret(&self, user: &DashboardUser, name: Option<String>) {
+        let ns = user.namespace().unwrap_or_default();
+        let name = name.filter(|_| user.metadata.deletion_timestamp.is_none());
+        self.foreign_index.lock().set(ns, user.name_any(), name);
+    }
+}
+
+/// The users recording `id`: a cheap filter first, since every Dashboard write asks and
+/// a claim compares allocated names (10,000 users, README "Performance").
+fn recording<'a>(
+    all: &'a [Arc<DashboardUser>],
+    id: &'a str,
+) -> impl Iterator<Item = &'a DashboardUser> {
+    all.iter()
+        .map(|u| u.as_ref())
+        .filter(move |u| u.status.as_ref().and_then(|s| s.user_id.as_deref()) == Some(id))
 }
 
 /// Both directions, so that re-indexing one user costs O(log n) rather than a scan of
@@ -211,17 +256,30 @@ impl PasswordIndex {
 }
 
 impl Context {
-    /// Dashboard group ids that other `DashboardUserGroup`s on `me`'s connection record.
-    pub fn group_ids_claimed(&self, me: &DashboardUserGroup) -> BTreeSet<String> {
+    /// Dashboard group ids that other `DashboardUserGroup`s record on `dashboard`.
+    pub fn group_ids_claimed(&self, me: &DashboardUserGroup, dashboard: &str) -> BTreeSet<String> {
         let Some(store) = self.groups.get() else {
             return BTreeSet::new();
         };
-        store
-            .state()
-            .iter()
-            .filter(|g| g.uid() != me.uid() && g.connection() == me.connection())
-            .filter_map(|g| g.group_id().map(String::from))
-            .collect()
+        let all = store.state();
+        claims::ids_held_by_others(
+            all.iter().map(|g| Claim::of_group(g)),
+            &Claim::of_group(me),
+            dashboard,
+        )
+    }
+
+    /// Does an earlier DashboardUserGroup record the group id `me` records?
+    pub fn group_id_held_before(&self, me: &DashboardUserGroup, dashboard: &str) -> bool {
+        let Some(store) = self.groups.get() else {
+            return false;
+        };
+        let all = store.state();
+        claims::held_before(
+            all.iter().map(|g| Claim::of_group(g)),
+            &Claim::of_group(me),
+            dashboard,
+        )
     }
 
     /// Users (names) in `namespace`, not being deleted, whose `groupRef` names `group`.

@@ -2,6 +2,7 @@
 
 pub mod admin_users;
 pub mod backend;
+pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod connection;
@@ -13,6 +14,7 @@ pub mod dashboard;
 pub mod group;
 pub mod leader;
 pub mod metrics;
+pub mod policy;
 pub mod reconcile;
 pub mod resync;
 pub mod runtime;

@@ -29,6 +29,12 @@ pub enum SecretError {
         #[source]
         source: kube::Error,
     },
+    #[error("secret {namespace}/{name} cannot be used: {why}")]
+    Unusable {
+        namespace: String,
+        name: String,
+        why: &'static str,
+    },
     #[error("writing secret {namespace}/{name}")]
     Write {
         namespace: String,
@@ -134,17 +140,21 @@ pub async fn observe_access_secret(
             labels: s.labels().clone(),
             annotations: s.annotations().clone(),
             owned,
+            resource_version: s.resource_version().unwrap_or_default(),
         }
     }))
 }
 
 /// Server-side applies the access Secret, owned by `user` (so it is garbage collected
-/// with it and its changes trigger a reconcile).
+/// with it and its changes trigger a reconcile). `read_version`: the version of the owned
+/// Secret the plan saw, so a Secret replaced since is refused (409) rather than written
+/// into; `None` when there was none.
 pub async fn apply_access_secret(
     client: &Client,
     user: &DashboardUser,
     data: BTreeMap<String, String>,
     labels: BTreeMap<String, String>,
+    read_version: Option<&str>,
 ) -> Result<(), SecretError> {
     let ns = user.namespace().unwrap_or_default();
     let name = user.access_secret_name();
@@ -175,6 +185,9 @@ pub async fn apply_access_secret(
         ..Default::default()
     };
     let mut value = serde_json::to_value(&secret).expect("a Secret serialises");
+    if let Some(rv) = read_version.filter(|v| !v.is_empty()) {
+        value["metadata"]["resourceVersion"] = rv.into();
+    }
     value["apiVersion"] = "v1".into();
     value["kind"] = "Secret".into();
     let api: Api<Secret> = Api::namespaced(client.clone(), &ns);
@@ -192,7 +205,8 @@ pub async fn apply_access_secret(
     Ok(())
 }
 
-/// Deletes an access Secret this user owned under an old name. Foreign Secrets stay.
+/// Deletes an access Secret this user owns (controller ownerReference, as the plan's
+/// "owned"), under its current or an old name. Any other Secret stays.
 pub async fn delete_owned_secret(
     client: &Client,
     user: &DashboardUser,
@@ -212,7 +226,7 @@ pub async fn delete_owned_secret(
     if !s
         .owner_references()
         .iter()
-        .any(|o| Some(&o.uid) == uid.as_ref())
+        .any(|o| o.controller == Some(true) && Some(&o.uid) == uid.as_ref())
     {
         return Ok(());
     }
@@ -235,10 +249,17 @@ pub async fn load_or_create_fingerprint_key(
         source,
     };
     for _ in 0..3 {
-        if let Some(s) = api.get_opt(FINGERPRINT_SECRET).await.map_err(read_err)?
-            && let Some(k) = secret_value(&s, FINGERPRINT_KEY).filter(|k| k.len() >= 16)
-        {
-            return Ok(FingerprintKey::new(k));
+        if let Some(s) = api.get_opt(FINGERPRINT_SECRET).await.map_err(read_err)? {
+            // Only ever created, never written into: a Secret of this name without a
+            // usable key (someone else's) is reported and left as it is.
+            return match secret_value(&s, FINGERPRINT_KEY).filter(|k| k.len() >= 16) {
+                Some(k) => Ok(FingerprintKey::new(k)),
+                None => Err(SecretError::Unusable {
+                    namespace: namespace.into(),
+                    name: FINGERPRINT_SECRET.into(),
+                    why: "it has no key \"key\" of at least 16 bytes; the operator never writes into a Secret it did not create: delete it to let the operator make its own",
+                }),
+            };
         }
         let mut bytes = vec![0u8; 32];
         rand::rng().fill_bytes(&mut bytes);

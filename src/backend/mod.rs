@@ -65,6 +65,16 @@ impl Backend {
         }
     }
 
+    /// Is `id` the user whose credential this connection signs with? Such a user is never
+    /// adopted (README "Multi-tenancy"). Only Tyk API keys have an owner to ask about
+    /// (cached per client); the admin users API's token names no user.
+    pub async fn owns_credential(&self, id: &str) -> Result<bool, DashboardError> {
+        match self {
+            Self::Tyk(c) if c.has_api_key() => Ok(c.key_owner().await?.id == id),
+            _ => Ok(false),
+        }
+    }
+
     /// The Tyk client, for the steps only Tyk has (self-reset, key rotation).
     pub fn tyk(&self) -> Option<&DashboardClient> {
         match self {

@@ -15,6 +15,7 @@ use super::CliError;
 use super::report::{Action, Problem, UserReport};
 use super::target::{Cluster, Target};
 use crate::backend::RemoteObject;
+use crate::claims::{self, Claim};
 use crate::connection::Resolved;
 use crate::crd::{DashboardUser, reason};
 use crate::reconcile::error::ReconcileError;
@@ -35,7 +36,7 @@ pub struct Evaluator<'a> {
     fingerprint_key: FingerprintKey,
     /// DashboardUsers in the cluster, for "already managed by another DashboardUser".
     live: Vec<DashboardUser>,
-    /// (connection, user id) claimed by users planned earlier in this run.
+    /// (dashboard, user id) claimed by users planned earlier in this run.
     claimed: BTreeSet<(String, String)>,
     /// (connection, org, email) a user planned earlier in this run would create.
     creating: BTreeSet<(String, String, String)>,
@@ -308,7 +309,9 @@ impl<'a> Evaluator<'a> {
             None
         };
         match found {
-            None if taken_here => Ok(Created::Refused(already_exists(d, false))),
+            None if taken_here => Ok(Created::Refused(plan::existing_user_refusal(
+                user, &c.policy, d,
+            ))),
             None => {
                 self.creating.insert(email_key);
                 let kind = if recreate { "recreate" } else { "create" };
@@ -327,11 +330,25 @@ impl<'a> Evaluator<'a> {
                 r.actions.push(Action::new(kind, None, changes));
                 Ok(Created::New)
             }
-            Some(_) if !may_adopt => Ok(Created::Refused(already_exists(d, false))),
+            Some(_) if !may_adopt => Ok(Created::Refused(plan::existing_user_refusal(
+                user, &c.policy, d,
+            ))),
             Some(found) => {
-                let claim = (c.label.clone(), found.id().to_string());
-                if self.claimed.contains(&claim) || self.claimed_in_cluster(user, found.id()) {
-                    return Ok(Created::Refused(already_exists(d, true)));
+                let claim = (c.dashboard.clone(), found.id().to_string());
+                if self.claimed.contains(&claim)
+                    || self.claimed_in_cluster(user, &c.dashboard, found.id())
+                {
+                    return Ok(Created::Refused(already_managed(d)));
+                }
+                // As the reconcile (src/reconcile/create.rs): never the connection's own key.
+                if c.backend.owns_credential(found.id()).await? {
+                    return Ok(Created::Refused(Blocker::stalled(
+                        reason::NOT_ALLOWED,
+                        format!(
+                            "dashboard user {} holds the API key of connection {}; it is never adopted",
+                            d.login, c.label
+                        ),
+                    )));
                 }
                 self.claimed.insert(claim);
                 self.seen_ids
@@ -348,12 +365,13 @@ impl<'a> Evaluator<'a> {
     }
 
     /// [`crate::context::Context::user_id_claimed`], over the cluster's users.
-    fn claimed_in_cluster(&self, me: &DashboardUser, id: &str) -> bool {
-        self.live.iter().any(|u| {
-            !(u.namespace() == me.namespace() && u.name_any() == me.name_any())
-                && u.status.as_ref().and_then(|s| s.user_id.as_deref()) == Some(id)
-                && u.connection() == me.connection()
-        })
+    fn claimed_in_cluster(&self, me: &DashboardUser, dashboard: &str, id: &str) -> bool {
+        claims::held_by_other(
+            self.live.iter().map(Claim::of_user),
+            &Claim::of_user(me),
+            id,
+            dashboard,
+        )
     }
 
     async fn password(
@@ -423,20 +441,14 @@ fn adopted_view(user: &DashboardUser, id: &str) -> DashboardUser {
 }
 
 /// The messages of `already_exists` and `adopt_found` in src/reconcile/create.rs.
-fn already_exists(d: &plan::DesiredUser, managed: bool) -> Blocker {
-    let message = if managed {
+fn already_managed(d: &plan::DesiredUser) -> Blocker {
+    Blocker::stalled(
+        reason::ALREADY_EXISTS,
         format!(
             "dashboard user {} is already managed by another DashboardUser",
             d.login
-        )
-    } else {
-        format!(
-            "a dashboard user with {} {} already exists and adoptionPolicy is Never; it is left untouched",
-            d.login_kind(),
-            d.login
-        )
-    };
-    Blocker::stalled(reason::ALREADY_EXISTS, message)
+        ),
+    )
 }
 
 /// No remote user at all, of the desired user's backend: a create's diff is every field.

@@ -299,22 +299,26 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
                     .into(),
             ));
         };
-        // Ids on this connection only: another Dashboard may reuse the same id space.
+        // Ids on this Dashboard only (whichever connection object reaches it: claims are
+        // per Dashboard, README "Multi-tenancy"); another Dashboard may reuse the id space.
         let mut managed = std::collections::BTreeSet::new();
-        // Whether (namespace, connectionRef) resolves to this connection, asked once each.
+        // Whether (namespace, connectionRef) reaches this Dashboard, asked once each, for
+        // users whose status does not say it yet.
         let mut same: BTreeMap<(Option<String>, String), bool> = BTreeMap::new();
         for u in super::plan::live_users(cluster, None).await? {
-            let Some(id) = u.status.as_ref().and_then(|s| s.user_id.clone()) else {
+            let Some(st) = &u.status else { continue };
+            let Some(id) = st.user_id.clone() else {
                 continue;
             };
             let key = (
                 u.metadata.namespace.clone(),
                 format!("{:?}", u.connection()),
             );
-            let on_this = match same.get(&key) {
-                Some(b) => *b,
-                None => {
-                    let b = matches!(cluster.for_user(&u).await?, Ok(c) if c.label == conn.label);
+            let on_this = match (&st.dashboard, same.get(&key)) {
+                (Some(d), _) => *d == conn.dashboard,
+                (None, Some(b)) => *b,
+                (None, None) => {
+                    let b = matches!(cluster.for_user(&u).await?, Ok(c) if c.dashboard == conn.dashboard);
                     same.insert(key, b);
                     b
                 }
@@ -328,6 +332,16 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
         eprintln!(
             "left out {} users already managed by a DashboardUser",
             before - users.len()
+        );
+    }
+    // The user whose key the connection holds is never adopted (README "Multi-tenancy"):
+    // exporting it would only give `plan` a refusal to report.
+    let owner = client.key_owner().await?;
+    if let Some(i) = users.iter().position(|u| u.id == owner.id) {
+        users.remove(i);
+        eprintln!(
+            "left out {}: it holds the API key of connection {}, which is never adopted",
+            owner.email_address, conn.label
         );
     }
     let (items, skipped) = manifests(&users, &opts);

@@ -11,10 +11,13 @@ use kube::{Api, Client};
 use super::CliError;
 use super::args::ConnectionArgs;
 use crate::backend::Backend;
-use crate::connection::{ClientCache, Resolved, Resolver, own_namespace_secrets};
-use crate::crd::{ClusterDashboardConnection, DashboardConnection, DashboardUser, reason};
+use crate::connection::{ClientCache, Resolved, Resolver, dashboard_key, own_namespace_secrets};
+use crate::crd::{
+    ClusterDashboardConnection, ConnectionType, DashboardConnection, DashboardUser, reason,
+};
 use crate::dashboard::{AdminSecret, ApiKey, ConnectionConfig, DashboardClient};
 use crate::metrics::Metrics;
+use crate::policy::Policy;
 use crate::reconcile::plan::Blocker;
 
 /// Kubernetes requests of the subcommands carry their own User-Agent, so they are never
@@ -55,6 +58,7 @@ impl Cluster {
             metrics: &self.metrics,
             // The CLI only reads; its requests carry no replica tag.
             replica: None,
+            fresh_key_owner: false,
         }
     }
 
@@ -169,10 +173,15 @@ pub fn from_env(url: &str, org_id: Option<&str>) -> Result<Resolved, CliError> {
     cfg.timeout = Duration::from_secs(10);
     cfg.max_concurrent_requests = 8;
     let client = DashboardClient::new(cfg).map_err(bad)?;
+    let org_id = org_id.map(str::to_string).filter(|o| !o.is_empty());
     Ok(Resolved {
         label: url.to_string(),
         url: url.to_string(),
-        org_id: org_id.map(str::to_string).filter(|o| !o.is_empty()),
+        // No connection object, so no policy: whoever holds the admin secret may ask for
+        // anything (README "Export, plan and drift": use --connection to apply one).
+        policy: Policy::unrestricted(url),
+        dashboard: dashboard_key(ConnectionType::TykDashboard, url),
+        org_id,
         // `--url` names a Tyk Dashboard with its admin secret: never API-key-only.
         key_org: None,
         // `--url` names a Tyk Dashboard: its credentials are the ones read above.

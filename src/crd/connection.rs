@@ -7,7 +7,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::rules;
+use super::{ConnectionPolicy, rules};
 
 /// A Dashboard reachable from users in this namespace. Its Secrets live here too.
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
@@ -142,6 +142,10 @@ pub struct ConnectionSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 256))]
     pub max_concurrent_requests: Option<u32>,
+    /// What users and groups may ask of the Dashboard through this connection; every
+    /// field defaults to the narrow choice (README "Multi-tenancy").
+    #[serde(default, skip_serializing_if = "ConnectionPolicy::is_default")]
+    pub policy: ConnectionPolicy,
 }
 
 /// Which remote user system a connection talks to; each has its own client behind
@@ -263,6 +267,7 @@ impl ConnectionSettings {
             tls: None,
             timeout_seconds: None,
             max_concurrent_requests: None,
+            policy: ConnectionPolicy::default(),
         }
     }
 }

@@ -97,6 +97,9 @@ pub struct DashboardUserGroupStatus {
     pub group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    /// Which Dashboard `groupId` lives in (as for users): claims hold per Dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
     /// Last time the operator changed the Dashboard group or first confirmed it (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
@@ -131,6 +134,13 @@ impl DashboardUserGroup {
             kind: ConnectionKind::ClusterDashboardConnection,
             name: super::DEFAULT_CONNECTION.into(),
         })
+    }
+
+    /// `cluster/<name>` or `<namespace>/<name>`, as for users.
+    pub fn connection_label(&self) -> String {
+        use kube::ResourceExt;
+        self.connection()
+            .label(&self.namespace().unwrap_or_default())
     }
 
     /// The recorded Dashboard group id, if any.

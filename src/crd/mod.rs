@@ -5,11 +5,13 @@
 mod connection;
 mod fixtures;
 mod group;
+mod policy;
 mod rules;
 mod user;
 
 pub use connection::*;
 pub use group::*;
+pub use policy::*;
 pub use user::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -66,6 +68,11 @@ pub mod reason {
     /// The Dashboard hides the user's access key (`forbid_admin_view_access_token`) and no
     /// earlier copy was published: the access Secret carries no key.
     pub const ACCESS_KEY_UNAVAILABLE: &str = "AccessKeyUnavailable";
+    /// The spec asks for something its connection's `spec.policy` does not allow (a super
+    /// user, another org, admin rights, a permission over the ceiling, an adoption).
+    pub const NOT_ALLOWED: &str = "NotAllowed";
+    /// The access Secret named by the spec exists and is not this object's: it is left as is.
+    pub const SECRET_NOT_OWNED: &str = "SecretNotOwned";
 
     /// The reasons only ever written with Stalled=True: they wait for a change to a watched
     /// object, i.e. for a person (the status writer refuses them as retrying in debug builds,
@@ -80,6 +87,8 @@ pub mod reason {
         CONNECTION_NOT_ALLOWED,
         INVALID_SPEC,
         ACCESS_KEY_UNAVAILABLE,
+        NOT_ALLOWED,
+        SECRET_NOT_OWNED,
     ];
 
     /// Every reason above: the bounded values of the `reason` metric label.
@@ -105,6 +114,8 @@ pub mod reason {
         GROUP_NOT_READY,
         GROUP_IN_USE,
         ACCESS_KEY_UNAVAILABLE,
+        NOT_ALLOWED,
+        SECRET_NOT_OWNED,
     ];
 }
 

@@ -91,6 +91,31 @@ pub fn tyk_id(schema: &mut Schema) {
     );
 }
 
+/// A list of Tyk organisation ids (a connection policy's `allowedOrgIds`).
+pub fn tyk_id_list(schema: &mut Schema) {
+    schema.insert("items".into(), json!({"type": "string", "maxLength": 128}));
+    push_rule(
+        schema,
+        format!("self.all(o, o.matches('{TYK_ID}'))"),
+        "allowedOrgIds must be Tyk ids (letters, digits, '-' and '_')".into(),
+    );
+}
+
+/// A connection policy's `permissionCeiling`: section names as in `permissions`, or `*`.
+pub fn permission_ceiling(schema: &mut Schema) {
+    schema.insert("maxProperties".into(), json!(64));
+    push_rule(
+        schema,
+        "self.all(k, size(k) <= 64 && (k == '*' || k.matches('^[A-Za-z][A-Za-z0-9_]*$')))".into(),
+        "permissionCeiling keys are permission sections (e.g. apis) or '*' for the sections not listed".into(),
+    );
+    push_rule(
+        schema,
+        "!('IsAdmin' in self) && !('ResetPassword' in self)".into(),
+        "admin rights are governed by allowAdminUsers, not by permissionCeiling".into(),
+    );
+}
+
 /// Tyk `user_permissions` (users and groups): at most 64 sections with short values, named
 /// like Tyk's keys, valued read/write/deny, `admin` only for `IsAdmin`/`ResetPassword`.
 pub fn permissions(schema: &mut Schema) {

@@ -273,6 +273,10 @@ pub struct DashboardUserStatus {
     pub connection: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_secret_name: Option<String>,
+    /// Which Dashboard `userId` lives in: the backend type and the normalised URL. A
+    /// remote user is claimed per Dashboard, whatever connection object reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
     /// Last time the Dashboard user was confirmed in line with the spec (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,

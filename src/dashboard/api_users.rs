@@ -21,29 +21,54 @@ impl DashboardClient {
     /// A failure is answered again for [`KEY_OWNER_RETRY`]: every user of the connection
     /// asks on each backoff round, and each lookup lists all users.
     pub async fn key_owner(&self) -> Result<User, DashboardError> {
-        self.inner
-            .key_owner
-            // Inside the initialiser, which runs one caller at a time: callers waiting
-            // behind a failed lookup get the cached failure, not a list each.
-            .get_or_try_init(|| async {
-                let failure = &self.inner.key_owner_failure;
-                if let Some((at, e)) = &*failure.lock().unwrap_or_else(|p| p.into_inner())
-                    && at.elapsed() < KEY_OWNER_RETRY
-                {
-                    return Err(e.replay());
-                }
-                let found = self.find_key_owner().await;
-                if let Err(e) = &found {
-                    *failure.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some((Instant::now(), e.replay()));
-                }
-                found
-            })
-            .await
-            .cloned()
+        // Held across the lookup: callers waiting behind a failed lookup get the cached
+        // failure, not a list each.
+        let mut owner = self.inner.key_owner.lock().await;
+        if let Some(o) = &*owner {
+            return Ok(o.clone());
+        }
+        if let Some((at, e)) = &*self.key_owner_failure()
+            && at.elapsed() < KEY_OWNER_RETRY
+        {
+            return Err(e.replay());
+        }
+        let found = self.find_key_owner().await;
+        self.remember_key_owner(&mut owner, &found);
+        found
     }
 
-    /// The same lookup, uncached (the connection probe re-checks every time).
+    /// The same lookup, made afresh (one request), and its answer replaces what
+    /// [`Self::key_owner`] remembers: the connection probe calls this every time, so a
+    /// promoted, demoted or replaced key's user reaches the user reconciles too.
+    pub async fn refresh_key_owner(&self) -> Result<User, DashboardError> {
+        let mut owner = self.inner.key_owner.lock().await;
+        let found = self.find_key_owner().await;
+        self.remember_key_owner(&mut owner, &found);
+        found
+    }
+
+    fn remember_key_owner(&self, owner: &mut Option<User>, found: &Result<User, DashboardError>) {
+        let mut failure = self.key_owner_failure();
+        match found {
+            Ok(u) => {
+                *owner = Some(u.clone());
+                *failure = None;
+            }
+            Err(e) => {
+                *owner = None;
+                *failure = Some((Instant::now(), e.replay()));
+            }
+        }
+    }
+
+    fn key_owner_failure(&self) -> std::sync::MutexGuard<'_, Option<(Instant, DashboardError)>> {
+        self.inner
+            .key_owner_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The lookup itself, uncached and unremembered.
     pub async fn find_key_owner(&self) -> Result<User, DashboardError> {
         const OP: &str = "identify the api key's user";
         let key = self.api_key(OP)?.clone();

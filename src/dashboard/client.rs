@@ -49,8 +49,9 @@ pub(crate) struct Inner {
     limit: Arc<Semaphore>,
     max_in_flight: usize,
     observer: Option<Arc<dyn RequestObserver>>,
-    /// The API key's own user, looked up once per client (API-key-only connections).
-    pub(crate) key_owner: Arc<tokio::sync::OnceCell<super::User>>,
+    /// The API key's own user, looked up once per client and replaced by each connection
+    /// probe's fresh lookup. The async lock makes concurrent callers wait for one lookup.
+    pub(crate) key_owner: Arc<tokio::sync::Mutex<Option<super::User>>>,
     /// The last failed key-owner lookup and when, answered again for a while (see
     /// `key_owner`): shared like `key_owner`.
     pub(crate) key_owner_failure: KeyOwnerFailure,

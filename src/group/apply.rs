@@ -95,6 +95,9 @@ impl Run<'_> {
             Ok(r) => (r.view(), Some(r)),
             Err(b) => (ConnectionView::Unavailable(b), None),
         };
+        if let Some(r) = &conn {
+            self.status.dashboard = Some(r.dashboard.clone());
+        }
         let usable = conn
             .as_ref()
             .and_then(|r| r.backend.tyk())
@@ -107,7 +110,11 @@ impl Run<'_> {
             },
             _ => RemoteGroup::NoId,
         };
-        let claimed = self.ctx.group_ids_claimed(self.group);
+        let dashboard = conn
+            .as_ref()
+            .map(|r| r.dashboard.clone())
+            .unwrap_or_default();
+        let claimed = self.ctx.group_ids_claimed(self.group, &dashboard);
         // At most: adopt, then update the adopted group. Bounded, never a loop.
         for _ in 0..2 {
             let same_name = match (&remote, usable) {
@@ -131,6 +138,10 @@ impl Run<'_> {
                 Plan::Act(step, d) => (step, d),
             };
             let client = usable.expect("planned only with a Tyk connection and its API key");
+            if step.is_some() {
+                let policy = &conn.as_ref().expect("planned with a connection").policy;
+                self.guard(policy, &desired, &dashboard)?;
+            }
             match step {
                 None => {
                     if let RemoteGroup::Found(r) = &remote {
@@ -222,6 +233,29 @@ impl Run<'_> {
         };
         self.note(why, &format!("{what} {:?}", d.name)).await;
         Ok(stored)
+    }
+
+    /// Checked again right before each Dashboard write: the connection's policy, and that
+    /// no earlier DashboardUserGroup records this group's id.
+    fn guard(
+        &self,
+        policy: &crate::policy::Policy,
+        d: &DesiredGroup,
+        dashboard: &str,
+    ) -> Result<(), ReconcileError> {
+        if let Err(msg) = plan::check_policy(policy, d) {
+            return Err(ReconcileError::Blocked(Blocker::stalled(
+                reason::NOT_ALLOWED,
+                msg,
+            )));
+        }
+        if self.ctx.group_id_held_before(self.group, dashboard) {
+            return Err(ReconcileError::Blocked(Blocker::stalled(
+                reason::ALREADY_EXISTS,
+                "an earlier DashboardUserGroup manages the dashboard group this one records; it is left untouched",
+            )));
+        }
+        Ok(())
     }
 
     fn record(&mut self, id: &str, org: &str) {

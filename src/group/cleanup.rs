@@ -19,7 +19,17 @@ pub async fn cleanup(g: &DashboardUserGroup, ctx: &Context) -> Result<Action, Re
         Ok(r) => r.view(),
         Err(b) => ConnectionView::Unavailable(b.clone()),
     };
-    let plan = plan_cleanup(g, &view, users);
+    let plan = match (plan_cleanup(g, &view, users), &resolved) {
+        // Two objects came to record one group id: the first keeps it (crate::claims).
+        (Cleanup::Delete | Cleanup::Deactivate, Ok(r))
+            if ctx.group_id_held_before(g, &r.dashboard) =>
+        {
+            Cleanup::Release {
+                warning: "finalizer released without touching the dashboard group: an earlier DashboardUserGroup manages it".into(),
+            }
+        }
+        (p, _) => p,
+    };
     let outcome = match &plan {
         // Retried with backoff; a user that moves away (or is deleted) requeues us at once.
         Cleanup::Hold { users } => Outcome::Blocked(Blocker::retry(

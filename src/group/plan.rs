@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crd::{AdoptionPolicy, ConnectionType, DashboardUserGroup, DeletionPolicy, reason};
 use crate::dashboard::Group;
+use crate::policy::{Ask, Policy};
 use crate::reconcile::plan::{Blocker, ConnectionView, normalized_permissions};
 
 /// The group as the spec wants it in the Dashboard.
@@ -51,6 +52,16 @@ impl DesiredGroup {
                 .is_none_or(|d| d == r.password_max_days)
             && normalized_permissions(want, want)
                 == normalized_permissions(&r.user_permissions, want)
+    }
+
+    /// What this group asks of its connection's policy (crate::policy): its org and its
+    /// permissions (the ceiling applies to groups as to users).
+    pub fn ask(&self) -> Ask<'_> {
+        Ask {
+            org: self.org_id.as_deref(),
+            permissions: Some(&self.permissions),
+            ..Ask::default()
+        }
     }
 
     /// Groups of another org than the desired one are not ours to take.
@@ -118,11 +129,15 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 NEEDS_API_KEY,
             ));
         }
-        ConnectionView::Ready { org_id, .. } => org_id.as_deref(),
+        ConnectionView::Ready { org_id, policy, .. } => (org_id.as_deref(), policy),
     };
+    let (conn_org, policy) = conn_org;
     let d = DesiredGroup::of(o.group, conn_org);
     if d.name.is_empty() {
         return Plan::Blocked(Blocker::stalled(reason::INVALID_SPEC, "name is empty"));
+    }
+    if let Err(msg) = check_policy(policy, &d) {
+        return Plan::Blocked(Blocker::stalled(reason::NOT_ALLOWED, msg));
     }
     match &o.remote {
         RemoteGroup::Found(r) if !d.org_ok(r) => Plan::Blocked(Blocker::stalled(
@@ -152,7 +167,9 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             // Tyk accepts duplicate group names, so only this marker tells our own
             // committed-then-crashed create apart from someone else's group (DESIGN §3.2).
             let own_intent = status.create_intent.is_some_and(|i| i.name == d.name);
-            let may_adopt = own_intent || o.group.spec.adoption_policy == AdoptionPolicy::IfExists;
+            let if_exists = o.group.spec.adoption_policy == AdoptionPolicy::IfExists;
+            let adoption = policy.check_adoption(&format!("dashboard group {:?}", d.name));
+            let may_adopt = own_intent || (if_exists && adoption.is_ok());
             match (free.as_slice(), candidates.len()) {
                 ([], 0) => Plan::Act(
                     Some(Step::Create {
@@ -168,6 +185,14 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                     ),
                 )),
                 ([one], _) if may_adopt => Plan::Act(Some(Step::Adopt((*one).clone())), d),
+                ([_], _) if if_exists => Plan::Blocked(Blocker::stalled(
+                    reason::NOT_ALLOWED,
+                    format!(
+                        "a dashboard group named {:?} already exists; {}",
+                        d.name,
+                        adoption.err().unwrap_or_default()
+                    ),
+                )),
                 ([_], _) => Plan::Blocked(Blocker::stalled(
                     reason::ALREADY_EXISTS,
                     format!(
@@ -186,6 +211,19 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             }
         }
     }
+}
+
+/// The connection's policy for a group. A group without any org lands in the org of the
+/// connection's API key (the Dashboard API's rule), which the policy cannot see unless it
+/// is the connection's home org (API-key-only): refused then rather than guessed.
+pub fn check_policy(policy: &Policy, d: &DesiredGroup) -> Result<(), String> {
+    if d.org_id.is_none() && policy.home_org.is_none() && !policy.unrestricted {
+        return Err(format!(
+            "a group without orgId is not allowed through connection {}: it would land in the org of the connection's API key, which the policy cannot check; set orgId on the group (one of spec.policy.allowedOrgIds) or on the connection",
+            policy.connection
+        ));
+    }
+    policy.check(&d.ask())
 }
 
 /// What deleting a `DashboardUserGroup` does.
@@ -234,10 +272,20 @@ pub fn plan_cleanup(
                 warning: format!("finalizer released without touching the dashboard: {ONLY_TYK}"),
             }
         }
-        ConnectionView::Ready { .. } => match g.spec.deletion_policy {
-            DeletionPolicy::Deactivate => Cleanup::Deactivate,
-            _ => Cleanup::Delete,
-        },
+        // A group its connection would refuse now is not deleted or deactivated through it.
+        ConnectionView::Ready { org_id, policy, .. } => {
+            match check_policy(policy, &DesiredGroup::of(g, org_id.as_deref())) {
+                Err(msg) => Cleanup::Release {
+                    warning: format!(
+                        "finalizer released without touching the dashboard group: {msg}"
+                    ),
+                },
+                Ok(()) if g.spec.deletion_policy == DeletionPolicy::Deactivate => {
+                    Cleanup::Deactivate
+                }
+                Ok(()) => Cleanup::Delete,
+            }
+        }
     }
 }
 
@@ -260,6 +308,8 @@ mod tests {
             org_id: Some("org1".into()),
             has_api_key: true,
             key_org: None,
+            policy: crate::policy::Policy::unrestricted("test"),
+            dashboard: "TykDashboard:http://dash:3000".into(),
         }
     }
 
@@ -282,6 +332,124 @@ mod tests {
             same_name: same,
             claimed: BTreeSet::new(),
         }
+    }
+
+    #[test]
+    fn a_narrow_policy_refuses_other_orgs_a_ceiling_and_adoption() {
+        use crate::crd::{ConnectionPolicy, PermissionLevel};
+        use crate::policy::Policy;
+        let narrow = |rules: ConnectionPolicy| {
+            let mut c = conn();
+            if let ConnectionView::Ready { policy, .. } = &mut c {
+                *policy = Policy {
+                    connection: "cluster/shared".into(),
+                    home_org: Some("org1".into()),
+                    rules,
+                    unrestricted: false,
+                };
+            }
+            c
+        };
+        let with = |g: &DashboardUserGroup, rules: ConnectionPolicy, same: Vec<Group>| {
+            let mut o = observed(g, RemoteGroup::NoId, same);
+            o.connection = narrow(rules);
+            plan(&o)
+        };
+        let refusal = |p: &Plan| match p {
+            Plan::Blocked(b) if b.reason == reason::NOT_ALLOWED && b.stalled => b.message.clone(),
+            other => panic!("expected NotAllowed, got {other:?}"),
+        };
+        // The default allows a group of the connection's org.
+        assert_eq!(
+            reason_of(&with(&group(), ConnectionPolicy::default(), vec![])),
+            "act"
+        );
+        // Another org.
+        let mut other = group();
+        other.spec.org_id = Some("org2".into());
+        let msg = refusal(&with(&other, ConnectionPolicy::default(), vec![]));
+        assert!(msg.contains("spec.policy.allowedOrgIds"), "{msg}");
+        // A section over the ceiling.
+        let mut writer = group();
+        writer.spec.permissions = BTreeMap::from([("apis".into(), "write".into())]);
+        let capped = ConnectionPolicy {
+            permission_ceiling: BTreeMap::from([("apis".into(), PermissionLevel::Read)]),
+            ..Default::default()
+        };
+        let msg = refusal(&with(&writer, capped, vec![]));
+        assert!(msg.contains("permissions.apis: write"), "{msg}");
+        // IfExists on an existing group: refused unless the connection allows adoption.
+        let mut if_exists = group();
+        if_exists.spec.adoption_policy = AdoptionPolicy::IfExists;
+        let existing = vec![remote("g1", "API readers")];
+        let msg = refusal(&with(
+            &if_exists,
+            ConnectionPolicy::default(),
+            existing.clone(),
+        ));
+        assert!(msg.contains("spec.policy.allowAdoption"), "{msg}");
+        let open = ConnectionPolicy {
+            allow_adoption: true,
+            ..Default::default()
+        };
+        assert!(matches!(
+            with(&if_exists, open, existing),
+            Plan::Act(Some(Step::Adopt(_)), _)
+        ));
+    }
+
+    #[test]
+    fn a_group_whose_org_the_policy_cannot_see_is_refused() {
+        use crate::crd::ConnectionPolicy;
+        let mut policy = crate::policy::Policy {
+            connection: "cluster/shared".into(),
+            home_org: None,
+            rules: ConnectionPolicy {
+                allowed_org_ids: vec!["org1".into()],
+                ..Default::default()
+            },
+            unrestricted: false,
+        };
+        // No orgId anywhere: it would land in the API key's org, unknown to the policy.
+        let err = check_policy(&policy, &DesiredGroup::of(&group(), None)).unwrap_err();
+        assert!(err.contains("set orgId"), "{err}");
+        let mut in_org1 = group();
+        in_org1.spec.org_id = Some("org1".into());
+        assert_eq!(
+            check_policy(&policy, &DesiredGroup::of(&in_org1, None)),
+            Ok(())
+        );
+        // API-key-only: the key's org is the home org, where such a group lands.
+        policy.home_org = Some("org1".into());
+        assert_eq!(
+            check_policy(&policy, &DesiredGroup::of(&group(), None)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_refused_group_is_released_on_deletion() {
+        use crate::crd::ConnectionPolicy;
+        let mut g = group();
+        g.spec.org_id = Some("org2".into());
+        g.status = Some(crate::crd::DashboardUserGroupStatus {
+            group_id: Some("g1".into()),
+            ..Default::default()
+        });
+        let mut c = conn();
+        if let ConnectionView::Ready { policy, .. } = &mut c {
+            *policy = crate::policy::Policy {
+                connection: "cluster/shared".into(),
+                home_org: Some("org1".into()),
+                rules: ConnectionPolicy::default(),
+                unrestricted: false,
+            };
+        }
+        assert!(matches!(
+            plan_cleanup(&g, &c, vec![]),
+            Cleanup::Release { warning } if warning.contains("allowedOrgIds")
+        ));
+        assert_eq!(plan_cleanup(&g, &conn(), vec![]), Cleanup::Delete);
     }
 
     fn reason_of(p: &Plan) -> &'static str {
@@ -376,6 +544,8 @@ mod tests {
             org_id: None,
             has_api_key: false,
             key_org: None,
+            policy: crate::policy::Policy::unrestricted("test"),
+            dashboard: "TykDashboard:http://dash:3000".into(),
         };
         assert_eq!(reason_of(&plan(&o)), reason::CONNECTION_NOT_READY);
         // Groups are a Tyk Dashboard thing: another backend is a spec error, and deleting
@@ -386,6 +556,8 @@ mod tests {
             org_id: None,
             has_api_key: true,
             key_org: None,
+            policy: crate::policy::Policy::unrestricted("test"),
+            dashboard: "TykDashboard:http://dash:3000".into(),
         };
         assert_eq!(reason_of(&plan(&o)), reason::INVALID_SPEC);
         let mut recorded = group();

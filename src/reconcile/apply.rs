@@ -75,10 +75,17 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
                     Action::requeue(ctx.resync(super::CONTROLLER, &key)),
                 ),
                 // A watched input is missing: the watch brings us back; resync anyway.
-                Some(b) if b.stalled => (
-                    Outcome::Blocked(b.clone()),
-                    Action::requeue(ctx.resync(super::CONTROLLER, &key)),
-                ),
+                Some(b) if b.stalled => {
+                    // Said once as a Warning when it starts (a refusal, a missing Secret),
+                    // not on every resync while it lasts.
+                    if ready_reason(user) != Some(b.reason) {
+                        publish(ctx, user, Note::warning(b.reason, "Reconcile", &b.message)).await;
+                    }
+                    (
+                        Outcome::Blocked(b.clone()),
+                        Action::requeue(ctx.resync(super::CONTROLLER, &key)),
+                    )
+                }
                 Some(b) => (
                     Outcome::Blocked(b.clone()),
                     Action::requeue(ctx.backoff(&key)),
@@ -116,6 +123,16 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
     Ok(action)
 }
 
+/// The reason of the Ready condition as last written.
+fn ready_reason(user: &DashboardUser) -> Option<&str> {
+    user.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == crate::crd::condition::READY)
+        .map(|c| c.reason.as_str())
+}
+
 impl Run<'_> {
     pub(super) async fn write_status(&mut self, outcome: &Outcome) -> Result<(), ReconcileError> {
         self.status.observed_generation = self.user.metadata.generation;
@@ -136,6 +153,7 @@ impl Run<'_> {
         let connection = match ctx.resolver().for_user(self.user).await? {
             Ok(r) => {
                 let view = r.view();
+                self.status.dashboard = Some(r.dashboard.clone());
                 self.conn = Some(r);
                 view
             }
@@ -167,6 +185,8 @@ impl Run<'_> {
             _ => RemoteView::NoId,
         };
         self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
+        let foreign = self.access_secret.as_ref().is_some_and(|s| !s.owned);
+        ctx.watch_foreign_secret(self.user, foreign.then(|| self.user.access_secret_name()));
         let group = self.observe_group().await?;
         let p = plan::plan(&plan::Observed {
             user: self.user,
@@ -228,6 +248,40 @@ impl Run<'_> {
         self.desired
             .as_ref()
             .expect("steps are only planned with a desired user")
+    }
+
+    /// Checked again right before each Dashboard write (the plan checked it first): the
+    /// connection's policy, that no earlier DashboardUser records this user's id, and that
+    /// the id is not the user whose API key the connection holds (taken over by an older
+    /// version, or written into status by hand).
+    pub(super) async fn guard(&self) -> Result<(), ReconcileError> {
+        let c = self.conn();
+        if let Err(msg) = c.policy.check(&self.desired().ask(&self.user.spec)) {
+            return Err(ReconcileError::Blocked(Blocker::stalled(
+                reason::NOT_ALLOWED,
+                msg,
+            )));
+        }
+        if self.ctx.user_id_held_before(self.user, &c.dashboard) {
+            return Err(ReconcileError::Blocked(Blocker::stalled(
+                reason::ALREADY_EXISTS,
+                "an earlier DashboardUser manages the dashboard user this one records; it is left untouched",
+            )));
+        }
+        if let Some(id) = self.status.user_id.as_deref() {
+            // A lookup that fails says nothing either way: the adoption path, which
+            // refuses without it, is where the key owner could come in.
+            if c.backend.owns_credential(id).await.unwrap_or(false) {
+                return Err(ReconcileError::Blocked(Blocker::stalled(
+                    reason::NOT_ALLOWED,
+                    format!(
+                        "the dashboard user this DashboardUser records holds the API key of connection {}; it is left untouched",
+                        c.label
+                    ),
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn execute(&mut self, step: &Step) -> Result<(), ReconcileError> {

@@ -59,6 +59,9 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             let Some(id) = target_id(user, r).await? else {
                 return finish(ctx, user).await;
             };
+            if let Some(why) = not_ours(ctx, user, r, &id).await? {
+                return release(ctx, user, &why).await;
+            }
             match backend.delete(&id).await {
                 Ok(()) => {
                     publish(
@@ -89,6 +92,9 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             let Some(id) = target_id(user, r).await? else {
                 return finish(ctx, user).await;
             };
+            if let Some(why) = not_ours(ctx, user, r, &id).await? {
+                return release(ctx, user, &why).await;
+            }
             if fallback {
                 deactivate_instead(
                     ctx,
@@ -100,6 +106,40 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
             deactivate(ctx, user, backend, &id).await?;
         }
     }
+    finish(ctx, user).await
+}
+
+/// Why the Dashboard user `id` must not be deleted or deactivated through this object:
+/// an earlier DashboardUser records it, or it holds the connection's own API key.
+async fn not_ours(
+    ctx: &Context,
+    user: &DashboardUser,
+    r: &Resolved,
+    id: &str,
+) -> Result<Option<String>, ReconcileError> {
+    if ctx.user_id_held_before(user, &r.dashboard) {
+        return Ok(Some(
+            "an earlier DashboardUser manages the same dashboard user".into(),
+        ));
+    }
+    if r.backend.owns_credential(id).await? {
+        return Ok(Some(format!(
+            "the dashboard user holds the API key of connection {}",
+            r.label
+        )));
+    }
+    Ok(None)
+}
+
+/// Lets the object go without touching the Dashboard user, and says why in a Warning.
+async fn release(ctx: &Context, user: &DashboardUser, why: &str) -> Result<Action, ReconcileError> {
+    let warning = format!("finalizer released without touching the dashboard user: {why}");
+    publish(
+        ctx,
+        user,
+        Note::warning("FinalizerReleased", "Delete", &warning),
+    )
+    .await;
     finish(ctx, user).await
 }
 

@@ -3,7 +3,7 @@
 use super::apply::Run;
 use super::error::ReconcileError;
 use super::events::{Note, publish};
-use super::plan::{Blocker, DesiredUser};
+use super::plan::{Blocker, DesiredUser, existing_user_refusal};
 use crate::backend::RemoteObject;
 use crate::crd::{CreateConflict, CreateIntent, reason};
 use crate::dashboard::DashboardError;
@@ -15,6 +15,7 @@ impl Run<'_> {
         may_adopt: bool,
         recreate: bool,
     ) -> Result<(), ReconcileError> {
+        self.guard().await?;
         let d = self.desired().clone();
         // DESIGN §3.2: the intent is durable before the POST, so a crash right after
         // the Dashboard commits is recognised as ours on the next attempt.
@@ -105,14 +106,7 @@ impl Run<'_> {
     }
 
     pub(super) fn already_exists(&self, d: &DesiredUser) -> ReconcileError {
-        ReconcileError::Blocked(Blocker::stalled(
-            reason::ALREADY_EXISTS,
-            format!(
-                "a dashboard user with {} {} already exists and adoptionPolicy is Never; it is left untouched",
-                d.login_kind(),
-                d.login
-            ),
-        ))
+        ReconcileError::Blocked(existing_user_refusal(self.user, &self.conn().policy, d))
     }
 
     pub(super) async fn adopt(&mut self, d: &DesiredUser) -> Result<(), ReconcileError> {
@@ -147,7 +141,8 @@ impl Run<'_> {
         found: RemoteObject,
     ) -> Result<(), ReconcileError> {
         let backend = self.conn().backend.clone();
-        if self.ctx.user_id_claimed(self.user, found.id()) {
+        let dashboard = self.conn().dashboard.clone();
+        if self.ctx.user_id_claimed(self.user, &dashboard, found.id()) {
             self.status.create_intent = None;
             self.record_conflict();
             return Err(ReconcileError::Blocked(Blocker::stalled(
@@ -155,6 +150,20 @@ impl Run<'_> {
                 format!(
                     "dashboard user {} is already managed by another DashboardUser",
                     d.login
+                ),
+            )));
+        }
+        // The user whose key the connection signs with is never handed to a namespace:
+        // its access key would be published, its password replaced.
+        if backend.owns_credential(found.id()).await? {
+            self.status.create_intent = None;
+            self.record_conflict();
+            return Err(ReconcileError::Blocked(Blocker::stalled(
+                reason::NOT_ALLOWED,
+                format!(
+                    "dashboard user {} holds the API key of connection {}; it is never adopted",
+                    d.login,
+                    self.conn().label
                 ),
             )));
         }

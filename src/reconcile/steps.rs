@@ -16,6 +16,7 @@ impl Run<'_> {
         &mut self,
         via: PasswordPath,
     ) -> Result<(), ReconcileError> {
+        self.guard().await?;
         match via {
             PasswordPath::WithCreate => {
                 // The create request carried it; it would have failed otherwise.
@@ -49,6 +50,7 @@ impl Run<'_> {
         fields: bool,
         password: bool,
     ) -> Result<(), ReconcileError> {
+        self.guard().await?;
         let d = self.desired().clone();
         let mut current = self
             .remote
@@ -129,6 +131,7 @@ impl Run<'_> {
     }
 
     pub(super) async fn rotate(&mut self, request: &str) -> Result<(), ReconcileError> {
+        self.guard().await?;
         let mut remote = self
             .remote
             .clone()
@@ -183,11 +186,18 @@ impl Run<'_> {
         let data =
             plan::access_secret_data(self.user, self.desired(), remote.id(), &key, &conn_url);
         let existed = self.access_secret.is_some();
+        // The plan writes only a Secret that is absent or ours (SecretNotOwned otherwise).
+        let read_version = self
+            .access_secret
+            .as_ref()
+            .filter(|s| s.owned)
+            .map(|s| s.resource_version.as_str());
         secrets::apply_access_secret(
             &self.ctx.client,
             self.user,
             data,
             plan::access_secret_labels(self.user),
+            read_version,
         )
         .await?;
         self.status.access_key_secret_name = Some(self.user.access_secret_name());

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{RemoteProfile, RemoteUser};
 use crate::crd::{AdminRole, ConnectionType, DashboardUserSpec};
+use crate::policy::Ask;
 
 /// Permission keys the Admin API adds on its own (§2.1): ignored unless the spec sets them.
 const SERVER_ADDED: &[&str] = &["ResetPassword"];
@@ -238,6 +239,24 @@ pub fn effective_role(roles: &[String]) -> Option<AdminRole> {
 }
 
 impl DesiredUser {
+    /// What this user asks of its connection's policy (crate::policy).
+    pub fn ask<'a>(&'a self, spec: &DashboardUserSpec) -> Ask<'a> {
+        let tyk = self.tyk();
+        Ask {
+            super_user: spec.super_user,
+            org: tyk.map(|t| t.org_id.as_str()),
+            permissions: tyk.and_then(|t| t.permissions.as_ref()),
+            tyk_user: tyk.is_some(),
+            admin_role: matches!(
+                self.profile,
+                DesiredProfile::AdminUsers {
+                    role: AdminRole::Admin
+                }
+            ),
+            literal_group: spec.group_id.is_some(),
+        }
+    }
+
     /// The Tyk-only part, when this user is on a Tyk connection.
     pub fn tyk(&self) -> Option<&TykProfile> {
         match &self.profile {

@@ -203,6 +203,7 @@ fn world() -> impl Strategy<Value = World> {
             let secret = secret.then(|| AccessSecretView {
                 data: BTreeMap::from([("accessKey".into(), Redacted("k1".into()))]),
                 owned: true,
+                resource_version: String::new(),
                 ..Default::default()
             });
             World {
@@ -226,6 +227,8 @@ fn observed(w: &World) -> Observed<'_> {
             org_id: w.connection_org.clone(),
             has_api_key: true,
             key_org: None,
+            policy: crate::policy::Policy::unrestricted("test"),
+            dashboard: "TykDashboard:http://dash:3000".into(),
         },
         password: w.password.clone(),
         access_secret: w.secret.clone(),
@@ -322,6 +325,7 @@ fn apply(w: &mut World, p: &Plan) {
                     labels: labels.clone(),
                     annotations: annotations.clone(),
                     owned: true,
+                    resource_version: String::new(),
                 });
                 status.access_key_secret_name = Some(secret_name.clone());
             }

@@ -9,6 +9,8 @@ mod desired;
 mod fuzz_tests;
 mod key_only;
 #[cfg(test)]
+mod tenancy_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -21,6 +23,7 @@ pub(crate) use desired::{check_permissions, valid_email};
 
 use super::fingerprint::Fingerprint;
 use crate::crd::{AdoptionPolicy, ConnectionType, DashboardUser, DeletionPolicy, reason};
+use crate::policy::Policy;
 
 /// Why the reconcile cannot (fully) proceed. `stalled` = only a change to a watched
 /// object helps (kstatus Stalled); otherwise it is retried with backoff.
@@ -63,6 +66,10 @@ pub enum ConnectionView {
         /// Tyk without the admin secret (API-key-only): the org of the key's user. Every
         /// call then goes through the Dashboard API, in that org only.
         key_org: Option<String>,
+        /// What the connection allows (`spec.policy`).
+        policy: Policy,
+        /// Which Dashboard (crate::connection::dashboard_key): claims hold per Dashboard.
+        dashboard: String,
     },
     Unavailable(Blocker),
 }
@@ -151,6 +158,9 @@ pub struct AccessSecretView {
     pub annotations: BTreeMap<String, String>,
     /// Controller ownerReference points at this DashboardUser.
     pub owned: bool,
+    /// The version read: the write that follows is refused if the Secret changed since
+    /// (so a Secret replaced in between is never written into).
+    pub resource_version: String,
 }
 
 /// The user's group: a literal `groupId`, a `groupRef` resolved to the group's id, or why
@@ -226,14 +236,15 @@ impl Plan {
 
 /// Decides what an Apply reconcile must do.
 pub fn plan(o: &Observed<'_>) -> Plan {
-    let (url, backend, conn_org, key_org) = match &o.connection {
+    let (url, backend, conn_org, key_org, policy) = match &o.connection {
         ConnectionView::Ready {
             url,
             backend,
             org_id,
             key_org,
+            policy,
             ..
-        } => (url, *backend, org_id.as_deref(), key_org.as_deref()),
+        } => (url, *backend, org_id.as_deref(), key_org.as_deref(), policy),
         ConnectionView::Unavailable(b) => return Plan::blocked(b.clone()),
     };
     // API-key-only: the key's org is the default org, and the only one there is.
@@ -245,6 +256,14 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         && let Err(msg) = key_only::limits(&o.user.spec, &desired, k)
     {
         return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg));
+    }
+    // Tenancy: nothing the connection does not allow is planned (README "Multi-tenancy").
+    if let Err(msg) = policy.check(&desired.ask(&o.user.spec)) {
+        return Plan::blocked(Blocker::stalled(reason::NOT_ALLOWED, msg));
+    }
+    // A Secret someone else made is never written into, owned or deleted.
+    if let Some(b) = foreign_access_secret(o) {
+        return Plan::blocked(b);
     }
     // The first password travels with the create: the admin users API's create, and the
     // Dashboard API's `POST /api/users` of an API-key-only connection.
@@ -290,14 +309,19 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                     .parse::<jiff::Timestamp>()
                     .is_ok_and(|t| o.now.duration_since(t).unsigned_abs() < o.resync_period)
             {
-                return Plan::blocked(Blocker::stalled(
-                    reason::ALREADY_EXISTS,
-                    format!(
-                        "a dashboard user with {} {} already exists and may not be adopted; retrying at the next resync",
-                        desired.login_kind(),
-                        desired.login
-                    ),
-                ));
+                // Keep the refusal the last attempt reported (NotAllowed for the key owner,
+                // "managed by another DashboardUser"): the condition must not flap.
+                let last = last_refusal(o.user).unwrap_or_else(|| {
+                    Blocker::stalled(
+                        reason::ALREADY_EXISTS,
+                        format!(
+                            "a dashboard user with {} {} already exists and may not be adopted; retrying at the next resync",
+                            desired.login_kind(),
+                            desired.login
+                        ),
+                    )
+                });
+                return Plan::blocked(last);
             }
             // An intent left by an earlier attempt for this very email means our POST may
             // have committed before we crashed: that user is ours (DESIGN §3.2).
@@ -305,7 +329,11 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 .create_intent
                 .as_ref()
                 .is_some_and(|i| i.email.eq_ignore_ascii_case(&desired.login));
-            let may_adopt = own_intent || o.user.spec.adoption_policy == AdoptionPolicy::IfExists;
+            // Our own crash-left user is always ours; anyone else's only where the
+            // connection allows adoption (else `existing_user_refusal`).
+            let may_adopt = own_intent
+                || (o.user.spec.adoption_policy == AdoptionPolicy::IfExists
+                    && policy.check_adoption("users").is_ok());
             if password_with_create
                 && let Some(fp) = password_wanted
                 && status.rejected_password_fingerprint.as_deref() == Some(&fp.0)
@@ -381,6 +409,59 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         pending,
         desired: Some(desired),
     }
+}
+
+/// The refusal of a create that met an existing user, as the Ready condition holds it.
+fn last_refusal(user: &DashboardUser) -> Option<Blocker> {
+    let ready = user
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == crate::crd::condition::READY && c.status == "False")?;
+    [reason::ALREADY_EXISTS, reason::NOT_ALLOWED]
+        .into_iter()
+        .find(|r| *r == ready.reason)
+        .map(|r| Blocker::stalled(r, ready.message.clone()))
+}
+
+/// Why an existing remote user with this login is not taken over: adoption is not asked
+/// for (AlreadyExists), or the connection does not allow it (NotAllowed).
+pub fn existing_user_refusal(
+    user: &DashboardUser,
+    policy: &Policy,
+    desired: &DesiredUser,
+) -> Blocker {
+    let what = format!(
+        "dashboard user with {} {}",
+        desired.login_kind(),
+        desired.login
+    );
+    if user.spec.adoption_policy == AdoptionPolicy::IfExists
+        && let Err(msg) = policy.check_adoption(&what)
+    {
+        return Blocker::stalled(
+            reason::NOT_ALLOWED,
+            format!("a {what} already exists; {msg}"),
+        );
+    }
+    Blocker::stalled(
+        reason::ALREADY_EXISTS,
+        format!("a {what} already exists and adoptionPolicy is Never; it is left untouched"),
+    )
+}
+
+/// The access Secret exists and is not this user's (no controller ownerReference to it):
+/// it is left byte for byte as it is, and the user waits for the spec or the Secret to change.
+fn foreign_access_secret(o: &Observed<'_>) -> Option<Blocker> {
+    o.access_secret.as_ref().filter(|s| !s.owned)?;
+    Some(Blocker::stalled(
+        reason::SECRET_NOT_OWNED,
+        format!(
+            "secret {} already exists and was not created for this DashboardUser; it is left as it is: name another accessKeySecret.name, or delete that Secret",
+            o.user.access_secret_name()
+        ),
+    ))
 }
 
 /// The access Secret's data for this user, with `access_key` as the key value. The admin
@@ -502,6 +583,13 @@ pub fn plan_cleanup(user: &DashboardUser, connection: &ConnectionView) -> Cleanu
             note: Some("deletionPolicy Orphan: the dashboard user is left as is"),
         };
     }
+    // A user its connection would refuse now (a super user made before the policy, say)
+    // is not deleted or deactivated through it either.
+    if let Some(msg) = refused_by_policy(user, connection) {
+        return Cleanup::Release {
+            warning: format!("finalizer released without touching the dashboard user: {msg}"),
+        };
+    }
     match connection {
         ConnectionView::Unavailable(b) => Cleanup::Release {
             warning: format!(
@@ -525,6 +613,23 @@ pub fn plan_cleanup(user: &DashboardUser, connection: &ConnectionView) -> Cleanu
             _ => Cleanup::Deactivate { fallback: false },
         },
     }
+}
+
+/// The policy's refusal of this user's spec, if any (an invalid spec is not a refusal).
+fn refused_by_policy(user: &DashboardUser, connection: &ConnectionView) -> Option<String> {
+    let ConnectionView::Ready {
+        backend,
+        org_id,
+        key_org,
+        policy,
+        ..
+    } = connection
+    else {
+        return None;
+    };
+    let org = org_id.as_deref().or(key_org.as_deref());
+    let d = desired_user(&user.spec, *backend, org).ok()?;
+    policy.check(&d.ask(&user.spec)).err()
 }
 
 /// The login of a create that was sent but whose answer never came (a dropped

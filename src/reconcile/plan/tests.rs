@@ -8,21 +8,23 @@ use crate::crd::{
 };
 use crate::reconcile::fingerprint::FingerprintKey;
 
-const ORG: &str = "5e9d9544a1dcd60001d0ed20";
-const ID: &str = "679a02465715ecdd507d7273";
+pub(super) const ORG: &str = "5e9d9544a1dcd60001d0ed20";
+pub(super) const ID: &str = "679a02465715ecdd507d7273";
 const URL: &str = "http://dash:3000";
 type Drift = Box<dyn Fn(&mut RemoteUser)>;
 type SpecEdit = Box<dyn Fn(&mut crate::crd::DashboardUserSpec)>;
 
 const KEY: &str = "c8251902f3f44dfa729e0267d0d62859";
 
-fn conn() -> ConnectionView {
+pub(super) fn conn() -> ConnectionView {
     ConnectionView::Ready {
         url: URL.into(),
         backend: ConnectionType::TykDashboard,
         org_id: Some(ORG.into()),
         has_api_key: true,
         key_org: None,
+        policy: crate::policy::Policy::unrestricted("test"),
+        dashboard: "TykDashboard:http://dash:3000".into(),
     }
 }
 
@@ -30,7 +32,7 @@ fn fp(pw: &str) -> Fingerprint {
     FingerprintKey::new(vec![1; 32]).fingerprint("uid-alice", pw.as_bytes())
 }
 
-fn remote_for(u: &DashboardUser) -> RemoteUser {
+pub(super) fn remote_for(u: &DashboardUser) -> RemoteUser {
     let d = desired_user(&u.spec, ConnectionType::TykDashboard, Some(ORG)).unwrap();
     let t = d.tyk().unwrap().clone();
     RemoteUser {
@@ -54,7 +56,7 @@ fn tyk(r: &mut RemoteUser) -> &mut TykRemote {
     r.tyk_mut().unwrap()
 }
 
-fn secret_for(u: &DashboardUser) -> AccessSecretView {
+pub(super) fn secret_for(u: &DashboardUser) -> AccessSecretView {
     let d = desired_user(&u.spec, ConnectionType::TykDashboard, Some(ORG)).unwrap();
     AccessSecretView {
         data: access_secret_data(u, &d, ID, KEY, URL)
@@ -64,11 +66,12 @@ fn secret_for(u: &DashboardUser) -> AccessSecretView {
         labels: access_secret_labels(u),
         annotations: BTreeMap::new(),
         owned: true,
+        resource_version: String::new(),
     }
 }
 
 /// Everything in line: remote user as desired, Secret current.
-fn steady(u: &DashboardUser) -> Observed<'_> {
+pub(super) fn steady(u: &DashboardUser) -> Observed<'_> {
     Observed {
         user: u,
         now: jiff::Timestamp::now(),
@@ -81,7 +84,7 @@ fn steady(u: &DashboardUser) -> Observed<'_> {
     }
 }
 
-fn fresh(u: &DashboardUser) -> Observed<'_> {
+pub(super) fn fresh(u: &DashboardUser) -> Observed<'_> {
     Observed {
         user: u,
         now: jiff::Timestamp::now(),
@@ -426,11 +429,32 @@ fn access_secret_restored_when_missing_tampered_or_unlabelled() {
     unlabelled.labels.clear();
     o.access_secret = Some(unlabelled);
     assert_eq!(plan(&o).steps, vec![Step::WriteAccessSecret]);
+}
 
-    let mut foreign = secret_for(&u);
-    foreign.owned = false;
-    o.access_secret = Some(foreign);
-    assert_eq!(plan(&o).steps, vec![Step::WriteAccessSecret]);
+#[test]
+fn a_secret_someone_else_made_is_never_written() {
+    // The tenancy attack: accessKeySecret names an app's existing Secret.
+    for u in [
+        DashboardUser::test().created(ID, ORG),
+        DashboardUser::test(),
+    ] {
+        let mut o = steady(&u);
+        if u.status.is_none() {
+            o.remote = RemoteView::NoId;
+        }
+        let mut foreign = secret_for(&u);
+        foreign.owned = false;
+        o.access_secret = Some(foreign);
+        let p = plan(&o);
+        assert_eq!(p.steps, vec![], "nothing at all is done for this user");
+        let b = p.pending.unwrap();
+        assert_eq!((b.reason, b.stalled), (reason::SECRET_NOT_OWNED, true));
+        assert!(
+            b.message.contains("alice-dashboard-access"),
+            "{}",
+            b.message
+        );
+    }
 }
 
 #[test]
@@ -518,6 +542,8 @@ fn org_less_user_needs_super_user() {
         org_id: None,
         has_api_key: true,
         key_org: None,
+        policy: crate::policy::Policy::unrestricted("test"),
+        dashboard: "TykDashboard:http://dash:3000".into(),
     };
     assert_eq!(plan(&o).pending.unwrap().reason, reason::INVALID_SPEC);
 
@@ -560,6 +586,8 @@ fn conn_without_api_key() -> ConnectionView {
         org_id: None,
         has_api_key: false,
         key_org: None,
+        policy: crate::policy::Policy::unrestricted("test"),
+        dashboard: "TykDashboard:http://dash:3000".into(),
     }
 }
 
@@ -656,6 +684,29 @@ fn create_conflict_is_retried_per_resync_not_per_event() {
     assert_eq!(p.steps, vec![]);
     assert_eq!(p.pending.unwrap().reason, reason::ALREADY_EXISTS);
 
+    // The refusal the last attempt reported is kept as it was, not replaced.
+    let refused = u.clone().with_status(|s| {
+        s.conditions = vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+            type_: "Ready".into(),
+            status: "False".into(),
+            reason: reason::NOT_ALLOWED.into(),
+            message: "holds the API key of connection cluster/default".into(),
+            last_transition_time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                jiff::Timestamp::now(),
+            ),
+            observed_generation: Some(1),
+        }]
+    });
+    let b = plan(&fresh(&refused)).pending.unwrap();
+    assert_eq!(
+        (b.reason, b.message.as_str(), b.stalled),
+        (
+            reason::NOT_ALLOWED,
+            "holds the API key of connection cluster/default",
+            true
+        )
+    );
+
     // A resync period later: try again.
     let mut later = fresh(&u);
     later.now = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(601);
@@ -711,6 +762,8 @@ fn admin_conn() -> ConnectionView {
         org_id: None,
         has_api_key: true,
         key_org: None,
+        policy: crate::policy::Policy::unrestricted("test"),
+        dashboard: "TykDashboard:http://dash:3000".into(),
     }
 }
 
@@ -852,6 +905,7 @@ fn admin_users_drift_in_role_email_or_active_is_patched() {
         labels: access_secret_labels(&u),
         annotations: BTreeMap::new(),
         owned: true,
+        resource_version: String::new(),
     };
     let mut o = fresh(&u);
     o.connection = admin_conn();
