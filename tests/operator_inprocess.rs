@@ -119,7 +119,11 @@ async fn lifecycle_metrics_and_shutdown() -> anyhow::Result<()> {
     .await;
 
     let users: Api<DashboardUser> = Api::namespaced(client.clone(), "default");
-    let user = DashboardUser::new("dora", DashboardUserSpec::for_email("Dora@Example.com"));
+    // A user with a permission: one without any is an admin in Tyk, which the connection's
+    // default policy refuses (README "Multi-tenancy").
+    let mut spec = DashboardUserSpec::for_email("Dora@Example.com");
+    spec.permissions = [("apis".to_string(), "read".to_string())].into();
+    let user = DashboardUser::new("dora", spec);
     users.create(&PostParams::default(), &user).await?;
     let ready = eventually("Ready=True", || async {
         let u = users.get("dora").await.ok()?;

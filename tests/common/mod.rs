@@ -154,6 +154,17 @@ impl Env {
         Ok(env)
     }
 
+    /// [`Env::ready`] with `spec.policy` on the cluster connection: what the test's users ask
+    /// beyond the narrow defaults (e.g. `{"allowSuperUsers": true}`), and nothing more.
+    pub async fn ready_with_policy(test: &str, policy: Value) -> anyhow::Result<Env> {
+        let mut env = Env::new(test, EnvOptions::default()).await?;
+        let mut conn = env.cluster_connection_object(&[]);
+        conn["spec"]["policy"] = policy;
+        env.apply(&conn).await?;
+        env.start_operator().await?;
+        Ok(env)
+    }
+
     pub async fn new(test: &str, opts: EnvOptions) -> anyhow::Result<Env> {
         let id = random_hex(6);
         let dir = std::env::temp_dir().join(format!("e2e-{test}-{id}"));
@@ -373,6 +384,23 @@ impl Env {
 
     pub async fn create_cluster_connection(&self, allowed: &[&str]) -> anyhow::Result<()> {
         kube::apply(&self.client, &self.cluster_connection_object(allowed)).await?;
+        Ok(())
+    }
+
+    /// Replaces `spec.policy` of the cluster connection `name` (`Value::Null` removes it:
+    /// the narrow defaults), as a platform team editing the connection would.
+    pub async fn set_cluster_policy(&self, name: &str, policy: Value) -> anyhow::Result<()> {
+        let ar = kube::cluster_connection_resource();
+        let mut conn = kube::get(&self.client, &ar, None, name)
+            .await?
+            .with_context(|| format!("ClusterDashboardConnection {name} not found"))?;
+        let spec = conn["spec"].as_object_mut().context("connection spec")?;
+        if policy.is_null() {
+            spec.remove("policy");
+        } else {
+            spec.insert("policy".into(), policy);
+        }
+        kube::apply(&self.client, &conn).await?;
         Ok(())
     }
 

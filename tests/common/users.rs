@@ -41,12 +41,15 @@ impl Env {
 
     // ---- DashboardUsers ----
 
-    /// A minimal DashboardUser in the test namespace on the default connection.
+    /// A minimal DashboardUser in the test namespace on the default connection. It lists a
+    /// permission: a Tyk user without any is an admin, which a connection refuses unless its
+    /// `spec.policy.allowAdminUsers` says otherwise (tenancy guardrails).
     pub fn user(&self, name: &str, email: &str) -> Value {
         let mut u = json!({
             "apiVersion": kube::API_VERSION, "kind": "DashboardUser",
             "metadata": {"name": name, "namespace": self.ns},
-            "spec": {"email": email, "firstName": "Ada", "lastName": "Lovelace"}
+            "spec": {"email": email, "firstName": "Ada", "lastName": "Lovelace",
+                     "permissions": {"apis": "read"}}
         });
         if self.connection_name != "default" {
             u["spec"]["connectionRef"] =

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::common::{API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, Env, EnvOptions, random_hex};
+use crate::common::{API_KEY_SECRET_KEY, API_KEY_SECRET_NAME, Env, EnvOptions, merge, random_hex};
 use crate::support::status_str;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,6 +23,20 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
     env.create_cluster_connection(&[]).await?;
     let seeded = seed(&env).await?;
     anyhow::ensure!(seeded.len() >= 50, "seeded {} users", seeded.len());
+    // A whole Dashboard moves into Git through the platform team's connection: it adopts
+    // admins in both orgs, and would adopt super users (tenancy guardrails: none of this by
+    // default), so that the key owner below is refused for its key and nothing else.
+    let other_org = seeded
+        .iter()
+        .find(|s| !s.org.is_empty() && s.org != env.org_id)
+        .map(|s| s.org.clone())
+        .unwrap();
+    env.set_cluster_policy(
+        &env.connection_name,
+        json!({"allowSuperUsers": true, "allowAdminUsers": true, "allowAdoption": true,
+               "allowedOrgIds": [other_org]}),
+    )
+    .await?;
 
     let conn = env.connection_name.clone();
     let conn_ref = format!("ClusterDashboardConnection/{conn}");
@@ -42,12 +56,23 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
         yaml.stdout == again.stdout,
         "two exports of one Dashboard differ"
     );
-    anyhow::ensure!(yaml.stderr.is_empty(), "export warned: {}", yaml.stderr);
+    // The super user whose API key the connection holds is never adopted, whatever the
+    // policy: export leaves it out, and says so (the only line on stderr).
+    let owner = seeded.iter().find(|s| s.org.is_empty()).unwrap();
+    anyhow::ensure!(
+        yaml.stderr.trim()
+            == format!(
+                "left out {}: it holds the API key of connection cluster/{conn}, which is never adopted",
+                owner.email.to_lowercase()
+            ),
+        "export warned: {}",
+        yaml.stderr
+    );
     let docs = documents(&yaml.stdout)?;
     let everyone = env.dashboard.emu_users().await?;
     anyhow::ensure!(
-        docs.len() == everyone.len(),
-        "{} manifests for {} users",
+        docs.len() + 1 == everyone.len(),
+        "{} manifests for {} users (all but the key owner)",
         docs.len(),
         everyone.len()
     );
@@ -86,7 +111,7 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
             )
         })
         .collect();
-    for s in &seeded {
+    for s in seeded.iter().filter(|s| !s.org.is_empty()) {
         let d = by_email
             .get(&(s.org.clone(), s.email.to_lowercase()))
             .ok_or_else(|| anyhow::anyhow!("{} not exported", s.email))?;
@@ -95,11 +120,7 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
             "{d}"
         );
         anyhow::ensure!(d["spec"]["active"] == s.active, "{}: active", s.email);
-        anyhow::ensure!(
-            d["spec"]["superUser"] == s.org.is_empty(),
-            "{}: superUser",
-            s.email
-        );
+        anyhow::ensure!(d["spec"]["superUser"] == false, "{}: superUser", s.email);
     }
 
     // One file per user plus a kustomization listing them.
@@ -134,6 +155,31 @@ async fn export_then_apply_adopts_every_user_without_a_write() -> anyhow::Result
             "{file} differs from stdout"
         );
     }
+
+    // A manifest for the key owner all the same (written by hand): plan refuses it as the
+    // operator would, naming the key, although the connection allows super users.
+    let mut by_hand = env.user("key-owner", &owner.email);
+    by_hand["spec"]["connectionRef"] = json!({"kind": "ClusterDashboardConnection", "name": conn});
+    merge(
+        &mut by_hand,
+        json!({"spec": {"superUser": true, "adoptionPolicy": "IfExists"}}),
+    );
+    let owner_file = env.dir.join("key-owner.yaml");
+    std::fs::write(&owner_file, serde_yaml::to_string(&by_hand)?)?;
+    let owner_s = owner_file.display().to_string();
+    let refused = env
+        .cli(&["plan", "-f", &owner_s, "--output", "json"], &[], None)
+        .await?
+        .expect(1)?
+        .json()?;
+    let error = &refused["users"][0]["error"];
+    anyhow::ensure!(
+        error["reason"] == "NotAllowed"
+            && error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("holds the API key of connection")),
+        "plan for the key owner: {refused}"
+    );
 
     // The Dashboard id each manifest must adopt: its (org, email) among the seeded users.
     let mut want_id: BTreeMap<String, String> = BTreeMap::new();

@@ -85,7 +85,10 @@ fn write_docs(dir: &std::path::Path, file: &str, docs: &[Value]) -> anyhow::Resu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_predicts_what_the_operator_then_does() -> anyhow::Result<()> {
     let mut env = Env::new("cli-plan", EnvOptions::default()).await?;
-    env.create_cluster_connection(&[]).await?;
+    // The plan adopts hand-made users, which the connection must allow (tenancy guardrails).
+    let mut conn = env.cluster_connection_object(&[]);
+    conn["spec"]["policy"] = json!({"allowAdoption": true});
+    env.apply(&conn).await?;
     let emails = Emails {
         same: env.email("same"),
         drifted: env.email("drifted"),
@@ -127,9 +130,12 @@ async fn plan_predicts_what_the_operator_then_does() -> anyhow::Result<()> {
         &mut bad,
         json!({"spec": {"permissions": {"apis": "admin"}}}),
     );
+    // What the connection does not allow: plan applies its policy as the operator does.
+    let mut root = env.user("root", &env.email("root"));
+    merge(&mut root, json!({"spec": {"superUser": true}}));
     let all = env.dir.join("all");
     write_docs(&all.join("nested"), "good.yaml", &good_docs)?;
-    write_docs(&all, "errors.yaml", &[taken, no_secret, bad])?;
+    write_docs(&all, "errors.yaml", &[taken, no_secret, bad, root])?;
     let good_dir = env.dir.join("good");
     write_docs(&good_dir, "users.yaml", &good_docs)?;
     let (all_s, good_s) = (all.display().to_string(), good_dir.display().to_string());
@@ -164,6 +170,7 @@ async fn plan_predicts_what_the_operator_then_does() -> anyhow::Result<()> {
         ("taken", "AlreadyExists"),
         ("no-secret", "PasswordSecretNotFound"),
         ("bad-perm", "InvalidSpec"),
+        ("root", "NotAllowed"),
     ] {
         anyhow::ensure!(
             user(&report, name)["error"]["reason"] == reason,
@@ -171,6 +178,13 @@ async fn plan_predicts_what_the_operator_then_does() -> anyhow::Result<()> {
             user(&report, name)
         );
     }
+    let refusal = user(&report, "root")["error"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    anyhow::ensure!(
+        refusal.contains("spec.policy.allowSuperUsers") && refusal.contains(&env.connection_name),
+        "root: {refusal}"
+    );
     let drifted = &user(&report, "adopt-drifted")["actions"][1]["changes"];
     anyhow::ensure!(
         drifted

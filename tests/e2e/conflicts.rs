@@ -85,7 +85,8 @@ async fn never_claims(env: &Env, name: &str, period: Duration) -> anyhow::Result
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adoption_never_then_if_exists() -> anyhow::Result<()> {
-    let env = Env::ready("adoption").await?;
+    // Adoption is the connection's to allow (tenancy guardrails): this one does.
+    let env = Env::ready_with_policy("adoption", json!({"allowAdoption": true})).await?;
     let email = env.email("preexisting");
     let (pre_id, _) = env
         .dashboard

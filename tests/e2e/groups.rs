@@ -111,7 +111,8 @@ async fn group_is_created_updated_reverted_recreated_and_deleted() -> anyhow::Re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_group_is_adopted_only_when_allowed_and_a_crashed_create_is_not_doubled()
 -> anyhow::Result<()> {
-    let env = Env::ready("group-adopt").await?;
+    // Adoption is the connection's to allow (tenancy guardrails): this one does.
+    let env = Env::ready_with_policy("group-adopt", json!({"allowAdoption": true})).await?;
     let taken = format!("e2e-taken-{}", random_hex(6));
     let theirs = env
         .dashboard

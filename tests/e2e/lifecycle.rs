@@ -293,6 +293,9 @@ async fn org_permissions_active_and_group_changes() -> anyhow::Result<()> {
     // Org: move the user to a second organisation (the emulator can create one).
     if env.is_emulated_dashboard() {
         let org2 = env.dashboard.create_org("e2e-second").await?;
+        // Another org is the connection's to allow (tenancy guardrails).
+        env.set_cluster_policy(&env.connection_name, json!({"allowedOrgIds": [org2]}))
+            .await?;
         // Deactivate on deletion: the connection's admin key cannot delete in another org.
         merge(
             &mut u,
@@ -332,6 +335,8 @@ async fn org_less_user_needs_super_user() -> anyhow::Result<()> {
     let mut env = Env::new("super-user", crate::common::EnvOptions::default()).await?;
     let mut conn = env.cluster_connection_object(&[]);
     conn["spec"].as_object_mut().expect("spec").remove("orgId");
+    // A super user is the connection's to allow (tenancy guardrails): this one does.
+    conn["spec"]["policy"] = json!({"allowSuperUsers": true});
     env.apply(&conn).await?;
     env.start_operator().await?;
 

@@ -25,5 +25,6 @@ mod rotation;
 mod scan;
 mod steady;
 mod support;
+mod tenancy;
 mod validation;
 mod walkthrough;

@@ -15,7 +15,10 @@ async fn no_secret_in_logs_events_status_or_metrics() -> anyhow::Result<()> {
         ..Default::default()
     };
     let mut env = Env::new("secret-scan", opts).await?;
-    env.create_cluster_connection(&[]).await?;
+    // `scan` is an admin (IsAdmin), which the connection must allow.
+    let mut conn = env.cluster_connection_object(&[]);
+    conn["spec"]["policy"] = json!({"allowAdminUsers": true});
+    env.apply(&conn).await?;
     env.start_operator().await?;
 
     let email = env.email("scan");

@@ -34,7 +34,8 @@ pub async fn run(env: &Env, users: usize, sample: usize) -> anyhow::Result<Basel
                 "last_name": format!("b{i:05}"),
                 "email_address": format!("b{i:05}@baseline.example.com"),
                 "active": true,
-                "user_permissions": {"IsAdmin": "admin"},
+                // The operator's users' permissions (env.rs), so both make the same users.
+                "user_permissions": {"apis": "read"},
             }))
             .send()
             .await?

@@ -303,6 +303,9 @@ impl Env {
                             "firstName": "Bench",
                             "lastName": name,
                             "passwordSecretRef": {"name": format!("{name}-password")},
+                            // Without permissions Tyk makes a user an admin, which the
+                            // connection's default policy refuses (README "Multi-tenancy").
+                            "permissions": {"apis": "read"},
                         },
                     }))?;
                     users.create(&PostParams::default(), &user).await?;

@@ -38,7 +38,13 @@ async fn admin_users_connection_failures_and_recovery() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()> {
-    let a = AdminEnv::ready("admin-users-failures", |_| {}).await?;
+    // `kim` is adopted, which the connection must allow (tenancy guardrails).
+    let a = AdminEnv::ready_with_policy(
+        "admin-users-failures",
+        json!({"allowAdoption": true}),
+        |_| {},
+    )
+    .await?;
     let env = &a.env;
 
     // No password Secret yet: not created, PasswordSecretNotFound; then it appears.

@@ -9,7 +9,13 @@ use crate::support::status_str;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_users_user_is_created_kept_in_line_and_deleted() -> anyhow::Result<()> {
-    let a = AdminEnv::ready("admin-users-lifecycle", |_| {}).await?;
+    // The role moves to `admin`, which the connection must allow (tenancy guardrails).
+    let a = AdminEnv::ready_with_policy(
+        "admin-users-lifecycle",
+        json!({"allowAdminUsers": true}),
+        |_| {},
+    )
+    .await?;
     let env = &a.env;
     let pw1 = env.password();
     env.put_password("grace-pw", &pw1).await?;

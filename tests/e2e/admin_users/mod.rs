@@ -18,12 +18,24 @@ pub struct AdminEnv {
     /// The ClusterDashboardConnection of type AdminUsersAPI.
     pub conn: String,
     pub token: String,
+    /// The connection's `spec.policy` (`Null`: the narrow defaults).
+    pub policy: Value,
 }
 
 impl AdminEnv {
     /// Kubernetes, the admin users emulator, its token Secret, a cluster connection of type
     /// AdminUsersAPI allowing the test namespace, and a running operator.
     pub async fn ready(test: &str, f: impl FnOnce(&mut Settings)) -> anyhow::Result<AdminEnv> {
+        Self::ready_with_policy(test, Value::Null, f).await
+    }
+
+    /// [`AdminEnv::ready`] with `spec.policy` on the connection: what the test's users ask
+    /// beyond the narrow defaults (e.g. `{"allowAdoption": true}`).
+    pub async fn ready_with_policy(
+        test: &str,
+        policy: Value,
+        f: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<AdminEnv> {
         let env = Env::new(test, EnvOptions::default()).await?;
         let token = format!("tok-{}", random_hex(32));
         env.corpus.secret(&token);
@@ -41,6 +53,7 @@ impl AdminEnv {
             api,
             conn,
             token,
+            policy,
         };
         a.env.apply(&a.connection(TOKEN_SECRET)).await?;
         a.env.start_operator().await?;
@@ -48,7 +61,7 @@ impl AdminEnv {
     }
 
     pub fn connection(&self, token_secret: &str) -> Value {
-        json!({
+        let mut c = json!({
             "apiVersion": kube::API_VERSION, "kind": "ClusterDashboardConnection",
             "metadata": {"name": self.conn},
             "spec": {
@@ -57,7 +70,11 @@ impl AdminEnv {
                 "tokenSecretRef": {"name": token_secret},
                 "allowedNamespaces": {"names": [self.env.ns]},
             }
-        })
+        });
+        if !self.policy.is_null() {
+            c["spec"]["policy"] = self.policy.clone();
+        }
+        c
     }
 
     /// A DashboardUser on the AdminUsersAPI connection with a password Secret `<name>-pw`.
