@@ -350,6 +350,47 @@ fn default_connection_is_rendered_from_values_as_a_first_install_hook() {
 }
 
 #[test]
+fn default_connection_policy_is_rendered_only_where_it_differs_from_the_narrow_defaults() {
+    let base = json!({"create": true, "url": "https://dashboard.tyk:3000",
+        "adminSecret": {"name": "tyk-admin"}, "orgId": "org-1"});
+    let with = |policy: Value| {
+        let mut c = base.clone();
+        c["policy"] = policy;
+        json!({"defaultConnection": c})
+    };
+    // The chart's defaults, and the defaults written out, render no policy at all: the
+    // CRD's defaults are the same narrow ones.
+    for values in [
+        json!({"defaultConnection": base.clone()}),
+        with(
+            json!({"allowSuperUsers": false, "allowAdminUsers": false, "allowAdoption": false,
+                    "allowedOrgIds": [], "permissionCeiling": {}}),
+        ),
+    ] {
+        let r = render(values.clone(), NS);
+        let spec = &r.get("ClusterDashboardConnection", "default")["spec"];
+        assert!(spec["policy"].is_null(), "{values}: {spec}");
+    }
+    let r = render(
+        with(json!({"allowAdminUsers": true, "allowAdoption": false,
+                    "allowedOrgIds": ["org-2"],
+                    "permissionCeiling": {"users": "deny", "*": "write"}})),
+        NS,
+    );
+    let spec = &r.get("ClusterDashboardConnection", "default")["spec"];
+    assert_eq!(
+        spec["policy"],
+        json!({"allowAdminUsers": true, "allowedOrgIds": ["org-2"],
+               "permissionCeiling": {"users": "deny", "*": "write"}})
+    );
+    // The rendered spec is one the operator's own type reads back as written.
+    let policy: dashboard_user_operator::crd::ConnectionPolicy =
+        serde_json::from_value(spec["policy"].clone()).unwrap();
+    assert!(policy.allow_admin_users && !policy.allow_adoption && !policy.allow_super_users);
+    assert_eq!(policy.allowed_org_ids, ["org-2"]);
+}
+
+#[test]
 fn default_connection_of_type_admin_users_api_names_its_token_secret() {
     let r = render(
         json!({"defaultConnection": {"create": true, "type": "AdminUsersAPI",

@@ -166,7 +166,9 @@ async fn service_monitor_and_default_connection_when_the_apis_exist() {
                               "adminSecret": {"name": "tyk-admin"},
                               "apiKeySecret": {"name": "tyk-admin", "key": "apiKey"},
                               "orgId": "org-1",
-                              "allowedNamespaces": {"names": ["team-a"]}},
+                              "allowedNamespaces": {"names": ["team-a"]},
+                              "policy": {"allowAdoption": true, "allowedOrgIds": ["org-2"],
+                                         "permissionCeiling": {"users": "deny", "*": "write"}}},
     });
     let results = cluster.helm(vec![step("install", values)]).await;
     results[0].expect_ok("install");
@@ -203,6 +205,12 @@ async fn service_monitor_and_default_connection_when_the_apis_exist() {
     assert_eq!(spec["apiKeySecretRef"]["key"], "apiKey");
     assert_eq!(spec["orgId"], "org-1");
     assert_eq!(spec["allowedNamespaces"]["names"], json!(["team-a"]));
+    // The policy passes the CRD's schema and CEL as rendered.
+    assert_eq!(
+        spec["policy"],
+        json!({"allowAdoption": true, "allowedOrgIds": ["org-2"],
+               "permissionCeiling": {"users": "deny", "*": "write"}})
+    );
     cluster.stop().await;
 }
 

@@ -106,6 +106,28 @@ spec:
     cluster.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_is_accepted_by_the_crds() {
+    // Their spec.policy blocks included: schema and CEL as the real kubectl sends them.
+    let cluster = Cluster::start("examples").await;
+    cluster
+        .kubectl_ok(&["apply", "-f", "deploy/01-crds.yaml"])
+        .await;
+    cluster.kubectl_ok(&["create", "namespace", "team-a"]).await;
+    let out = cluster.kubectl_ok(&["apply", "-f", "examples/"]).await;
+    for created in [
+        "clusterdashboardconnection.userop.dev/default created",
+        "clusterdashboardconnection.userop.dev/platform created",
+        "clusterdashboardconnection.userop.dev/admin-users created",
+        "dashboardconnection.userop.dev/team-dashboard created",
+        "dashboarduser.userop.dev/bob created",
+        "dashboardusergroup.userop.dev/api-readers created",
+    ] {
+        assert!(out.contains(created), "{created}: {out}");
+    }
+    cluster.stop().await;
+}
+
 /// Columns of a `kubectl get` table: header names and the row of `name`.
 fn table(out: &str, name: &str) -> (Vec<String>, Vec<String>) {
     let mut lines = out.lines().filter(|l| !l.trim().is_empty());

@@ -366,7 +366,8 @@ pub async fn run_lifecycle() -> Recorded {
         .spawn()
         .expect("operator binary starts");
 
-    // Ready; then a spec change (a new generation); then two ways to stall.
+    // Ready; then a spec change (a new generation); then two ways to stall. Every user lists
+    // permissions: without any Tyk makes it an admin, which the default policy refuses.
     users
         .create(
             &pp,
@@ -374,7 +375,7 @@ pub async fn run_lifecycle() -> Recorded {
                 "DashboardUser",
                 "jane",
                 Some(TEAM),
-                json!({"email": "jane@example.com"}),
+                json!({"email": "jane@example.com", "permissions": {"apis": "read"}}),
             ),
         )
         .await
@@ -389,13 +390,14 @@ pub async fn run_lifecycle() -> Recorded {
         o["status"]["observedGeneration"] == 2 && cond_is(o, "Ready", "True")
     })
     .await;
-    let bob = json!({"email": "bob@example.com", "passwordSecretRef": {"name": "bob-password"}});
+    let bob = json!({"email": "bob@example.com", "permissions": {"apis": "read"},
+                     "passwordSecretRef": {"name": "bob-password"}});
     users
         .create(&pp, &obj("DashboardUser", "bob", Some(TEAM), bob))
         .await
         .unwrap();
     wait_for(&users, "bob", "Stalled", |o| cond_is(o, "Stalled", "True")).await;
-    let twin = json!({"email": "jane@example.com"});
+    let twin = json!({"email": "jane@example.com", "permissions": {"apis": "read"}});
     users
         .create(&pp, &obj("DashboardUser", "jane-twin", Some(TEAM), twin))
         .await
@@ -404,7 +406,7 @@ pub async fn run_lifecycle() -> Recorded {
         cond_is(o, "Stalled", "True")
     })
     .await;
-    let dora = json!({"email": "dora@example.com",
+    let dora = json!({"email": "dora@example.com", "permissions": {"apis": "read"},
                       "connectionRef": {"kind": "DashboardConnection", "name": "team-down"}});
     users
         .create(&pp, &obj("DashboardUser", "dora", Some(TEAM), dora))

@@ -10,6 +10,7 @@ mod cli;
 mod cluster;
 mod crds;
 mod deploy;
+mod examples;
 mod health;
 mod health_fixtures;
 mod health_live;

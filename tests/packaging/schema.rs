@@ -44,6 +44,26 @@ fn schema_rejects_bad_values_and_accepts_good_ones() {
             "/defaultConnection/type",
         ),
         (
+            json!({"defaultConnection": {"policy": {"allowAdoption": "yes"}}}),
+            "/defaultConnection/policy/allowAdoption",
+        ),
+        (
+            json!({"defaultConnection": {"policy": {"allowedOrgIds": ["org 1"]}}}),
+            "/defaultConnection/policy/allowedOrgIds/0",
+        ),
+        (
+            json!({"defaultConnection": {"policy": {"permissionCeiling": {"apis": "admin"}}}}),
+            "/defaultConnection/policy/permissionCeiling",
+        ),
+        (
+            json!({"defaultConnection": {"policy": {"permissionCeiling": {"IsAdmin": "deny"}}}}),
+            "/defaultConnection/policy/permissionCeiling",
+        ),
+        (
+            json!({"defaultConnection": {"policy": {"allowSuperUser": true}}}),
+            "/defaultConnection/policy",
+        ),
+        (
             json!({"networkPolicy": {"apiServer": {"cidrs": ["not-a-cidr"]}}}),
             "/networkPolicy/apiServer/cidrs/0",
         ),

@@ -30,9 +30,12 @@ fn api(c: &kube::Client, kind: &str, plural: &str, ns: Option<&str>) -> Api<Dyna
     }
 }
 
-fn values(url: &str, timeout: u32) -> Value {
+/// The connection names no `orgId`; its policy allows jane's org (rendered by the chart and
+/// honoured by the operator: without it jane would be `NotAllowed`).
+fn values(url: &str, org: &str, timeout: u32) -> Value {
     json!({"defaultConnection": {"create": true, "url": url, "timeoutSeconds": timeout,
-        "adminSecret": {"name": "tyk-admin"}, "allowedNamespaces": {"names": [TEAM]}}})
+        "adminSecret": {"name": "tyk-admin"}, "allowedNamespaces": {"names": [TEAM]},
+        "policy": {"allowedOrgIds": [org]}}})
 }
 
 fn step(op: &str, values: Value) -> Value {
@@ -86,7 +89,10 @@ async fn upgrades_and_rollbacks_never_remove_the_default_connection() {
 
     // First install: CRDs and the connection (as the one-time hook) come with the release.
     let url = tyk.url();
-    cluster.helm(vec![step("install", values(&url, 10))]).await[0].expect_ok("install");
+    cluster
+        .helm(vec![step("install", values(&url, &org, 10))])
+        .await[0]
+        .expect_ok("install");
     let conns = api(
         &c,
         "ClusterDashboardConnection",
@@ -119,7 +125,7 @@ async fn upgrades_and_rollbacks_never_remove_the_default_connection() {
     let user: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "userop.dev/v1alpha1", "kind": "DashboardUser",
         "metadata": {"name": "jane", "namespace": TEAM},
-        "spec": {"email": "jane@example.com", "orgId": org}}))
+        "spec": {"email": "jane@example.com", "orgId": org, "permissions": {"apis": "read"}}}))
     .unwrap();
     users.create(&PostParams::default(), &user).await.unwrap();
     wait_until("jane Ready", async || {
@@ -142,8 +148,8 @@ async fn upgrades_and_rollbacks_never_remove_the_default_connection() {
     // revision (the hook's) and forward again.
     let results = cluster
         .helm(vec![
-            step("upgrade", values(&url, 10)),
-            step("upgrade", values(&url, 20)),
+            step("upgrade", values(&url, &org, 10)),
+            step("upgrade", values(&url, &org, 20)),
             json!({"op": "rollback", "name": "duo", "namespace": NS, "version": 1}),
             json!({"op": "rollback", "name": "duo", "namespace": NS, "version": 3}),
         ])

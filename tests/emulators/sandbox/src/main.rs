@@ -1,14 +1,14 @@
 //! `cargo run -p sandbox`: an emulated cluster, an emulated Tyk Dashboard, an emulated admin
 //! users API and the operator, wired together for a first look. Ctrl-C stops everything.
 
-use std::{path::PathBuf, time::Duration};
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use anyhow::Context as _;
 use dashboard_user_operator::{
     config::{Config, LogFormat},
     crd::{
-        self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, DashboardUser,
-        DashboardUserGroup,
+        self, ClusterDashboardConnection, ClusterDashboardConnectionSpec, ConnectionPolicy,
+        DashboardUser, DashboardUserGroup,
     },
     dashboard::{AdminSecret, ConnectionConfig, DashboardClient, NewUser},
 };
@@ -26,6 +26,11 @@ const NAMESPACE: &str = "default";
 const ADMIN_SECRET_NAME: &str = "tyk-dashboard-admin";
 /// The connection of type AdminUsersAPI the sandbox creates (examples/admin-users.yaml).
 const ADMIN_USERS_CONNECTION: &str = "admin-users";
+/// The platform team's own connection to the Dashboard (examples/bob-admin.yaml): admin
+/// users and adoption, for namespace `default` only.
+const PLATFORM_CONNECTION: &str = "platform";
+/// The Tyk connections the sandbox creates, all to its one emulated Dashboard.
+const TYK_CONNECTIONS: [&str; 2] = [crd::DEFAULT_CONNECTION, PLATFORM_CONNECTION];
 const ADMIN_USERS_TOKEN_SECRET: &str = "admin-users-token";
 
 #[tokio::main]
@@ -56,8 +61,27 @@ async fn main() -> anyhow::Result<()> {
     install_crds(&client).await?;
     let (org_id, api_key) = bootstrap_dashboard(&tyk.url(), &admin_secret).await?;
     let hand_made = seed_hand_made_users(&tyk.url(), &admin_secret, &org_id).await?;
-    create_connection(&client, &tyk.url(), &org_id, &admin_secret, &api_key).await?;
-    create_admin_users_connection(&client, &users_api.api_url(), &token).await?;
+    // The examples' connections point at real servers; the sandbox makes its own of the
+    // same names, with the examples' policies, so the examples' users are allowed as
+    // there (README "Multi-tenancy").
+    let policies = example_policies()?;
+    let policy = |name: &str| policies.get(name).cloned().unwrap_or_default();
+    create_connections(
+        &client,
+        &tyk.url(),
+        &org_id,
+        &admin_secret,
+        &api_key,
+        &policy,
+    )
+    .await?;
+    create_admin_users_connection(
+        &client,
+        &users_api.api_url(),
+        &token,
+        &policy(ADMIN_USERS_CONNECTION),
+    )
+    .await?;
     let applied = apply_examples(&client).await?;
 
     let mut config = Config::defaults();
@@ -77,6 +101,12 @@ async fn main() -> anyhow::Result<()> {
     println!("  kubernetes API (emulated): {}", kube_emu.url());
     println!("  tyk dashboard (emulated):  {}  (org {org_id})", tyk.url());
     println!("  applied from examples/:    {}", applied.join(", "));
+    for name in TYK_CONNECTIONS.into_iter().chain([ADMIN_USERS_CONNECTION]) {
+        println!(
+            "  connection {name:<12} policy {}",
+            describe_policy(&policy(name))
+        );
+    }
     println!();
     println!("  kubeconfig: {}", kubeconfig.display());
     println!(
@@ -215,12 +245,15 @@ async fn seed_hand_made_users(
     Ok(emails)
 }
 
-async fn create_connection(
+/// The admin Secret and the Tyk connections (`default`, `platform`), each with the policy
+/// its example states.
+async fn create_connections(
     client: &Client,
     url: &str,
     org: &str,
     admin_secret: &str,
     api_key: &str,
+    policy: &dyn Fn(&str) -> ConnectionPolicy,
 ) -> anyhow::Result<()> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), NAMESPACE);
     let secret = Secret {
@@ -238,20 +271,23 @@ async fn create_connection(
         ..Default::default()
     };
     secrets.create(&PostParams::default(), &secret).await?;
-    let spec: ClusterDashboardConnectionSpec = serde_json::from_value(serde_json::json!({
-        "url": url,
-        "orgId": org,
-        "adminSecretRef": {"name": ADMIN_SECRET_NAME, "key": "adminSecret"},
-        "apiKeySecretRef": {"name": ADMIN_SECRET_NAME, "key": "apiKey"},
-        "allowedNamespaces": {"names": [NAMESPACE]},
-    }))?;
     let conns: Api<ClusterDashboardConnection> = Api::all(client.clone());
-    conns
-        .create(
-            &PostParams::default(),
-            &ClusterDashboardConnection::new(crd::DEFAULT_CONNECTION, spec),
-        )
-        .await?;
+    for name in TYK_CONNECTIONS {
+        let spec: ClusterDashboardConnectionSpec = serde_json::from_value(serde_json::json!({
+            "url": url,
+            "orgId": org,
+            "adminSecretRef": {"name": ADMIN_SECRET_NAME, "key": "adminSecret"},
+            "apiKeySecretRef": {"name": ADMIN_SECRET_NAME, "key": "apiKey"},
+            "allowedNamespaces": {"names": [NAMESPACE]},
+            "policy": policy(name),
+        }))?;
+        conns
+            .create(
+                &PostParams::default(),
+                &ClusterDashboardConnection::new(name, spec),
+            )
+            .await?;
+    }
     Ok(())
 }
 
@@ -260,6 +296,7 @@ async fn create_admin_users_connection(
     client: &Client,
     url: &str,
     token: &str,
+    policy: &ConnectionPolicy,
 ) -> anyhow::Result<()> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), NAMESPACE);
     let secret = Secret {
@@ -276,6 +313,7 @@ async fn create_admin_users_connection(
         "url": url,
         "tokenSecretRef": {"name": ADMIN_USERS_TOKEN_SECRET, "key": "token"},
         "allowedNamespaces": {"names": [NAMESPACE]},
+        "policy": policy,
     }))?;
     Api::<ClusterDashboardConnection>::all(client.clone())
         .create(
@@ -286,62 +324,103 @@ async fn create_admin_users_connection(
     Ok(())
 }
 
-/// Creates the Secrets and DashboardUsers of `examples/*.yaml` (connections there point
-/// at real servers, so the sandbox uses its own: `default` and `admin-users`).
-async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
-    let mut applied = vec![];
+/// Every document of `examples/*.yaml`, file by file in name order.
+fn example_documents() -> anyhow::Result<Vec<serde_json::Value>> {
     let mut files: Vec<_> = std::fs::read_dir(workspace_root().join("examples"))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.sort();
+    let mut docs = vec![];
     for file in files {
         let text = std::fs::read_to_string(&file)?;
         for doc in serde_yaml::Deserializer::from_str(&text) {
-            let value = serde_json::Value::deserialize(doc)?;
-            let ns = value["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or(NAMESPACE)
-                .to_string();
-            match value["kind"].as_str() {
-                Some("Secret") if ns == NAMESPACE => {
-                    let s: Secret = serde_json::from_value(value)?;
-                    let name = s.metadata.name.clone().unwrap_or_default();
-                    Api::<Secret>::namespaced(client.clone(), &ns)
-                        .create(&PostParams::default(), &s)
-                        .await?;
-                    applied.push(format!("secret/{name}"));
-                }
-                Some("DashboardUser") => {
-                    let u: DashboardUser = serde_json::from_value(value)?;
-                    // Users of other connections need that server; the sandbox has two.
-                    let ours = u.spec.connection_ref.as_ref().is_none_or(|r| {
-                        r.kind == crd::ConnectionKind::ClusterDashboardConnection
-                            && r.name == ADMIN_USERS_CONNECTION
-                    });
-                    if !ours || ns != NAMESPACE {
-                        continue;
-                    }
-                    let name = u.metadata.name.clone().unwrap_or_default();
-                    Api::<DashboardUser>::namespaced(client.clone(), &ns)
-                        .create(&PostParams::default(), &u)
-                        .await?;
-                    applied.push(format!("dashboarduser/{name}"));
-                }
-                Some("DashboardUserGroup") => {
-                    let g: DashboardUserGroup = serde_json::from_value(value)?;
-                    if g.spec.connection_ref.is_some() || ns != NAMESPACE {
-                        continue;
-                    }
-                    let name = g.metadata.name.clone().unwrap_or_default();
-                    Api::<DashboardUserGroup>::namespaced(client.clone(), &ns)
-                        .create(&PostParams::default(), &g)
-                        .await?;
-                    applied.push(format!("dashboardusergroup/{name}"));
-                }
-                _ => {}
+            docs.push(serde_json::Value::deserialize(doc)?);
+        }
+    }
+    Ok(docs)
+}
+
+/// The `spec.policy` of each `ClusterDashboardConnection` in `examples/`, by name.
+fn example_policies() -> anyhow::Result<BTreeMap<String, ConnectionPolicy>> {
+    let mut out = BTreeMap::new();
+    for doc in example_documents()? {
+        if doc["kind"] != "ClusterDashboardConnection" {
+            continue;
+        }
+        let name = doc["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let policy = match doc["spec"].get("policy") {
+            Some(p) => serde_json::from_value(p.clone())
+                .with_context(|| format!("examples: policy of connection {name}"))?,
+            None => ConnectionPolicy::default(),
+        };
+        out.insert(name, policy);
+    }
+    Ok(out)
+}
+
+/// What a connection allows beyond the narrow defaults, in one line.
+fn describe_policy(p: &ConnectionPolicy) -> String {
+    if p.is_default() {
+        return "defaults: ordinary users of its org only".into();
+    }
+    serde_json::to_string(p).unwrap_or_default()
+}
+
+/// Creates the Secrets, groups and DashboardUsers of `examples/*.yaml` whose connection the
+/// sandbox has (connections there point at real servers; the sandbox makes its own).
+async fn apply_examples(client: &Client) -> anyhow::Result<Vec<String>> {
+    let ours = |r: Option<&crd::ConnectionRef>| {
+        r.is_none_or(|r| {
+            r.kind == crd::ConnectionKind::ClusterDashboardConnection
+                && (TYK_CONNECTIONS.contains(&r.name.as_str()) || r.name == ADMIN_USERS_CONNECTION)
+        })
+    };
+    let mut applied = vec![];
+    for value in example_documents()? {
+        let ns = value["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or(NAMESPACE)
+            .to_string();
+        if ns != NAMESPACE {
+            continue;
+        }
+        match value["kind"].as_str() {
+            Some("Secret") => {
+                let s: Secret = serde_json::from_value(value)?;
+                let name = s.metadata.name.clone().unwrap_or_default();
+                Api::<Secret>::namespaced(client.clone(), &ns)
+                    .create(&PostParams::default(), &s)
+                    .await?;
+                applied.push(format!("secret/{name}"));
             }
+            Some("DashboardUser") => {
+                let u: DashboardUser = serde_json::from_value(value)?;
+                if !ours(u.spec.connection_ref.as_ref()) {
+                    continue;
+                }
+                let name = u.metadata.name.clone().unwrap_or_default();
+                Api::<DashboardUser>::namespaced(client.clone(), &ns)
+                    .create(&PostParams::default(), &u)
+                    .await?;
+                applied.push(format!("dashboarduser/{name}"));
+            }
+            Some("DashboardUserGroup") => {
+                let g: DashboardUserGroup = serde_json::from_value(value)?;
+                if !ours(g.spec.connection_ref.as_ref()) {
+                    continue;
+                }
+                let name = g.metadata.name.clone().unwrap_or_default();
+                Api::<DashboardUserGroup>::namespaced(client.clone(), &ns)
+                    .create(&PostParams::default(), &g)
+                    .await?;
+                applied.push(format!("dashboardusergroup/{name}"));
+            }
+            _ => {}
         }
     }
     Ok(applied)
