@@ -9,7 +9,7 @@ use dashboard_user_operator::dashboard::{
 };
 use tyk_dashboard_emulator::Profile;
 
-use crate::emulator::{ORG, emulator, new_user, org_admin};
+use crate::emulator::{ORG, admin_client, client_with, emulator, new_user, org_admin};
 use crate::secrets::{PASSWORD, assert_clean};
 
 #[tokio::test]
@@ -85,4 +85,38 @@ async fn a_failed_key_owner_lookup_is_not_repeated_for_every_caller() {
     // The probe's own lookup is uncached: it still asks.
     assert!(c.find_key_owner().await.is_err());
     assert_eq!(lists(), 2);
+}
+
+#[tokio::test]
+async fn a_fresh_lookup_replaces_what_the_client_remembers() {
+    let emu = emulator(Profile::V5_8).await;
+    let admin = admin_client(&emu);
+    let created = admin
+        .create_user(&new_user("reader@example.org", &[("users", "read")], true))
+        .await
+        .unwrap();
+    let c = client_with(
+        &emu.url(),
+        Some(created.access_key.expose()),
+        Duration::from_secs(10),
+    );
+    let is_admin = |u: &dashboard_user_operator::dashboard::User| {
+        u.user_permissions.get("IsAdmin").map(String::as_str) == Some("admin")
+    };
+    assert!(!is_admin(&c.key_owner().await.unwrap()));
+
+    // Promoted in the Dashboard: the remembered owner is stale until a fresh lookup.
+    let mut promoted = admin.get_user(&created.user.id).await.unwrap();
+    promoted
+        .user_permissions
+        .insert("IsAdmin".into(), "admin".into());
+    admin.update_user(&promoted, None).await.unwrap();
+    assert!(!is_admin(&c.key_owner().await.unwrap()), "remembered");
+    assert!(is_admin(&c.refresh_key_owner().await.unwrap()));
+    assert!(is_admin(&c.key_owner().await.unwrap()), "replaced");
+
+    // A failed fresh lookup replaces it too: callers no longer trust the old owner.
+    emu.reset();
+    assert!(c.refresh_key_owner().await.is_err());
+    assert!(c.key_owner().await.is_err());
 }

@@ -15,6 +15,7 @@ mod conflicts;
 mod deletion;
 mod drift;
 mod groups;
+mod key_owner_probe;
 mod kubectl;
 mod lifecycle;
 mod missing;
