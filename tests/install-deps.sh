@@ -10,6 +10,22 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements
 # Lua 5.1 runs the Argo CD health checks in health/argocd (Argo CD embeds a Lua 5.1).
 command -v lua5.1 >/dev/null || { apt-get update -qq && apt-get install -y -qq lua5.1 >/dev/null; }
 
+# Prometheus 2.42 (Debian's package, with promtool) runs the chart's alert rules and Grafana
+# queries against the real operator (tests/e2e/prometheus.rs), which fails without it. The test
+# starts its own server on loopback; the package's service must not start, so a policy-rc.d
+# answering 101 ("action forbidden") is in place for the install: the machine's own, or ours,
+# removed again afterwards.
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+    policy=/usr/sbin/policy-rc.d
+    if ! [ -e "$policy" ]; then
+        trap 'rm -f "$policy"' EXIT
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 # The real kubectl drives the e2e suite (DESIGN §6): its tests fail without one. The machine
 # image ships it (several versions, 1.27-1.33) in the Google Cloud SDK, which the emulator
 # conformance tests also need; a machine without it is reported here rather than silently

@@ -22,6 +22,7 @@ mod missing;
 mod namespaces;
 mod observability;
 mod passwords;
+mod prometheus;
 mod rotation;
 mod scan;
 mod steady;
