@@ -1,5 +1,5 @@
 //! Resolving a user's connection: the connection object, whether the user's namespace
-//! may use it, its Secrets, and a cached [`Backend`] client (DESIGN §2 connections).
+//! may use it, its Secrets, and a cached [`Backend`] client (docs/design.md §2 connections).
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -53,6 +53,9 @@ pub struct Resolved {
     pub policy: Policy,
     /// Which Dashboard this is, for claims that hold across connection objects.
     pub dashboard: String,
+    /// Changes with the connection's settings and Secrets (the client cache's key): a
+    /// reconcile trusts an earlier confirmation only while it is the same.
+    pub fingerprint: u64,
 }
 
 impl Resolved {
@@ -395,9 +398,10 @@ impl Resolver<'_> {
             s.max_concurrent_requests,
         )
             .hash(&mut h);
+        let fingerprint = h.finish();
         let backend = match self
             .cache
-            .get_or_build(label, cfg, h.finish(), self.metrics)
+            .get_or_build(label, cfg, fingerprint, self.metrics)
         {
             Ok(c) => c,
             Err(b) => return Ok(Err(b)),
@@ -420,6 +424,7 @@ impl Resolver<'_> {
                 unrestricted: false,
             },
             dashboard: dashboard_key(s.type_, &s.url),
+            fingerprint,
             org_id,
             key_org,
             backend,
@@ -471,7 +476,7 @@ pub fn admin_owner(label: &str, owner: &crate::dashboard::User) -> Result<String
 
 /// Which Dashboard a connection reaches, as claims compare it: the backend type and the URL
 /// with scheme and host lower-cased, the scheme's default port and trailing slashes dropped.
-/// Two connections with the same key share one set of claims (README "Multi-tenancy");
+/// Two connections with the same key share one set of claims (docs/multi-tenancy.md);
 /// two different URLs for one Dashboard (a Service name and its IP) cannot be told apart.
 pub fn dashboard_key(backend: ConnectionType, raw: &str) -> String {
     let trimmed = raw.trim();

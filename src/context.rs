@@ -19,6 +19,7 @@ use crate::connection::{ClientCache, Resolver};
 use crate::crd::{DashboardUser, DashboardUserGroup};
 use crate::metrics::Metrics;
 use crate::reconcile::fingerprint::FingerprintKey;
+use crate::reconcile::plan::confirmation::Confirmation;
 use crate::resync::{Pace, phase_resync};
 use crate::secrets::{self, SecretError};
 
@@ -38,6 +39,8 @@ pub struct Context {
     failures: Mutex<HashMap<String, u32>>,
     /// Maps password Secret events to the users reading them.
     password_index: Mutex<PasswordIndex>,
+    /// Per user uid: the last reconcile that found it in line (plan::confirmation).
+    confirmations: Mutex<HashMap<String, Confirmation>>,
     /// Maps events of access Secrets the operator may not write to the users naming them.
     foreign_index: Mutex<PasswordIndex>,
     /// The users cache, once the controller exists (for "is this id claimed?" checks).
@@ -68,6 +71,7 @@ impl Context {
             failures: Mutex::default(),
             password_index: Mutex::default(),
             foreign_index: Mutex::default(),
+            confirmations: Mutex::default(),
             users: OnceLock::new(),
             groups: OnceLock::new(),
             user_pace: Pace::new(config.resync_period, config.concurrency),
@@ -199,6 +203,18 @@ impl Context {
         )
     }
 
+    pub fn confirmation(&self, uid: &str) -> Option<Confirmation> {
+        self.confirmations.lock().get(uid).copied()
+    }
+
+    pub fn confirm(&self, uid: &str, c: Confirmation) {
+        self.confirmations.lock().insert(uid.to_string(), c);
+    }
+
+    pub fn forget_confirmation(&self, uid: &str) {
+        self.confirmations.lock().remove(uid);
+    }
+
     /// Reconciles `user` when the Secret `name` of its namespace changes: an access Secret
     /// it may not write (someone else's) is waited on like a password Secret.
     pub fn watch_foreign_secret(&self, user: &DashboardUser, name: Option<String>) {
@@ -209,7 +225,7 @@ impl Context {
 }
 
 /// The users recording `id`: a cheap filter first, since every Dashboard write asks and
-/// a claim compares allocated names (10,000 users, README "Performance").
+/// a claim compares allocated names (10,000 users, docs/operations/performance.md).
 fn recording<'a>(
     all: &'a [Arc<DashboardUser>],
     id: &'a str,
@@ -221,7 +237,7 @@ fn recording<'a>(
 
 /// Both directions, so that re-indexing one user costs O(log n) rather than a scan of
 /// every entry: every reconcile re-indexes, and with 10,000 users a scan made the index
-/// a measurable share of the operator's CPU (README "Performance").
+/// a measurable share of the operator's CPU (docs/operations/performance.md).
 #[derive(Default)]
 struct PasswordIndex {
     /// (namespace, Secret name) → users reading it.

@@ -178,9 +178,11 @@ pub fn from_env(url: &str, org_id: Option<&str>) -> Result<Resolved, CliError> {
         label: url.to_string(),
         url: url.to_string(),
         // No connection object, so no policy: whoever holds the admin secret may ask for
-        // anything (README "Export, plan and drift": use --connection to apply one).
+        // anything (docs/reference/cli.md: use --connection to apply one).
         policy: Policy::unrestricted(url),
         dashboard: dashboard_key(ConnectionType::TykDashboard, url),
+        // The CLI never trusts an earlier confirmation: it always reads.
+        fingerprint: 0,
         org_id,
         // `--url` names a Tyk Dashboard with its admin secret: never API-key-only.
         key_org: None,

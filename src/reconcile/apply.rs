@@ -6,7 +6,7 @@ use super::error::ReconcileError;
 use super::events::{Note, publish};
 use super::plan::{
     self, AccessSecretView, Blocker, ConnectionView, DesiredUser, GroupView, PasswordView, Plan,
-    RemoteView, Step,
+    RemoteView, Step, confirmation,
 };
 use crate::backend::RemoteObject;
 use crate::connection::Resolved;
@@ -27,7 +27,7 @@ pub(super) struct Run<'a> {
     pub(super) status: DashboardUserStatus,
     pub(super) conn: Option<Resolved>,
     pub(super) desired: Option<DesiredUser>,
-    /// The full remote object, as Tyk's admin PUT needs it (tyk-dashboard-api.md §2.3).
+    /// The full remote object, as Tyk's admin PUT needs it (docs/tyk-dashboard-api.md §2.3).
     pub(super) remote: Option<RemoteObject>,
     pub(super) password: Option<(Password, Fingerprint)>,
     pub(super) access_secret: Option<AccessSecretView>,
@@ -35,6 +35,12 @@ pub(super) struct Run<'a> {
     pub(super) mutated: bool,
     /// Adopted an existing user: go round again so the next plan compares it.
     pub(super) adopted: bool,
+    /// What the plan was given (but the remote user), for the confirmation.
+    views: Option<(ConnectionView, PasswordView, GroupView)>,
+    /// The digest of those inputs as observed (plan::confirmation).
+    inputs: u64,
+    /// This reconcile trusted the last confirmation and read nothing from the Dashboard.
+    trusted: bool,
 }
 
 pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -57,6 +63,9 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         access_secret: None,
         mutated: false,
         adopted: false,
+        views: None,
+        inputs: 0,
+        trusted: false,
     };
     if user.status.is_none() {
         // Status on first sight, so Flux/Argo never take a fresh object for healthy.
@@ -117,6 +126,13 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         run.status.last_sync_time = Some(jiff::Timestamp::now().to_string());
     }
     run.write_status(&outcome).await?;
+    if !run.trusted && result.as_ref().is_ok_and(|p| p.pending.is_none()) {
+        // In line with the Dashboard, read or written just now: later reconciles with the
+        // same inputs (our own writes' events) need not ask it again before the resync.
+        run.confirm();
+    } else if result.is_err() || run.adopted {
+        ctx.forget_confirmation(&user.uid().unwrap_or_default());
+    }
     if let Err(e) = &result {
         tracing::warn!(user = %key, reason = e.category(), error = %super::error::chain(e), "reconcile failed");
     }
@@ -172,6 +188,27 @@ impl Run<'_> {
                 PasswordView::Present(fp)
             }
         };
+        self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
+        let foreign = self.access_secret.as_ref().is_some_and(|s| !s.owned);
+        ctx.watch_foreign_secret(self.user, foreign.then(|| self.user.access_secret_name()));
+        let group = self.observe_group().await?;
+        // Nothing the plan reads has changed since the user was last found in line, and no
+        // resync is due: the Dashboard is not asked again (plan::confirmation).
+        self.inputs = self.inputs_digest(&connection, &password, &group);
+        let last = ctx.confirmation(&self.user.uid().unwrap_or_default());
+        if confirmation::trusted(
+            last.as_ref(),
+            self.inputs,
+            std::time::Instant::now(),
+            ctx.config.resync_period,
+        ) {
+            self.trusted = true;
+            return Ok(Plan {
+                steps: vec![],
+                pending: None,
+                desired: None,
+            });
+        }
         let remote = match (&self.conn, self.status.user_id.as_deref()) {
             (Some(c), Some(id)) => match c.backend.get(id).await {
                 Ok(u) => {
@@ -184,20 +221,17 @@ impl Run<'_> {
             },
             _ => RemoteView::NoId,
         };
-        self.access_secret = secrets::observe_access_secret(&ctx.client, self.user).await?;
-        let foreign = self.access_secret.as_ref().is_some_and(|s| !s.owned);
-        ctx.watch_foreign_secret(self.user, foreign.then(|| self.user.access_secret_name()));
-        let group = self.observe_group().await?;
         let p = plan::plan(&plan::Observed {
             user: self.user,
             now: jiff::Timestamp::now(),
             resync_period: ctx.config.resync_period,
-            connection,
-            password,
+            connection: connection.clone(),
+            password: password.clone(),
             access_secret: self.access_secret.clone(),
             remote,
-            group,
+            group: group.clone(),
         });
+        self.views = Some((connection, password, group));
         self.desired = p.desired.clone();
         if let Some(d) = &self.desired {
             // Only Tyk has organisations.
@@ -217,6 +251,39 @@ impl Run<'_> {
             ));
         }
         Ok(p)
+    }
+
+    fn inputs_digest(
+        &self,
+        connection: &ConnectionView,
+        password: &PasswordView,
+        group: &GroupView,
+    ) -> u64 {
+        confirmation::digest(&confirmation::Inputs {
+            user: self.user,
+            status: &self.status,
+            connection,
+            connection_fingerprint: self.conn.as_ref().map_or(0, |c| c.fingerprint),
+            password,
+            access_secret: self.access_secret.as_ref(),
+            group,
+        })
+    }
+
+    /// Records this reconcile's end state (the status and access Secret as written) as the
+    /// inputs the next reconcile will see if nothing else changes.
+    fn confirm(&self) {
+        let Some((connection, password, group)) = &self.views else {
+            return;
+        };
+        let digest = self.inputs_digest(connection, password, group);
+        self.ctx.confirm(
+            &self.user.uid().unwrap_or_default(),
+            confirmation::Confirmation {
+                digest,
+                at: std::time::Instant::now(),
+            },
+        );
     }
 
     async fn observe_group(&self) -> Result<GroupView, ReconcileError> {

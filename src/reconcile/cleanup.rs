@@ -1,4 +1,4 @@
-//! The Cleanup side: what deleting a DashboardUser does in the Dashboard (DESIGN §3.6).
+//! The Cleanup side: what deleting a DashboardUser does in the Dashboard (docs/design.md §3.6).
 
 use kube::{Api, ResourceExt, runtime::controller::Action};
 
@@ -16,6 +16,7 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
     let ns = user.namespace().unwrap_or_default();
     let api: Api<DashboardUser> = Api::namespaced(ctx.client.clone(), &ns);
     ctx.index_password_secret(user);
+    ctx.forget_confirmation(&user.uid().unwrap_or_default());
     let mut st = user.status.clone().unwrap_or_default();
     st.conditions = status::conditions(
         &st.conditions,
@@ -32,7 +33,7 @@ pub async fn cleanup(user: &DashboardUser, ctx: &Context) -> Result<Action, Reco
     let _ = status::apply(&api, user, user.status.as_ref(), &st).await;
 
     // A connection that is gone (or its Secrets, or this namespace's permission) must
-    // never keep the finalizer forever: release (DESIGN §3.6). A failed *read* of it is
+    // never keep the finalizer forever: release (docs/design.md §3.6). A failed *read* of it is
     // different: retry rather than orphan a Dashboard user over a blip.
     let resolved = ctx.resolver().for_user(user).await?;
     let view = match &resolved {
@@ -152,7 +153,7 @@ async fn finish(ctx: &Context, user: &DashboardUser) -> Result<Action, Reconcile
 }
 
 /// The Dashboard user to clean up: the recorded id or, when a create's answer was lost
-/// (DESIGN §3.2), the user found by the login that create sent. `None`: nothing exists.
+/// (docs/design.md §3.2), the user found by the login that create sent. `None`: nothing exists.
 async fn target_id(user: &DashboardUser, r: &Resolved) -> Result<Option<String>, ReconcileError> {
     if let Some(id) = user.status.as_ref().and_then(|s| s.user_id.clone()) {
         return Ok(Some(id));

@@ -6,7 +6,7 @@ use tracing::info;
 use super::apply::Run;
 use super::error::ReconcileError;
 use super::events::{Note, publish};
-use super::plan::{self, PasswordPath};
+use super::plan::{self, AccessSecretView, PasswordPath, Redacted};
 use crate::dashboard::{AccessKey, DashboardError};
 use crate::reconcile::fingerprint::Fingerprint;
 use crate::secrets;
@@ -34,7 +34,8 @@ impl Run<'_> {
                         .await
                     {
                         Ok(()) => return self.password_applied(fp).await,
-                        // OPA may refuse the self-reset (tyk-dashboard-api.md §3.6): try the admin path.
+                        // OPA may refuse the self-reset (docs/tyk-dashboard-api.md §3.6): try the
+                        // admin path.
                         Err(DashboardError::Forbidden { .. }) => {}
                         Err(e) => return self.password_failed(e, &fp).await,
                     }
@@ -61,7 +62,8 @@ impl Run<'_> {
             && u.access_key.is_empty()
             && let Some(k) = published
         {
-            // The admin PUT needs the key (§2.3); use the one we published if hidden.
+            // The admin PUT needs the key (docs/tyk-dashboard-api.md §2.3); use the one we
+            // published if hidden.
             u.access_key = AccessKey::new(k);
         }
         let pw = if password {
@@ -124,7 +126,8 @@ impl Run<'_> {
         fp: &Fingerprint,
     ) -> Result<(), ReconcileError> {
         if matches!(e, DashboardError::PasswordRejected { .. }) {
-            // Not retried until the Secret changes: Tyk would refuse it again (§3.6).
+            // Not retried until the Secret changes: Tyk would refuse it again
+            // (docs/tyk-dashboard-api.md §3.6).
             self.status.rejected_password_fingerprint = Some(fp.0.clone());
         }
         Err(e.into())
@@ -192,14 +195,29 @@ impl Run<'_> {
             .as_ref()
             .filter(|s| s.owned)
             .map(|s| s.resource_version.as_str());
+        let labels = plan::access_secret_labels(self.user);
         secrets::apply_access_secret(
             &self.ctx.client,
             self.user,
-            data,
-            plan::access_secret_labels(self.user),
+            data.clone(),
+            labels.clone(),
             read_version,
         )
         .await?;
+        // As the server now holds it (for the confirmation: plan::confirmation).
+        self.access_secret = Some(AccessSecretView {
+            data: data.into_iter().map(|(k, v)| (k, Redacted(v))).collect(),
+            labels,
+            annotations: self
+                .user
+                .spec
+                .access_key_secret
+                .as_ref()
+                .map(|s| s.annotations.clone())
+                .unwrap_or_default(),
+            owned: true,
+            resource_version: String::new(),
+        });
         self.status.access_key_secret_name = Some(self.user.access_secret_name());
         info!(
             user = %self.user.name_any(),

@@ -1,9 +1,10 @@
-//! The pure heart of the reconcile: from what was observed to what to do (DESIGN §3.1).
+//! The pure heart of the reconcile: from what was observed to what to do (docs/design.md §3.1).
 //!
 //! No I/O here. The executor gathers an [`Observed`], calls [`plan`], runs the returned
 //! [`Step`]s in order and reports the [`Plan::pending`] blocker (if any) as the condition
 //! once every step succeeded. Most of the operator's decisions are tested in `tests.rs`.
 
+pub mod confirmation;
 mod desired;
 #[cfg(test)]
 mod fuzz_tests;
@@ -104,7 +105,7 @@ pub struct RemoteUser {
     pub login: String,
     pub email: String,
     pub active: bool,
-    /// The credential to publish; `""` when the Dashboard hides it (tyk-dashboard-api.md
+    /// The credential to publish; `""` when the Dashboard hides it (docs/tyk-dashboard-api.md
     /// §10.8) or the backend has none (the admin users API).
     pub access_key: Redacted,
     pub profile: RemoteProfile,
@@ -185,7 +186,7 @@ pub struct Observed<'a> {
     pub group: GroupView,
 }
 
-/// How a password reaches the Dashboard (DESIGN §3.3).
+/// How a password reaches the Dashboard (docs/design.md §3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PasswordPath {
     /// In the create request itself (the admin users API requires it there).
@@ -257,7 +258,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
     {
         return Plan::blocked(Blocker::stalled(reason::INVALID_SPEC, msg));
     }
-    // Tenancy: nothing the connection does not allow is planned (README "Multi-tenancy").
+    // Tenancy: nothing the connection does not allow is planned (docs/multi-tenancy.md).
     if let Err(msg) = policy.check(&desired.ask(&o.user.spec)) {
         return Plan::blocked(Blocker::stalled(reason::NOT_ALLOWED, msg));
     }
@@ -324,7 +325,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 return Plan::blocked(last);
             }
             // An intent left by an earlier attempt for this very email means our POST may
-            // have committed before we crashed: that user is ours (DESIGN §3.2).
+            // have committed before we crashed: that user is ours (docs/design.md §3.2).
             let own_intent = status
                 .create_intent
                 .as_ref()
@@ -382,7 +383,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
             if fields || password {
                 steps.push(Step::Update { fields, password });
             }
-            // Only Tyk users have an access key to rotate (README, AdminUsersAPI).
+            // Only Tyk users have an access key to rotate (docs/backends.md, AdminUsersAPI).
             if backend == ConnectionType::TykDashboard
                 && let Some(request) = o.user.rotation_request()
                 && status.rotated_access_key.as_deref() != Some(request)
@@ -514,7 +515,8 @@ fn access_secret_current(
         return false;
     };
     let key_name = o.user.access_secret_key();
-    // A hidden key (§10.8) is not a change: keep what the Secret already holds.
+    // A hidden key (docs/tyk-dashboard-api.md §10.8) is not a change: keep what the Secret already
+    // holds.
     let key = if remote.access_key.0.is_empty() {
         secret
             .data
@@ -547,7 +549,7 @@ fn access_secret_current(
             .all(|(k, v)| secret.annotations.get(k) == Some(v))
 }
 
-/// What deleting a DashboardUser does in the Dashboard (DESIGN §3.6).
+/// What deleting a DashboardUser does in the Dashboard (docs/design.md §3.6).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cleanup {
     /// Nothing to do; `note` explains why (for the event, if any).
@@ -633,7 +635,7 @@ fn refused_by_policy(user: &DashboardUser, connection: &ConnectionView) -> Optio
 }
 
 /// The login of a create that was sent but whose answer never came (a dropped
-/// connection after the Dashboard committed, DESIGN §3.2), when no id was recorded
+/// connection after the Dashboard committed, docs/design.md §3.2), when no id was recorded
 /// since: the user may exist, and only a search by this login finds it.
 pub fn unanswered_create(user: &DashboardUser) -> Option<&str> {
     let st = user.status.as_ref()?;
