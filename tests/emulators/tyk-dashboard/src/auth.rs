@@ -1,4 +1,4 @@
-//! Authentication and the built-in RBAC (tyk-dashboard-api.md §1.2, §6).
+//! Authentication and the built-in RBAC (docs/tyk-dashboard-api.md §1.2, §6).
 
 use http::HeaderMap;
 
@@ -7,7 +7,8 @@ use crate::model::Permissions;
 use crate::settings::Settings;
 use crate::state::Store;
 
-/// `/admin/*`: `admin-auth` must equal the secret, else 401 "Not authorised" (§1.2).
+/// `/admin/*`: `admin-auth` must equal the secret, else 401 "Not authorised"
+/// (docs/tyk-dashboard-api.md §1.2).
 pub fn admin(headers: &HeaderMap, s: &Settings) -> Result<(), Reply> {
     let given = headers.get("admin-auth").and_then(|v| v.to_str().ok());
     match given {
@@ -20,14 +21,15 @@ pub fn admin(headers: &HeaderMap, s: &Settings) -> Result<(), Reply> {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub id: String,
-    /// `""` for a super user, who sees every org (§3, §8.1).
+    /// `""` for a super user, who sees every org (docs/tyk-dashboard-api.md §3, §8.1).
     pub org_id: String,
     pub perms: Permissions,
 }
 
 impl Caller {
     pub fn is_admin(&self) -> bool {
-        // "If it contains no properties, the user is assumed to be an admin" (§6).
+        // "If it contains no properties, the user is assumed to be an admin"
+        // (docs/tyk-dashboard-api.md §6).
         self.perms.is_empty() || self.perms.get("IsAdmin").map(String::as_str) == Some("admin")
     }
 
@@ -41,7 +43,8 @@ impl Caller {
     }
 }
 
-/// `/api/*`: the raw key in `Authorization`, or `Bearer <key>` (§1.2 [?]: accept both).
+/// `/api/*`: the raw key in `Authorization`, or `Bearer <key>` (docs/tyk-dashboard-api.md §1.2 [?]:
+/// accept both).
 pub fn api_caller(headers: &HeaderMap, store: &Store, s: &Settings) -> Result<Caller, Reply> {
     let raw = headers
         .get(http::header::AUTHORIZATION)
@@ -56,12 +59,12 @@ pub fn api_caller(headers: &HeaderMap, store: &Store, s: &Settings) -> Result<Ca
         return Err(Reply::err(401, msg::NOT_AUTHORISED));
     };
     if !user.active {
-        // §8.3: `active:false` blocks the API; status is [?] (setting).
+        // docs/tyk-dashboard-api.md §8.3: `active:false` blocks the API; status is [?] (setting).
         return Err(Reply::err(s.inactive_key_status, msg::USER_NOT_ACTIVE));
     }
     let mut perms = user.user_permissions.clone();
-    // §8.7 [?]: a group supplies the section permissions; IsAdmin/ResetPassword stay the
-    // user's own, since 5.6.0 admin roles cannot come from a group.
+    // docs/tyk-dashboard-api.md §8.7 [?]: a group supplies the section permissions;
+    // IsAdmin/ResetPassword stay the user's own, since 5.6.0 admin roles cannot come from a group.
     if let Some(g) = (!user.group_id.is_empty())
         .then(|| store.group(&user.group_id))
         .flatten()
@@ -70,7 +73,7 @@ pub fn api_caller(headers: &HeaderMap, store: &Store, s: &Settings) -> Result<Ca
             .into_iter()
             .filter(|(k, _)| k == "IsAdmin" || k == "ResetPassword")
             .collect();
-        perms = g.user_permissions.clone();
+        perms = g.permissions();
         perms.retain(|k, _| k != "IsAdmin" && k != "ResetPassword");
         perms.extend(own);
     }
@@ -87,8 +90,8 @@ pub enum Need {
     Write,
 }
 
-/// Section check of the built-in rules (§6): read is met by read/write/admin, write by
-/// write/admin; admins pass unless the section is explicitly "deny".
+/// Section check of the built-in rules (docs/tyk-dashboard-api.md §6): read is met by
+/// read/write/admin, write by write/admin; admins pass unless the section is explicitly "deny".
 pub fn rbac(c: &Caller, section: &str, need: Need, path: &str) -> Result<(), Reply> {
     let v = c.perms.get(section).map(String::as_str);
     let ok = if c.is_admin() {
@@ -102,7 +105,7 @@ pub fn rbac(c: &Caller, section: &str, need: Need, path: &str) -> Result<(), Rep
     if ok { Ok(()) } else { Err(denied(path)) }
 }
 
-/// The built-in RBAC denial, double space included (§1.2).
+/// The built-in RBAC denial, double space included (docs/tyk-dashboard-api.md §1.2).
 pub fn denied(path: &str) -> Reply {
     Reply::err(
         403,

@@ -174,6 +174,27 @@ impl Shared {
         id
     }
 
+    /// Adds an active user group directly; returns its id.
+    pub fn seed_group(&self, org_id: &str, name: &str, permissions: &[(&str, &str)]) -> String {
+        let g = crate::model::Group {
+            id: crate::model::object_id(),
+            org_id: org_id.to_string(),
+            name: name.to_string(),
+            description: String::new(),
+            active: true,
+            password_max_days: 0,
+            user_permissions: Some(
+                permissions
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        };
+        let id = g.id.clone();
+        self.store.lock().groups.push(g);
+        id
+    }
+
     /// Forgets all users, orgs, groups, statistics and faults; settings stay.
     pub fn reset(&self) {
         *self.store.lock() = Default::default();
@@ -227,8 +248,14 @@ async fn users(State(st): State<AppState>) -> Json<Vec<UserState>> {
 }
 
 async fn orgs(State(st): State<AppState>) -> Json<Value> {
-    let orgs = st.store.lock().orgs.clone();
-    Json(Value::Array(orgs.into_iter().map(Value::Object).collect()))
+    let orgs = st
+        .store
+        .lock()
+        .orgs
+        .iter()
+        .map(crate::model::org_json)
+        .collect();
+    Json(Value::Array(orgs))
 }
 
 async fn groups(State(st): State<AppState>) -> Json<Value> {

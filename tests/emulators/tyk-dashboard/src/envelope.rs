@@ -1,11 +1,12 @@
-//! The Dashboard's legacy response envelope and bare JSON answers (tyk-dashboard-api.md §1.3).
+//! The Dashboard's legacy response envelope and bare JSON answers (docs/tyk-dashboard-api.md §1.3).
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 use serde_json::Value;
 
-/// `{"Status","Message","Meta"}` — a struct, not a map, so the key order is fixed (§10.14).
+/// `{"Status","Message","Meta"}` — a struct, not a map, so the key order is fixed
+/// (docs/tyk-dashboard-api.md §10.14).
 #[derive(Serialize)]
 struct Envelope<'a> {
     #[serde(rename = "Status")]
@@ -30,13 +31,13 @@ impl Reply {
         Reply::envelope(StatusCode::OK, "OK", message, &meta)
     }
 
-    /// An error envelope; `Meta` is always `null` on errors (§1.3).
+    /// An error envelope; `Meta` is always `null` on errors (docs/tyk-dashboard-api.md §1.3).
     pub fn err(status: u16, message: &str) -> Reply {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         Reply::envelope(status, "Error", message, &Value::Null)
     }
 
-    /// A bare JSON body (GETs do not use the envelope, §1.3).
+    /// A bare JSON body (GETs do not use the envelope, docs/tyk-dashboard-api.md §1.3).
     pub fn json(value: &Value) -> Reply {
         Reply {
             status: StatusCode::OK,
@@ -68,7 +69,8 @@ impl Reply {
         };
         Reply {
             status,
-            // serde_json's default writer is compact, as Go's encoding/json (§1.1).
+            // serde_json's default writer is compact, as Go's encoding/json
+            // (docs/tyk-dashboard-api.md §1.1).
             body: go_escape(serde_json::to_string(&env).expect("envelope serialises")),
             content_type: "application/json",
         }
@@ -100,7 +102,8 @@ impl IntoResponse for Reply {
     }
 }
 
-/// Messages that appear in more than one place, spelled exactly as documented (§10.6).
+/// Messages that appear in more than one place, spelled exactly as documented
+/// (docs/tyk-dashboard-api.md §10.6).
 pub mod msg {
     pub const NOT_AUTHORISED: &str = "Not authorised";
     pub const BODY_EMPTY: &str = "Failed to read response body, body empty";

@@ -1,5 +1,5 @@
 //! An in-memory Tyk Dashboard that answers like the real one, quirks included
-//! (`/work/shared/tyk-dashboard-api.md`; see this crate's README for every choice made where
+//! (`docs/tyk-dashboard-api.md`; see this crate's README for every choice made where
 //! that document marks [?]).
 //!
 //! ```no_run
@@ -14,6 +14,7 @@ mod auth;
 mod control;
 mod envelope;
 mod faults;
+mod gojson;
 mod model;
 mod passwords;
 mod routes;
@@ -126,6 +127,11 @@ impl TykEmulator {
     /// Adds an organisation directly; returns its id.
     pub fn seed_org(&self, owner_name: &str) -> String {
         self.state.seed_org(owner_name)
+    }
+
+    /// Adds an active user group directly (no request, no write counted); returns its id.
+    pub fn seed_group(&self, org_id: &str, name: &str, permissions: &[(&str, &str)]) -> String {
+        self.state.seed_group(org_id, name, permissions)
     }
 
     /// Same as `GET /__emulator/requests`: every /admin and /api request so far.

@@ -1,4 +1,4 @@
-//! Password storage and policy (tyk-dashboard-api.md §3.6, §7).
+//! Password storage and policy (docs/tyk-dashboard-api.md §3.6, §7).
 //!
 //! Only a salted SHA-256 is kept: the emulator must be able to say whether a password matches
 //! (`/__emulator/check-password`) without ever holding or printing the plaintext.
@@ -45,7 +45,8 @@ fn digest(salt: &[u8], password: &str) -> [u8; 32] {
 }
 
 /// Why a new password was refused. The Dashboard's status and wording for policy violations
-/// are [?] (§3.6, §13.4); these are the emulator's documented choices (crate README).
+/// are [?] (docs/tyk-dashboard-api.md §3.6, §13.4); these are the emulator's documented choices
+/// (crate README).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyError {
     TooShort(usize),
@@ -53,8 +54,11 @@ pub enum PolicyError {
 }
 
 impl PolicyError {
+    /// 403: the one refusal status every password-setting route documents (DASH-SW reset:
+    /// "Malformed request body or you don't have permission…"; ADMIN-SW create and PUT), where
+    /// 400 is documented on none of the reset, the admin create or the admin PUT.
     pub fn status(&self) -> u16 {
-        400
+        403
     }
 
     pub fn message(&self) -> String {
@@ -87,7 +91,8 @@ pub fn check(user: &User, new: &str, s: &Settings) -> Result<(), PolicyError> {
 }
 
 /// Checks and stores `new`, moving the old hash into the history and stamping
-/// `password_updated` (§5: it stays the zero time until a password is set).
+/// `password_updated` (docs/tyk-dashboard-api.md §5: it stays the zero time until a password is
+/// set).
 pub fn set(user: &mut User, new: &str, s: &Settings) -> Result<(), PolicyError> {
     check(user, new, s)?;
     if let Some(old) = user.password.take() {

@@ -43,7 +43,8 @@ pub fn app(st: AppState) -> Router {
         .with_state(st)
 }
 
-/// §2.5, §12.2: routes the Dashboard lacks answer like Go's router (status is a setting).
+/// docs/tyk-dashboard-api.md §2.5, §12.2: routes the Dashboard lacks answer like Go's router
+/// (status is a setting).
 async fn unknown_route(State(st): State<AppState>) -> Reply {
     Reply::not_found_text(st.settings().missing_route_status)
 }

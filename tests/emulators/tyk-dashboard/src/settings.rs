@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Which Dashboard version's response shapes to reproduce (tyk-dashboard-api.md §1.3, §9).
+/// Which Dashboard version's response shapes to reproduce (docs/tyk-dashboard-api.md §1.3, §9).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Profile {
     /// Current shapes (5.8+ swagger, confirmed by TYK-DEMO on 5.13).
@@ -27,18 +27,21 @@ pub enum Profile {
 impl Profile {
     pub const ALL: [Profile; 3] = [Profile::V5_8, Profile::Pre5_8, Profile::Legacy];
 
-    /// `PUT /admin/users/{id}` answers the key and the user (5.8+ swagger, §2.3).
+    /// `PUT /admin/users/{id}` answers the key and the user (5.8+ swagger,
+    /// docs/tyk-dashboard-api.md §2.3).
     pub fn admin_put_returns_user(self) -> bool {
         self == Profile::V5_8
     }
 
-    /// `POST /api/users` answers "User and session have been created" + id (v3.2.1+, §3.2).
+    /// `POST /api/users` answers "User and session have been created" + id (v3.2.1+,
+    /// docs/tyk-dashboard-api.md §3.2).
     pub fn api_create_returns_id(self) -> bool {
         self != Profile::Legacy
     }
 
-    /// Simple successes carry `Meta:""` rather than `null` (older docs, §1.3), and GETs show
-    /// `"password":""` (§2.2).
+    /// Simple successes carry `Meta:""` rather than `null` (older docs,
+    /// docs/tyk-dashboard-api.md §1.3), and GETs show `"password":""`
+    /// (docs/tyk-dashboard-api.md §2.2).
     pub fn is_legacy(self) -> bool {
         self == Profile::Legacy
     }
@@ -56,7 +59,7 @@ pub struct Settings {
     pub forbid_admin_reset_access_token: bool,
     /// `security.allow_admin_reset_password`: admins may reset other users' passwords.
     pub allow_admin_reset_password: bool,
-    /// `schemas/password.json` `minLength` (§7).
+    /// `schemas/password.json` `minLength` (docs/tyk-dashboard-api.md §7).
     pub password_min_length: usize,
     /// `security.enforce_password_history`: how many previous passwords may not be reused
     /// (0 = no check).
@@ -66,29 +69,31 @@ pub struct Settings {
     pub profile: Profile,
     /// Port to bind on 127.0.0.1 (0 = any free port). Ignored at run time.
     pub port: u16,
-    /// §13.1 [?]: whether `POST /admin/users` honours `password`. Default false (docs since
-    /// 2018: "created without a password"); bootstraps then self-reset without
+    /// docs/tyk-dashboard-api.md §13.1 [?]: whether `POST /admin/users` honours `password`. Default
+    /// false (docs since 2018: "created without a password"); bootstraps then self-reset without
     /// `current_password`, which only works if the create did not set one.
     #[serde(default)]
     pub admin_create_sets_password: bool,
-    /// §13.4 [?]: whether an admin resetting *another* user's existing password must send that
-    /// user's `current_password`. Default false.
+    /// docs/tyk-dashboard-api.md §13.4 [?]: whether an admin resetting *another* user's existing
+    /// password must send that user's `current_password`. Default false.
     #[serde(default)]
     pub admin_reset_requires_current_password: bool,
-    /// §13.10 [?]: status for a request made with an inactive user's key. Default 403
-    /// (OPA "User is not active"); 401 is the other plausible answer.
+    /// docs/tyk-dashboard-api.md §13.10 [?]: status for a request made with an inactive user's key.
+    /// Default 403 (OPA "User is not active"); 401 is the other plausible answer.
     #[serde(default = "default_inactive_status")]
     pub inactive_key_status: u16,
-    /// §13.9 [?]: whether `forbid_admin_view_access_token` also blanks `access_key` in
-    /// `GET /admin/users/{id}`. Default false: it is an Admin API (TYK-DEMO reads keys there).
+    /// docs/tyk-dashboard-api.md §13.9 [?]: whether `forbid_admin_view_access_token` also blanks
+    /// `access_key` in `GET /admin/users/{id}`. Default false: it is an Admin API (TYK-DEMO reads
+    /// keys there).
     #[serde(default)]
     pub forbid_applies_to_admin_get: bool,
-    /// §13.6 [?]: emails unique across all orgs instead of per org (the per-org default is
-    /// the `enable_multi_org_users` behaviour).
+    /// docs/tyk-dashboard-api.md §13.6 [?]: emails unique across all orgs instead of per org (the
+    /// per-org default is the `enable_multi_org_users` behaviour).
     #[serde(default)]
     pub unique_email_globally: bool,
-    /// §13.11 [?]: status for routes the Dashboard does not have (`GET /admin/users`,
-    /// `DELETE /admin/users/{id}`, ...). Default 404; 405 is the other plausible answer.
+    /// docs/tyk-dashboard-api.md §13.11 [?]: status for routes the Dashboard does not have (`GET
+    /// /admin/users`, `DELETE /admin/users/{id}`, ...). Default 404; 405 is the other plausible
+    /// answer.
     #[serde(default = "default_missing_route_status")]
     pub missing_route_status: u16,
 }
@@ -104,7 +109,8 @@ fn default_missing_route_status() -> u16 {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            // The Dashboard's shipped default (§1.2); tests should pass their own.
+            // The Dashboard's shipped default (docs/tyk-dashboard-api.md §1.2); tests should pass
+            // their own.
             admin_secret: "12345".into(),
             forbid_admin_view_access_token: false,
             forbid_admin_reset_access_token: false,

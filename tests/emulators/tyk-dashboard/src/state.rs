@@ -36,8 +36,8 @@ impl Store {
         self.users.iter().find(|u| u.access_key == key)
     }
 
-    /// Emails are unique per org (§8.2), compared lower-cased; `global` is the other reading
-    /// of §13.6 (without `enable_multi_org_users`).
+    /// Emails are unique per org (docs/tyk-dashboard-api.md §8.2), compared lower-cased; `global`
+    /// is the other reading of docs/tyk-dashboard-api.md §13.6 (without `enable_multi_org_users`).
     pub fn email_taken(
         &self,
         org_id: &str,

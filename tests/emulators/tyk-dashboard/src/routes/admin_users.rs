@@ -1,4 +1,4 @@
-//! Admin API users (tyk-dashboard-api.md §2.1–§2.4), header `admin-auth`.
+//! Admin API users (docs/tyk-dashboard-api.md §2.1–§2.4), header `admin-auth`.
 
 use axum::extract::{Path, State};
 use bytes::Bytes;
@@ -17,7 +17,7 @@ const EMAIL_TAKEN: &str = "User email already exists for this Org";
 fn body_error(e: BodyError) -> Reply {
     match e {
         BodyError::Empty => Reply::err(500, msg::BODY_EMPTY),
-        // §2.1 [I]: create answers malformed JSON like the PUT does.
+        // docs/tyk-dashboard-api.md §2.1 [I]: create answers malformed JSON like the PUT does.
         BodyError::Malformed => Reply::err(403, msg::MALFORMED),
     }
 }
@@ -30,7 +30,7 @@ fn full(u: &User) -> serde_json::Value {
     })
 }
 
-/// `POST /admin/users`: Message = the new key, Meta = the user (§2.1).
+/// `POST /admin/users`: Message = the new key, Meta = the user (docs/tyk-dashboard-api.md §2.1).
 pub async fn create(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Reply {
     let s = st.settings();
     if let Err(r) = auth::admin(&headers, &s) {
@@ -54,7 +54,8 @@ pub async fn create(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
     u.password_max_days = input.password_max_days.unwrap_or(0);
     u.user_permissions = match input.user_permissions {
         Some(p) if !p.is_empty() => p,
-        // §2.1: omitted or empty permissions come back as admin + ResetPassword.
+        // docs/tyk-dashboard-api.md §2.1: omitted or empty permissions come back as admin +
+        // ResetPassword.
         _ => [("IsAdmin", "admin"), ("ResetPassword", "admin")]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -73,8 +74,9 @@ pub async fn create(State(st): State<AppState>, headers: HeaderMap, body: Bytes)
     reply
 }
 
-/// `GET /admin/users/{id}`: the bare user (§2.2). The key is blanked only if both
-/// `forbid_admin_view_access_token` and `forbid_applies_to_admin_get` are on (§13.9 [?]).
+/// `GET /admin/users/{id}`: the bare user (docs/tyk-dashboard-api.md §2.2). The key is blanked only
+/// if both `forbid_admin_view_access_token` and `forbid_applies_to_admin_get` are on
+/// (docs/tyk-dashboard-api.md §13.9 [?]).
 pub async fn get(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let s = st.settings();
     if let Err(r) = auth::admin(&headers, &s) {
@@ -91,9 +93,9 @@ pub async fn get(State(st): State<AppState>, headers: HeaderMap, Path(id): Path<
     }
 }
 
-/// `PUT /admin/users/{id}` (§2.3). Fields present in the body replace stored ones; absent
-/// fields are kept (§13.2 [?]; the 5.8 swagger example keeps permissions the body omits).
-/// `access_key` must match the stored key (issue #2223).
+/// `PUT /admin/users/{id}` (docs/tyk-dashboard-api.md §2.3). Fields present in the body replace
+/// stored ones; absent fields are kept (docs/tyk-dashboard-api.md §13.2 [?]; the 5.8 swagger
+/// example keeps permissions the body omits). `access_key` must match the stored key (issue #2223).
 pub async fn update(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -138,7 +140,8 @@ pub async fn update(
         group_id,
         password_max_days
     );
-    // §2.3: a password in the body (with the access key) sets it, under the same policy.
+    // docs/tyk-dashboard-api.md §2.3: a password in the body (with the access key) sets it, under
+    // the same policy.
     if let Some(pw) = input.password.filter(|p| !p.is_empty())
         && let Err(e) = passwords::set(&mut u, &pw, &s)
     {
@@ -166,7 +169,8 @@ pub async fn disallow_reset(st: State<AppState>, h: HeaderMap, id: Path<String>)
     set_reset_permission(st, h, id, false).await
 }
 
-/// `PUT .../actions/(dis)allow_reset_passwords`: add or remove `ResetPassword` (§2.4).
+/// `PUT .../actions/(dis)allow_reset_passwords`: add or remove `ResetPassword`
+/// (docs/tyk-dashboard-api.md §2.4).
 async fn set_reset_permission(
     State(st): State<AppState>,
     headers: HeaderMap,

@@ -1,4 +1,4 @@
-//! Dashboard API user actions and search (tyk-dashboard-api.md §3.6–§3.9).
+//! Dashboard API user actions and search (docs/tyk-dashboard-api.md §3.6–§3.9).
 
 use std::collections::HashMap;
 
@@ -12,25 +12,27 @@ use super::api_users::{caller, legacy_meta, view, visible};
 use super::{page, parse};
 use crate::auth::{self, Need};
 use crate::envelope::{Reply, msg};
-use crate::model::access_key;
+use crate::model::{PASSWORD_BODY, SEARCH_BODY, access_key};
 use crate::passwords;
 use crate::state::AppState;
 
 const OTHERS_DENIED: &str = "You do not have permission to reset the password for other users.";
 const OTHERS_DENIED_ADMIN: &str = "You do not have permission to reset the password for other users. As an admin user, this permission can be modified using OPA rules.";
-/// §13.4 [?]: the emulator's wording for a missing or wrong `current_password`.
+/// docs/tyk-dashboard-api.md §13.4 [?]: the emulator's wording for a missing or wrong
+/// `current_password`.
 pub const CURRENT_REQUIRED: &str = "Current password is required.";
 pub const CURRENT_WRONG: &str = "Current password is incorrect.";
 const NO_FILTER: &str = "Could not extract search filter from request body.";
 
-/// Schema `UserPassword`; bootstraps also send `user_permissions`, which is ignored (§3.6).
+/// Schema `UserPassword`; bootstraps also send `user_permissions`, which is ignored
+/// (docs/tyk-dashboard-api.md §3.6).
 #[derive(Deserialize)]
 struct PasswordBody {
     new_password: Option<String>,
     current_password: Option<String>,
 }
 
-/// `POST /api/users/{id}/actions/reset` (§3.6).
+/// `POST /api/users/{id}/actions/reset` (docs/tyk-dashboard-api.md §3.6).
 pub async fn reset_password(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -42,31 +44,37 @@ pub async fn reset_password(
         Ok(v) => v,
         Err(r) => return r,
     };
+    // Only a body Go cannot decode is malformed; a missing `new_password` is "" and fails
+    // the password policy like any short one.
     let Ok(PasswordBody {
-        new_password: Some(new),
+        new_password,
         current_password,
-    }) = parse::<PasswordBody>(&body)
+    }) = parse::<PasswordBody>(&body, &PASSWORD_BODY)
     else {
         return Reply::err(403, msg::MALFORMED_DOT);
     };
-    let mut store = st.store.lock();
-    let Some(target) = store.user(&id) else {
-        // [I] not documented for this route; the other user routes say this.
-        return Reply::err(404, msg::USER_DETAIL_DOT);
-    };
-    let is_self = target.id == c.id;
+    let new = new_password.unwrap_or_default();
+    let is_self = id == c.id;
     if !is_self {
         if !c.is_admin() {
             return Reply::err(403, OTHERS_DENIED);
         }
-        // 5.6.0: only inside the admin's own org; a super user has none to be confined to.
-        let allowed = (s.allow_admin_reset_password || c.may_reset_passwords())
-            && (c.org_id.is_empty() || c.org_id == target.org_id);
-        if !allowed {
+        if !(s.allow_admin_reset_password || c.may_reset_passwords()) {
             return Reply::err(403, OTHERS_DENIED_ADMIN);
         }
     }
-    // "To change a current password, you need to know the existing password" (§3.6).
+    let mut store = st.store.lock();
+    let Some(target) = store.user(&id) else {
+        // DASH-SW documents 200/401/403/500 only for this route: a user the caller may not
+        // reach is its 500 ([I], README).
+        return Reply::err(500, msg::UNAUTHORISED_ACCESS);
+    };
+    // 5.6.0: only inside the admin's own org; a super user has none to be confined to.
+    if !(is_self || c.org_id.is_empty() || c.org_id == target.org_id) {
+        return Reply::err(403, OTHERS_DENIED_ADMIN);
+    }
+    // "To change a current password, you need to know the existing password"
+    // (docs/tyk-dashboard-api.md §3.6).
     if let Some(hash) = &target.password
         && (is_self || s.admin_reset_requires_current_password)
     {
@@ -88,7 +96,8 @@ pub async fn reset_password(
     Reply::ok("User password updated", legacy_meta(&s))
 }
 
-/// `PUT /api/users/{id}/actions/key/reset` (§3.7): a new uuid4 key, not returned.
+/// `PUT /api/users/{id}/actions/key/reset` (docs/tyk-dashboard-api.md §3.7): a new uuid4 key, not
+/// returned.
 pub async fn reset_key(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -112,7 +121,7 @@ pub async fn reset_key(
         return Reply::err(500, msg::UNAUTHORISED_ACCESS);
     }
     if !is_self && s.forbid_admin_reset_access_token {
-        // TYK-DEMO "Forbid Access Token Reset" asserts a 403 (§3.7).
+        // TYK-DEMO "Forbid Access Token Reset" asserts a 403 (docs/tyk-dashboard-api.md §3.7).
         return auth::denied(uri.path());
     }
     u.access_key = access_key();
@@ -121,8 +130,8 @@ pub async fn reset_key(
     Reply::ok("User session renewed", Value::Null)
 }
 
-/// `PUT /api/users/{id}/actions/revoke` (§3.8): inactive; the key stays, so re-activating
-/// restores access (§13.10 [?]).
+/// `PUT /api/users/{id}/actions/revoke` (docs/tyk-dashboard-api.md §3.8): inactive; the key stays,
+/// so re-activating restores access (docs/tyk-dashboard-api.md §13.10 [?]).
 pub async fn revoke(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -148,15 +157,15 @@ pub async fn revoke(
 
 #[derive(Deserialize)]
 struct SearchBody {
-    filters: SearchFilters,
+    filters: Option<SearchFilters>,
 }
 
 #[derive(Deserialize)]
 struct SearchFilters {
-    query: String,
+    query: Option<String>,
 }
 
-/// `POST /api/users/search?p=` with `{"filters":{"query":".."}}` (§3.9).
+/// `POST /api/users/search?p=` with `{"filters":{"query":".."}}` (docs/tyk-dashboard-api.md §3.9).
 pub async fn search_post(
     st: State<AppState>,
     headers: HeaderMap,
@@ -164,18 +173,24 @@ pub async fn search_post(
     q: Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Reply {
-    let query = parse::<SearchBody>(&body).map(|b| b.filters.query).ok();
+    // Only a body Go cannot decode has no filter to extract; a missing query is "", which
+    // every email contains ([I], README).
+    let query = parse::<SearchBody>(&body, &SEARCH_BODY)
+        .map(|b| b.filters.and_then(|f| f.query).unwrap_or_default())
+        .ok();
     search(st, headers, uri, q, query)
 }
 
-/// `GET /api/users/search?q=&p=`: deprecated since 5.3.1, same answer (§3.9).
+/// `GET /api/users/search?q=&p=`: deprecated since 5.3.1, same answer
+/// (docs/tyk-dashboard-api.md §3.9).
 pub async fn search_get(
     st: State<AppState>,
     headers: HeaderMap,
     uri: Uri,
     q: Query<HashMap<String, String>>,
 ) -> Reply {
-    let query = q.get("q").cloned();
+    // Go's `Query().Get("q")` is "" when `q` is missing: DASH-SW documents no 400 here.
+    let query = Some(q.get("q").cloned().unwrap_or_default());
     search(st, headers, uri, q, query)
 }
 

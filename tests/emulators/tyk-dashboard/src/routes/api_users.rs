@@ -1,4 +1,4 @@
-//! Dashboard API users: list, create, get, update, delete (tyk-dashboard-api.md §3.1–§3.5).
+//! Dashboard API users: list, create, get, update, delete (docs/tyk-dashboard-api.md §3.1–§3.5).
 
 use std::collections::HashMap;
 
@@ -19,7 +19,7 @@ pub const EMAIL_TAKEN: &str = "User email already exists for this org.";
 const NOT_EXIST: &str = "user does not exist.";
 const VALIDATION: &str = "User object validation failed.";
 
-/// A user as a Dashboard API read shows it to `caller` (§3.3, §10.8).
+/// A user as a Dashboard API read shows it to `caller` (docs/tyk-dashboard-api.md §3.3, §10.8).
 pub fn view(u: &User, caller: &Caller, s: &Settings) -> Value {
     u.to_json(Render {
         pw_history: false,
@@ -49,8 +49,8 @@ pub fn visible<'a>(store: &'a Store, c: &'a Caller) -> impl Iterator<Item = &'a 
     store.users.iter().filter(|u| c.sees_org(&u.org_id))
 }
 
-/// `ResetPassword` can only be granted through the Admin API (§3.4, §6): incoming values
-/// are dropped and the stored one kept.
+/// `ResetPassword` can only be granted through the Admin API (docs/tyk-dashboard-api.md §3.4, §6):
+/// incoming values are dropped and the stored one kept.
 fn keep_reset_password(mut incoming: Permissions, stored: &Permissions) -> Permissions {
     incoming.remove("ResetPassword");
     if let Some(v) = stored.get("ResetPassword") {
@@ -59,7 +59,7 @@ fn keep_reset_password(mut incoming: Permissions, stored: &Permissions) -> Permi
     incoming
 }
 
-/// `GET /api/users?p=` → `{"pages":N,"users":[..]}` (§3.1).
+/// `GET /api/users?p=` → `{"pages":N,"users":[..]}` (docs/tyk-dashboard-api.md §3.1).
 pub async fn list(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -76,7 +76,8 @@ pub async fn list(
     Reply::json(&json!({"pages": pages, "users": users}))
 }
 
-/// `POST /api/users` (§3.2). The org is the caller's; a super user may choose it.
+/// `POST /api/users` (docs/tyk-dashboard-api.md §3.2). The org is the caller's; a super user may
+/// choose it.
 pub async fn create(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -125,7 +126,8 @@ pub async fn create(
     u.group_id = input.group_id.unwrap_or_default();
     u.password_max_days = input.password_max_days.unwrap_or(0);
     u.user_permissions = keep_reset_password(perms, &Permissions::new());
-    // §7 (1): a password given here is hashed and stored, under the policy.
+    // docs/tyk-dashboard-api.md §7 (1): a password given here is hashed and stored, under the
+    // policy.
     if let Some(pw) = input.password.filter(|p| !p.is_empty())
         && let Err(e) = passwords::set(&mut u, &pw, &s)
     {
@@ -142,7 +144,8 @@ pub async fn create(
     reply
 }
 
-/// `GET /api/users/{id}`: bare user; anyone may read themselves (5.8 `is_me`, §3.3).
+/// `GET /api/users/{id}`: bare user; anyone may read themselves (5.8 `is_me`,
+/// docs/tyk-dashboard-api.md §3.3).
 pub async fn get(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -167,8 +170,9 @@ pub async fn get(
     }
 }
 
-/// `PUT /api/users/{id}` (§3.4): fields present are changed (merge, [?]); `password` and
-/// `org_id` are ignored; not found and malformed are both 400 "user does not exist.".
+/// `PUT /api/users/{id}` (docs/tyk-dashboard-api.md §3.4): fields present are changed (merge, [?]);
+/// `password` and `org_id` are ignored; not found and malformed are both 400 "user does not
+/// exist.".
 pub async fn update(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -203,7 +207,8 @@ pub async fn update(
     }
     let mut u = current.clone();
     if let Some(e) = input.email_address {
-        // 5.1.0: an email may not collide with another user of the org (§3.4 [I] message).
+        // 5.1.0: an email may not collide with another user of the org
+        // (docs/tyk-dashboard-api.md §3.4 [I] message).
         if store.email_taken(&u.org_id, &e, Some(&id), s.unique_email_globally) {
             return Reply::err(403, EMAIL_TAKEN);
         }
@@ -224,7 +229,7 @@ pub async fn update(
     Reply::ok("User updated", Value::Null)
 }
 
-/// `DELETE /api/users/{id}` (§3.5).
+/// `DELETE /api/users/{id}` (docs/tyk-dashboard-api.md §3.5).
 pub async fn delete(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -248,7 +253,8 @@ pub async fn delete(
     Reply::ok("User deleted", legacy_meta(&s))
 }
 
-/// `Meta` of the simple success answers: `null` now, `""` in older docs (§1.3).
+/// `Meta` of the simple success answers: `null` now, `""` in older docs
+/// (docs/tyk-dashboard-api.md §1.3).
 pub fn legacy_meta(s: &Settings) -> Value {
     if s.profile.is_legacy() {
         json!("")

@@ -1,4 +1,4 @@
-//! User groups, basic CRUD (tyk-dashboard-api.md §4). Section `user_groups`.
+//! User groups, basic CRUD (docs/tyk-dashboard-api.md §4). Section `user_groups`.
 
 use std::collections::HashMap;
 
@@ -11,13 +11,14 @@ use serde_json::{Value, json};
 use super::{BodyError, page, parse};
 use crate::auth::{self, Caller, Need};
 use crate::envelope::{Reply, msg};
-use crate::model::{Group, Permissions, object_id};
+use crate::model::{GROUP_BODY, Group, Permissions, object_id};
 use crate::settings::Settings;
 use crate::state::AppState;
 
 const NOT_FOUND: &str = "Could not retrieve user group detail.";
 const NO_GROUP: &str = "Group ID does not exist";
-/// [I] §4 says a PUT must carry at least one permission but not what answers otherwise.
+/// [I] docs/tyk-dashboard-api.md §4 says a PUT must carry at least one permission but not what
+/// answers otherwise.
 const NEED_PERMISSION: &str = "You need to specify at least one permission.";
 
 #[derive(Deserialize)]
@@ -76,7 +77,7 @@ pub async fn create(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let g = match parse::<GroupInput>(&body) {
+    let g = match parse::<GroupInput>(&body, &GROUP_BODY) {
         Ok(g) => g,
         Err(BodyError::Empty) => {
             return Reply::err(500, "Failed to read response body, body empty.");
@@ -85,7 +86,8 @@ pub async fn create(
     };
     let group = Group {
         id: object_id(),
-        // The caller's org applies, as for users (§3); a super user picks one.
+        // The caller's org applies, as for users (docs/tyk-dashboard-api.md §3); a super user picks
+        // one.
         org_id: if c.org_id.is_empty() {
             g.org_id.unwrap_or_default()
         } else {
@@ -95,7 +97,8 @@ pub async fn create(
         description: g.description.unwrap_or_default(),
         active: g.active.unwrap_or(false),
         password_max_days: g.password_max_days.unwrap_or(0),
-        user_permissions: g.user_permissions.unwrap_or_default(),
+        // Absent or `null`: Go's nil map, rendered `null`.
+        user_permissions: g.user_permissions,
     };
     let id = group.id.clone();
     st.store.lock().groups.push(group);
@@ -122,7 +125,7 @@ pub async fn get(
 }
 
 /// `PUT /api/usergroups/{id}`: not found and malformed are both 400 "Group ID does not
-/// exist"; `ResetPassword` cannot be changed here (§4).
+/// exist"; `ResetPassword` cannot be changed here (docs/tyk-dashboard-api.md §4).
 pub async fn update(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -134,7 +137,7 @@ pub async fn update(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Ok(input) = parse::<GroupInput>(&body) else {
+    let Ok(input) = parse::<GroupInput>(&body, &GROUP_BODY) else {
         return Reply::err(400, NO_GROUP);
     };
     let mut store = st.store.lock();
@@ -148,10 +151,10 @@ pub async fn update(
         return Reply::err(403, NEED_PERMISSION);
     };
     perms.remove("ResetPassword");
-    if let Some(v) = g.user_permissions.get("ResetPassword") {
+    if let Some(v) = g.permissions().get("ResetPassword") {
         perms.insert("ResetPassword".into(), v.clone());
     }
-    g.user_permissions = perms;
+    g.user_permissions = Some(perms);
     if let Some(v) = input.name {
         g.name = v;
     }
@@ -182,7 +185,7 @@ pub async fn delete(
     };
     let mut store = st.store.lock();
     let Some(i) = store.groups.iter().position(|g| g.id == id) else {
-        // DASH-SW's copy-pasted wording for a missing group (§10.6).
+        // DASH-SW's copy-pasted wording for a missing group (docs/tyk-dashboard-api.md §10.6).
         return Reply::err(404, msg::USER_DETAIL_DOT);
     };
     if !c.sees_org(&store.groups[i].org_id) {

@@ -13,13 +13,16 @@ use axum::routing::{get, post, put};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-use crate::model::{Permissions, is_object_id};
+use crate::gojson::{self, Ty};
+use crate::model::{Permissions, USER_BODY};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        // §2: Admin API users. A trailing slash is accepted on collections (§1.1).
+        // docs/tyk-dashboard-api.md §2: Admin API users. A trailing slash is accepted on
+        // collections (docs/tyk-dashboard-api.md §1.1).
         .route("/admin/users", post(admin_users::create))
         .route("/admin/users/", post(admin_users::create))
         .route(
@@ -34,14 +37,21 @@ pub fn router() -> Router<AppState> {
             "/admin/users/{id}/actions/disallow_reset_passwords",
             put(admin_users::disallow_reset),
         )
-        // §2.6: organisations.
+        // docs/tyk-dashboard-api.md §2.6: organisations.
         .route("/admin/organisations", get(orgs::list).post(orgs::create))
         .route("/admin/organisations/", get(orgs::list).post(orgs::create))
+        .route(
+            "/admin/organisations/import",
+            post(orgs::import)
+                .get(orgs::get_import)
+                .put(orgs::update_import)
+                .delete(orgs::delete_import),
+        )
         .route(
             "/admin/organisations/{id}",
             get(orgs::get).put(orgs::update).delete(orgs::delete),
         )
-        // §3: Dashboard API users.
+        // docs/tyk-dashboard-api.md §3: Dashboard API users.
         .route("/api/users", get(api_users::list).post(api_users::create))
         .route("/api/users/", get(api_users::list).post(api_users::create))
         .route(
@@ -66,7 +76,7 @@ pub fn router() -> Router<AppState> {
             "/api/users/{id}/actions/revoke",
             put(api_user_actions::revoke),
         )
-        // §4: user groups.
+        // docs/tyk-dashboard-api.md §4: user groups.
         .route("/api/usergroups", get(groups::list).post(groups::create))
         .route("/api/usergroups/", get(groups::list).post(groups::create))
         .route(
@@ -78,26 +88,36 @@ pub fn router() -> Router<AppState> {
 /// Why a request body could not be used.
 #[derive(Debug, PartialEq, Eq)]
 pub enum BodyError {
-    /// No bytes (or only whitespace): the Dashboard's "body empty" 500 (§10.5).
+    /// No bytes at all: the Dashboard's "body empty" 500 (docs/tyk-dashboard-api.md §10.5).
     Empty,
-    /// Not JSON, or a field of the wrong type: "Request body malformed" (§10.5).
+    /// Not JSON (whitespace only included), or a member Go's `encoding/json` refuses for its
+    /// field: "Request body malformed" (docs/tyk-dashboard-api.md §10.5).
     Malformed,
 }
 
-/// Parses the body as JSON whatever the Content-Type says (§1.1).
-pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, BodyError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+/// Parses the body as JSON whatever the Content-Type says (docs/tyk-dashboard-api.md §1.1).
+/// Invalid UTF-8 inside strings becomes U+FFFD, as Go's decoder does.
+pub fn parse_json(body: &Bytes) -> Result<Value, BodyError> {
+    if body.is_empty() {
         return Err(BodyError::Empty);
     }
-    serde_json::from_slice(body).map_err(|_| BodyError::Malformed)
+    serde_json::from_str(&String::from_utf8_lossy(body)).map_err(|_| BodyError::Malformed)
 }
 
-/// The writable fields of a user, as the Dashboard unmarshals them. Unknown fields are
-/// ignored (Go's encoding/json); a wrong type is a malformed body.
+/// Decodes the body as the Dashboard's Go handler decodes it into `ty` (crate::gojson), then
+/// into `T`, whose `Option` fields are the members the body set (a `null` member that Go
+/// ignores counts as not set).
+pub fn parse<T: DeserializeOwned>(body: &Bytes, ty: &Ty) -> Result<T, BodyError> {
+    let present =
+        gojson::decode_present(&parse_json(body)?, ty).map_err(|_| BodyError::Malformed)?;
+    Ok(serde_json::from_value(Value::Object(present)).expect("a decoded body fits its type"))
+}
+
+/// The writable fields of a user, as the Dashboard unmarshals them (`USER_BODY`). Unknown
+/// fields are ignored; a wrong type is a malformed body; a `null` map counts as not set.
 /// No `Debug`: it carries a plaintext password.
 #[derive(Default, Deserialize)]
 pub struct UserInput {
-    pub id: Option<String>,
     pub org_id: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -111,19 +131,16 @@ pub struct UserInput {
 }
 
 impl UserInput {
-    /// §1.4: an `id` that is not 24 hex, `""` or `null` fails to unmarshal.
+    /// docs/tyk-dashboard-api.md §1.4: an `id` that is not 24 hex, `""` or `null` fails to
+    /// unmarshal, like any member of the wrong type.
     pub fn parse(body: &Bytes) -> Result<UserInput, BodyError> {
-        let u: UserInput = parse(body)?;
-        match u.id.as_deref() {
-            None | Some("") => Ok(u),
-            Some(id) if is_object_id(id) => Ok(u),
-            Some(_) => Err(BodyError::Malformed),
-        }
+        parse(body, &USER_BODY)
     }
 }
 
-/// `?p=`: negative returns everything (§3.1). Pages are 1-based; a missing, unparsable or
-/// zero `p` means the first page (§13.7 [?], documented in the README).
+/// `?p=`: negative returns everything (docs/tyk-dashboard-api.md §3.1). Pages are 1-based; a
+/// missing, unparsable or zero `p` means the first page (docs/tyk-dashboard-api.md §13.7 [?],
+/// documented in the README).
 pub fn page<T>(items: Vec<T>, query: &HashMap<String, String>, size: usize) -> (Vec<T>, usize) {
     let size = size.max(1);
     let pages = items.len().div_ceil(size).max(1);
@@ -162,11 +179,29 @@ mod tests {
     #[test]
     fn body_parsing_tells_empty_from_malformed() {
         let err = |b: &'static [u8]| UserInput::parse(&Bytes::from_static(b)).err();
-        assert_eq!(err(b" \n"), Some(BodyError::Empty));
+        assert_eq!(err(b""), Some(BodyError::Empty));
+        // Go reads " \n" as a body, which then fails to unmarshal.
+        assert_eq!(err(b" \n"), Some(BodyError::Malformed));
         assert_eq!(err(b"{"), Some(BodyError::Malformed));
         assert_eq!(err(br#"{"id":"123"}"#), Some(BodyError::Malformed));
         assert_eq!(err(br#"{"active":"yes"}"#), Some(BodyError::Malformed));
+        assert_eq!(err(br#"{"Active":"yes"}"#), Some(BodyError::Malformed));
+        assert_eq!(
+            err(br#"{"password_max_days":1.0}"#),
+            Some(BodyError::Malformed)
+        );
+        assert_eq!(
+            err(br#"{"created_at":"today"}"#),
+            Some(BodyError::Malformed)
+        );
         let ok = Bytes::from_static(br#"{"id":"","org_id":null,"extra":1}"#);
         assert!(UserInput::parse(&ok).is_ok());
+        // `null` body: Go's Unmarshal leaves the struct as it is.
+        let u = UserInput::parse(&Bytes::from_static(b"null")).ok().unwrap();
+        assert!(u.first_name.is_none());
+        let u = UserInput::parse(&Bytes::from_static(br#"{"FIRST_NAME":"A","active":null}"#))
+            .ok()
+            .unwrap();
+        assert_eq!((u.first_name.as_deref(), u.active), (Some("A"), None));
     }
 }

@@ -1,4 +1,4 @@
-//! Admin API users: tyk-dashboard-api.md §2.1–§2.5.
+//! Admin API users: docs/tyk-dashboard-api.md §2.1–§2.5.
 
 use crate::support::*;
 use serde_json::json;
@@ -77,7 +77,8 @@ async fn admin_user_error_table() {
 async fn create_returns_key_in_message_and_full_user_in_meta() {
     let e = start_default().await;
     let body = r#"{"org_id":"5d15d3068ba30a0001621bfe","first_name":"Jason","last_name":"Jasonson","email_address":"Jason@JasonsonSon.com"}"#;
-    // Trailing slash and no Content-Type, as tyk-pro-docker-demo sends it (§1.1).
+    // Trailing slash and no Content-Type, as tyk-pro-docker-demo sends it
+    // (docs/tyk-dashboard-api.md §1.1).
     let r = e.admin("POST", "/admin/users/", Some(body)).await;
     assert_eq!(r.status, 200);
     assert!(
@@ -119,7 +120,7 @@ async fn create_keeps_given_permissions_and_fields() {
             json!({"IsAdmin":"admin","users":"write"}),
         ),
     );
-    // Empty permissions get the defaults too (§2.1).
+    // Empty permissions get the defaults too (docs/tyk-dashboard-api.md §2.1).
     let body = json!({"email_address":"super@b.c","user_permissions":{}});
     let v = e
         .admin("POST", "/admin/users", Some(&body.to_string()))
@@ -143,7 +144,7 @@ async fn email_is_unique_per_org_only() {
     e.user(ORG2, "same@x.com", json!({}), true).await;
     e.user("", "same@x.com", json!({}), true).await;
     assert_eq!(e.emu.users().len(), 3);
-    // The other reading of §13.6: unique across orgs.
+    // The other reading of docs/tyk-dashboard-api.md §13.6: unique across orgs.
     let e = start(Settings {
         unique_email_globally: true,
         ..Default::default()
@@ -267,19 +268,19 @@ async fn update_with_password_sets_it_under_the_policy() {
     assert_ne!(r.json()["Meta"]["password_updated"], "0001-01-01T00:00:00Z");
     assert!(e.emu.check_password("pw@x.com", ORG, "first-pass"));
     e.admin("PUT", &path, Some(&put("short"))).await.envelope(
-        400,
+        403,
         "Error",
         "Password must be at least 6 characters long.",
     );
     e.admin("PUT", &path, Some(&put("first-pass")))
         .await
         .envelope(
-            400,
+            403,
             "Error",
             "Password must not match any of the last 2 passwords.",
         );
     assert!(e.emu.check_password("pw@x.com", ORG, "first-pass"));
-    // Without `password`, the hash is kept (§13.2 choice).
+    // Without `password`, the hash is kept (docs/tyk-dashboard-api.md §13.2 choice).
     e.admin("PUT", &path, Some(&json!({"access_key": key}).to_string()))
         .await;
     assert!(e.emu.check_password("pw@x.com", ORG, "first-pass"));

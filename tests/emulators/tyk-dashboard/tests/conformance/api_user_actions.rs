@@ -1,4 +1,4 @@
-//! Dashboard API user actions and search: tyk-dashboard-api.md §3.7–§3.9.
+//! Dashboard API user actions and search: docs/tyk-dashboard-api.md §3.7–§3.9.
 
 use serde_json::json;
 use tyk_dashboard_emulator::{Settings, SettingsPatch};
@@ -117,4 +117,21 @@ async fn search_is_a_case_insensitive_substring_match_in_the_org() {
         .await
         .json();
     assert_eq!(none, json!({"pages":1,"users":[]}));
+    // A missing query decodes to "" (Go), which every email contains: the whole org.
+    for (method, path, body) in [
+        ("POST", "/api/users/search?p=-1", Some("{}")),
+        (
+            "POST",
+            "/api/users/search?p=-1",
+            Some(r#"{"filters":{"query":null}}"#),
+        ),
+        ("GET", "/api/users/search?p=-1", None),
+    ] {
+        let r = w.e.api(&w.a.1, method, path, body).await;
+        assert_eq!(
+            (r.status, emails(&r.json()).len()),
+            (200, 4),
+            "{method} {body:?}"
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! Dashboard API users: tyk-dashboard-api.md §1.2, §3.1–§3.5, §3.7–§3.9.
+//! Dashboard API users: docs/tyk-dashboard-api.md §1.2, §3.1–§3.5, §3.7–§3.9.
 
 use crate::support::*;
 use serde_json::json;
@@ -59,9 +59,9 @@ async fn api_user_error_table() {
         ("revoke a missing user", Some(a), "PUT", format!("/api/users/{missing}/actions/revoke"), None, 400, "Could not retrieve user detail.".into()),
         ("revoke another org's user", Some(a), "PUT", format!("{}/actions/revoke", user(&w.b)), None, 500, "Attempted unauthorised access.".into()),
         ("search with malformed JSON", Some(a), "POST", "/api/users/search".into(), Some("{"), 400, "Could not extract search filter from request body.".into()),
-        ("search without filters", Some(a), "POST", "/api/users/search".into(), Some("{}"), 400, "Could not extract search filter from request body.".into()),
+        ("search with a wrongly typed query", Some(a), "POST", "/api/users/search".into(), Some(r#"{"filters":{"query":5}}"#), 400, "Could not extract search filter from request body.".into()),
+        ("search with filters not an object", Some(a), "POST", "/api/users/search".into(), Some(r#"{"filters":"x"}"#), 400, "Could not extract search filter from request body.".into()),
         ("search with an empty body", Some(a), "POST", "/api/users/search".into(), None, 400, "Could not extract search filter from request body.".into()),
-        ("deprecated search without q", Some(a), "GET", "/api/users/search".into(), None, 400, "Could not extract search filter from request body.".into()),
         ("search without users permission", Some(n), "POST", "/api/users/search".into(), Some(r#"{"filters":{"query":"a"}}"#), 403, "access denied: You do not have permission to access  /api/users/search".into()),
     ];
     let before = w.e.emu.users();
@@ -144,7 +144,7 @@ async fn list_is_org_scoped_paged_and_shaped() {
     assert_eq!(emails(&p2), ["nobody@a.org", "idle@a.org"]);
     assert!(emails(&p3).is_empty());
     assert_eq!(emails(&none), emails(&p1), "no p = first page");
-    // A super user sees every org (§3).
+    // A super user sees every org (docs/tyk-dashboard-api.md §3).
     let all = w.e.api(&s.1, "GET", "/api/users?p=-2", None).await.json();
     assert_eq!(all["users"].as_array().unwrap().len(), 6);
 }
@@ -175,13 +175,13 @@ async fn forbid_admin_view_access_token_blanks_other_keys_only() {
             .await
             .json();
     assert_eq!(me["access_key"], w.a.1.as_str());
-    // The Admin API is not affected (§13.9 choice).
+    // The Admin API is not affected (docs/tyk-dashboard-api.md §13.9 choice).
     let admin =
         w.e.admin("GET", &format!("/admin/users/{}", w.r.0), None)
             .await
             .json();
     assert_eq!(admin["access_key"], w.r.1.as_str());
-    // ... unless configured to be (the other reading of §13.9).
+    // ... unless configured to be (the other reading of docs/tyk-dashboard-api.md §13.9).
     w.e.emu
         .update_settings(SettingsPatch {
             forbid_applies_to_admin_get: Some(true),

@@ -286,6 +286,24 @@ async fn seeded_users_and_orgs_are_usable_over_http() {
         .await
         .json();
     assert_eq!(got["owner_name"], "Seeded");
+    let gid = e.emu.seed_group(&org, "Seeded group", &[("apis", "read")]);
+    let group = e
+        .api(
+            &admin.access_key,
+            "GET",
+            &format!("/api/usergroups/{gid}"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (&group["name"], &group["active"], &group["user_permissions"]),
+        (
+            &json!("Seeded group"),
+            &json!(true),
+            &json!({"apis": "read"})
+        )
+    );
     assert_eq!(e.stats().await["writes"], 0, "seeding is not a request");
 }
 

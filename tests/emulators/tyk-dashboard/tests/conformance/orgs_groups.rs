@@ -1,4 +1,4 @@
-//! Organisations (tyk-dashboard-api.md §2.6) and user groups (§4).
+//! Organisations (docs/tyk-dashboard-api.md §2.6) and user groups (docs/tyk-dashboard-api.md §4).
 
 use serde_json::json;
 use tyk_dashboard_emulator::Settings;
@@ -31,7 +31,14 @@ const MISSING: &str = "0123456789abcdef01234567";
 fn org_shape(name: &str, cname: &str) -> serde_json::Value {
     json!({"id":"<hex24>","owner_name":name,"owner_slug":"<any>","cname":cname,"cname_enabled":true,
         "apis":[],"developer_quota":0,"developer_count":0,"event_options":{},"hybrid_enabled":false,
-        "ui":{},"org_options_meta":{}})
+        "ui":ui_shape(),"org_options_meta":{}})
+}
+
+/// `ui` (`ConfigUIOptions`) of a new org: every field the swagger examples show.
+fn ui_shape() -> serde_json::Value {
+    json!({"cloud":false,"default_lang":"","designer":{},"dont_allow_license_management":false,
+        "dont_allow_license_management_view":false,"dont_show_admin_sockets":false,
+        "hide_help":false,"languages":{},"login_page":{},"nav":{},"portal_section":{},"uptime":{}})
 }
 
 #[tokio::test]
@@ -77,6 +84,81 @@ async fn organisation_lifecycle() {
     assert_eq!(e.stats().await["writes"], 3);
 }
 
+/// tyk-demo's bootstrap imports `deployments/tyk/data/tyk-dashboard/1/organisation.json` and
+/// then uses its id (docs/tyk-dashboard-api.md §2.6; ADMIN-SW `importOrgs`).
+#[tokio::test]
+async fn organisation_import_keeps_the_id() {
+    let e = start_default().await;
+    let body = r#"{"id":"5e9d9544a1dcd60001d0ed20","owner_name":"Tyk Demo","owner_slug":"",
+        "cname_enabled":true,"cname":"tyk-portal.localhost:3000","apis":[],"sso_enabled":true,
+        "hybrid_enabled":true,"event_options":{"key_event":{"redis":true},
+        "hashed_key_event":{"redis":true}}}"#;
+    let r = e
+        .admin("POST", "/admin/organisations/import", Some(body))
+        .await;
+    assert_eq!(
+        (r.status, r.text.as_str()),
+        (
+            200,
+            r#"{"Status":"OK","Message":"Org imported","Meta":"5e9d9544a1dcd60001d0ed20"}"#
+        )
+    );
+    let got = e
+        .admin("GET", "/admin/organisations/5e9d9544a1dcd60001d0ed20", None)
+        .await
+        .json();
+    let mut want = org_shape("Tyk Demo", "tyk-portal.localhost:3000");
+    want["id"] = json!("5e9d9544a1dcd60001d0ed20");
+    want["hybrid_enabled"] = json!(true);
+    // Map values are Go structs: every field, keys sorted.
+    want["event_options"] = json!({"hashed_key_event":{"email":"","redis":true,"webhook":""},
+        "key_event":{"email":"","redis":true,"webhook":""}});
+    want["sso_enabled"] = json!(true);
+    assert_shape(&got, &want);
+    // Without an id the server picks one.
+    let r = e
+        .admin("POST", "/admin/organisations/import", Some("{}"))
+        .await;
+    assert_shape(
+        &r.json(),
+        &json!({"Status":"OK","Message":"Org imported","Meta":"<hex24>"}),
+    );
+    assert_eq!(e.stats().await["writes"], 2);
+}
+
+/// Bodies decode as the Dashboard's Go handler decodes them: unknown members are dropped,
+/// keys match case-insensitively, `null` leaves strings, numbers and booleans at their zero
+/// value and makes maps and slices nil (`null`).
+#[tokio::test]
+async fn organisation_bodies_decode_as_go_does() {
+    let e = start_default().await;
+    let body = r#"{"Owner_Name":"Acme","owner_slug":null,"cname_enabled":null,"apis":null,
+        "event_options":null,"ui":{"languages":null,"HIDE_HELP":true,"extra":1},
+        "developer_quota":7,"unknown":{"x":1},"org_options_meta":{"b":1.0,"a":[true]}}"#;
+    let id = e
+        .admin("POST", "/admin/organisations", Some(body))
+        .await
+        .json()["Meta"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let got = e
+        .admin("GET", &format!("/admin/organisations/{id}"), None)
+        .await;
+    let want = format!(
+        concat!(
+            r#"{{"id":"{id}","owner_name":"Acme","owner_slug":"","cname":"","cname_enabled":false,"#,
+            r#""apis":null,"developer_quota":7,"developer_count":0,"event_options":null,"#,
+            r#""hybrid_enabled":false,"ui":{{"cloud":false,"default_lang":"","designer":{{}},"#,
+            r#""dont_allow_license_management":false,"dont_allow_license_management_view":false,"#,
+            r#""dont_show_admin_sockets":false,"hide_help":true,"languages":null,"login_page":{{}},"#,
+            r#""nav":{{}},"portal_section":{{}},"uptime":{{}}}},"org_options_meta":{{"a":[true],"b":1}}}}"#
+        ),
+        id = id
+    );
+    assert_eq!(got.text, want);
+}
+
 #[tokio::test]
 async fn organisation_errors() {
     let e = start_default().await;
@@ -89,6 +171,7 @@ async fn organisation_errors() {
         .to_string();
     let path = format!("/admin/organisations/{id}");
     let missing = format!("/admin/organisations/{MISSING}");
+    let taken = json!({ "id": id }).to_string();
     #[rustfmt::skip]
     let cases: Vec<OrgRow> = vec![
         ("create without auth", "POST", "/admin/organisations", Auth::None, Some("{}"), 401, "Not authorised"),
@@ -99,7 +182,18 @@ async fn organisation_errors() {
         ("get a missing org", "GET", &missing, Auth::Admin(SECRET), None, 404, "Could not retrieve org detail"),
         ("update with an empty body", "PUT", &path, Auth::Admin(SECRET), None, 500, "Failed to read request body, body empty"),
         ("update with malformed JSON", "PUT", &path, Auth::Admin(SECRET), Some("{"), 403, "Request body malformed"),
-        ("update a missing org", "PUT", &missing, Auth::Admin(SECRET), Some("{}"), 404, "Could not retrieve org detail"),
+        ("update a missing org", "PUT", &missing, Auth::Admin(SECRET), Some("{}"), 403, "Failed to update Org object to DB"),
+        ("update with a wrong type", "PUT", &path, Auth::Admin(SECRET), Some(r#"{"ui":{"hide_help":"yes"}}"#), 403, "Request body malformed"),
+        ("create with a wrong type", "POST", "/admin/organisations", Auth::Admin(SECRET), Some(r#"{"cname_enabled":"yes"}"#), 403, "Request body malformed"),
+        ("create with a float quota", "POST", "/admin/organisations", Auth::Admin(SECRET), Some(r#"{"developer_quota":1.5}"#), 403, "Request body malformed"),
+        ("create with a bad event", "POST", "/admin/organisations", Auth::Admin(SECRET), Some(r#"{"event_options":{"key_event":{"redis":"true"}}}"#), 403, "Request body malformed"),
+        ("create with whitespace", "POST", "/admin/organisations", Auth::Admin(SECRET), Some(" "), 403, "Request body malformed"),
+        ("import without auth", "POST", "/admin/organisations/import", Auth::None, Some("{}"), 401, "Not authorised"),
+        ("import with an empty body", "POST", "/admin/organisations/import", Auth::Admin(SECRET), None, 500, "Failed to read response body, body empty"),
+        ("import with malformed JSON", "POST", "/admin/organisations/import", Auth::Admin(SECRET), Some("{"), 403, "Request body malformed"),
+        ("import with a bad id", "POST", "/admin/organisations/import", Auth::Admin(SECRET), Some(r#"{"id":"acme"}"#), 403, "Request body malformed"),
+        ("import an id taken", "POST", "/admin/organisations/import", Auth::Admin(SECRET), Some(&taken), 403, "Failed to save new Org object to DB"),
+        ("get the import route", "GET", "/admin/organisations/import", Auth::Admin(SECRET), None, 404, "Could not retrieve org detail"),
         ("delete a missing org", "DELETE", &missing, Auth::Admin(SECRET), None, 404, "Could not retrieve org detail"),
         ("delete without auth", "DELETE", &path, Auth::None, None, 401, "Not authorised"),
     ];
@@ -178,6 +272,32 @@ async fn user_group_lifecycle() {
     assert_eq!(n.group_id, "", "members leave a deleted group");
 }
 
+/// A group created without permissions has Go's nil map, which renders as `null`; a `null`
+/// string member is its zero value.
+#[tokio::test]
+async fn user_group_null_members_render_as_go_does() {
+    let w = world(Settings::default()).await;
+    let (e, a) = (&w.e, &w.a.1);
+    let r = e
+        .api(
+            a,
+            "POST",
+            "/api/usergroups",
+            Some(r#"{"name":null,"user_permissions":null,"password_max_days":null,"x":1}"#),
+        )
+        .await;
+    let gid = r.json()["Meta"].as_str().unwrap().to_string();
+    let got = e
+        .api(a, "GET", &format!("/api/usergroups/{gid}"), None)
+        .await;
+    assert_eq!(
+        got.text,
+        format!(
+            r#"{{"id":"{gid}","name":"","description":"","org_id":"{ORG}","active":false,"password_max_days":0,"user_permissions":null}}"#
+        )
+    );
+}
+
 #[tokio::test]
 async fn user_group_errors() {
     let w = world(Settings::default()).await;
@@ -203,6 +323,9 @@ async fn user_group_errors() {
         ("list without permission", "GET", "/api/usergroups".into(), &w.n.1, None, 403, denied("/api/usergroups")),
         ("create with an empty body", "POST", "/api/usergroups".into(), &w.a.1, None, 500, "Failed to read response body, body empty.".into()),
         ("create with malformed JSON", "POST", "/api/usergroups".into(), &w.a.1, Some("{"), 403, "Request body malformed.".into()),
+        ("create with a wrong type", "POST", "/api/usergroups".into(), &w.a.1, Some(r#"{"Active":"yes"}"#), 403, "Request body malformed.".into()),
+        ("create with a bad id", "POST", "/api/usergroups".into(), &w.a.1, Some(r#"{"id":"g1"}"#), 403, "Request body malformed.".into()),
+        ("update with a wrong type", "PUT", path.clone(), &w.a.1, Some(r#"{"user_permissions":{"apis":1}}"#), 400, "Group ID does not exist".into()),
         ("get a missing group", "GET", missing.clone(), &w.a.1, None, 404, "Could not retrieve user group detail.".into()),
         ("get another org's group", "GET", path.clone(), &w.b.1, None, 500, "Attempted unauthorised access.".into()),
         ("update a missing group", "PUT", missing.clone(), &w.a.1, Some(r#"{"user_permissions":{"apis":"read"}}"#), 400, "Group ID does not exist".into()),

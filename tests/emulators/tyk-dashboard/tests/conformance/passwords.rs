@@ -1,4 +1,4 @@
-//! Password set/reset rules: tyk-dashboard-api.md §3.6, §7, §11.2.
+//! Password set/reset rules: docs/tyk-dashboard-api.md §3.6, §7, §11.2.
 
 use serde_json::json;
 use tyk_dashboard_emulator::{Profile, Settings, SettingsPatch};
@@ -73,21 +73,42 @@ async fn self_reset_needs_the_current_password_once_one_exists() {
 async fn reset_body_errors() {
     let e = start_default().await;
     let (id, key) = e.org_admin(ORG, "b@x.org").await;
-    for body in [None, Some("{"), Some("{}"), Some(r#"{"new_password":5}"#)] {
+    // Only what Go cannot decode is malformed (an empty body too: DASH-SW documents no 500
+    // "body empty" here); `{}` decodes to an empty new password, which the policy refuses.
+    for body in [
+        None,
+        Some("{"),
+        Some(" "),
+        Some("[]"),
+        Some(r#"{"new_password":5}"#),
+        Some(r#"{"New_Password":true}"#),
+        Some(r#"{"new_password":"abcdefg","api_model":[]}"#),
+    ] {
         e.api(&key, "POST", &reset_path(&id), body).await.envelope(
             403,
             "Error",
             "Request body malformed.",
         );
     }
-    e.api(
-        &key,
-        "POST",
-        &reset_path("0123456789abcdef01234567"),
-        Some(&pw("abcdefg", None)),
-    )
-    .await
-    .envelope(404, "Error", "Could not retrieve user detail.");
+    for body in ["{}", "null", r#"{"new_password":null}"#] {
+        e.api(&key, "POST", &reset_path(&id), Some(body))
+            .await
+            .envelope(403, "Error", "Password must be at least 6 characters long.");
+    }
+    // DASH-SW documents 200/401/403/500 for this route: a missing user is its 500, for a
+    // caller who may reset others at all (`{}` permissions: IsAdmin + ResetPassword).
+    let (_, resetter) = e.user(ORG, "r@x.org", json!({}), true).await;
+    let missing = reset_path("0123456789abcdef01234567");
+    e.api(&resetter, "POST", &missing, Some(&pw("abcdefg", None)))
+        .await
+        .envelope(500, "Error", "Attempted unauthorised access.");
+    e.api(&key, "POST", &missing, Some(&pw("abcdefg", None)))
+        .await
+        .envelope(
+            403,
+            "Error",
+            "You do not have permission to reset the password for other users. As an admin user, this permission can be modified using OPA rules.",
+        );
     e.send(
         "POST",
         &reset_path(&id),
@@ -104,7 +125,7 @@ async fn minimum_length_is_a_setting() {
     let (id, key) = e.org_admin(ORG, "len@x.org").await;
     e.api(&key, "POST", &reset_path(&id), Some(&pw("12345", None)))
         .await
-        .envelope(400, "Error", "Password must be at least 6 characters long.");
+        .envelope(403, "Error", "Password must be at least 6 characters long.");
     e.emu
         .update_settings(SettingsPatch {
             password_min_length: Some(10),
@@ -114,7 +135,7 @@ async fn minimum_length_is_a_setting() {
     e.api(&key, "POST", &reset_path(&id), Some(&pw("123456789", None)))
         .await
         .envelope(
-            400,
+            403,
             "Error",
             "Password must be at least 10 characters long.",
         );
@@ -148,7 +169,7 @@ async fn history_refuses_the_last_n_passwords() {
     for old in ["pass-three", "pass-two"] {
         e.api(&key, "POST", &path, Some(&pw(old, current)))
             .await
-            .envelope(400, "Error", reused);
+            .envelope(403, "Error", reused);
     }
     // Three passwords back is outside a history of 2.
     e.api(&key, "POST", &path, Some(&pw("pass-one", current)))
@@ -194,7 +215,8 @@ async fn who_may_reset_someone_else() {
     e.api(&w.a.1, "POST", &target, Some(&pw("by-admin", None)))
         .await
         .envelope(200, "OK", "User password updated");
-    // No current password needed for an admin reset of an existing password (§13.4 choice).
+    // No current password needed for an admin reset of an existing password
+    // (docs/tyk-dashboard-api.md §13.4 choice).
     e.api(&w.a.1, "POST", &target, Some(&pw("by-admin-2", None)))
         .await
         .envelope(200, "OK", "User password updated");
@@ -295,7 +317,7 @@ async fn api_create_password_follows_the_policy() {
         "user_permissions":{"apis":"read"},"password":"abc"});
     w.e.api(&w.a.1, "POST", "/api/users", Some(&body.to_string()))
         .await
-        .envelope(400, "Error", "Password must be at least 6 characters long.");
+        .envelope(403, "Error", "Password must be at least 6 characters long.");
     assert!(
         !w.e.emu
             .users()

@@ -1,11 +1,12 @@
-//! Response-shape profiles: every version variant of tyk-dashboard-api.md §1.3.
+//! Response-shape profiles: every version variant of docs/tyk-dashboard-api.md §1.3.
 
 use serde_json::json;
 use tyk_dashboard_emulator::{Profile, Settings};
 
 use crate::support::*;
 
-/// What each profile answers, per route that varies (§1.3, §2.2, §2.3, §3.2, §3.5, §3.6).
+/// What each profile answers, per route that varies (docs/tyk-dashboard-api.md §1.3, §2.2, §2.3,
+/// §3.2, §3.5, §3.6).
 struct Expect {
     profile: Profile,
     admin_put_returns_user: bool,
@@ -50,7 +51,7 @@ async fn each_profile_answers_its_version_shapes() {
         .await;
         let (id, key) = e.org_admin(ORG, "admin@x.org").await;
 
-        // Admin create is the same in every version since 2015 (§2.1).
+        // Admin create is the same in every version since 2015 (docs/tyk-dashboard-api.md §2.1).
         let created = e
             .admin(
                 "POST",

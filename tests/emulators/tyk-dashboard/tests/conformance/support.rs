@@ -238,7 +238,8 @@ fn check(a: &Value, e: &Value, at: &str) {
     }
 }
 
-/// The full user object of the admin create / allow-reset answers (§2.1, §2.4).
+/// The full user object of the admin create / allow-reset answers (docs/tyk-dashboard-api.md §2.1,
+/// §2.4).
 pub fn admin_user_shape(org: &str, email: &str, active: bool, perms: Value) -> Value {
     json!({"api_model":{},"first_name":"<any>","last_name":"<any>","email_address":email,
         "org_id":org,"active":active,"id":"<hex24>","access_key":"<hex32>",
