@@ -1,4 +1,4 @@
-//! Command line and environment configuration (TEAM.md "Operator binary").
+//! Command line and environment configuration (docs/reference/cli.md).
 
 use std::{net::SocketAddr, time::Duration};
 

@@ -1,5 +1,5 @@
 //! The small controller that reports each connection's health: Ready from a cheap
-//! authenticated probe (DESIGN §2), re-probed periodically and on change.
+//! authenticated probe (docs/design.md §2), re-probed periodically and on change.
 
 use std::sync::Arc;
 

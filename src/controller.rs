@@ -1,5 +1,5 @@
 //! Wiring of the kube-runtime controllers: what is watched and what it triggers
-//! (DESIGN §3.7).
+//! (docs/design.md §3.7).
 
 use std::sync::Arc;
 

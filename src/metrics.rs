@@ -366,7 +366,7 @@ mod tests {
             );
         }
         // Every stalled reason is alerted on but this one: the user itself is in line with
-        // its spec, only its access Secret lacks the key (README "Conditions").
+        // its spec, only its access Secret lacks the key (docs/reference/conditions.md).
         let not_alerted = [reason::ACCESS_KEY_UNAVAILABLE];
         let want: BTreeSet<&str> = reason::STALLED_ONLY
             .iter()

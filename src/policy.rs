@@ -1,4 +1,4 @@
-//! The tenancy rules of a connection (`spec.policy`, README "Multi-tenancy"): pure checks
+//! The tenancy rules of a connection (`spec.policy`, docs/multi-tenancy.md): pure checks
 //! of what a user or group asks for against what its connection allows.
 //!
 //! The plan calls them before deciding anything, and the executors call them again right

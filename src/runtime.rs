@@ -21,7 +21,7 @@ use crate::metrics::Metrics;
 use crate::server::{self, Health};
 use crate::watch::Scope;
 
-/// The User-Agent every Kubernetes request carries (TEAM.md contract).
+/// The User-Agent every Kubernetes request carries (docs/reference/cli.md).
 pub const USER_AGENT_VALUE: &str = concat!("dashboard-user-operator/", env!("CARGO_PKG_VERSION"));
 /// Event reporter name.
 pub const REPORTER: &str = "dashboard-user-operator";
@@ -201,7 +201,7 @@ fn known_connections(
 }
 
 /// The users gauge's (connection, Ready reason) per user. A user's connectionRef is
-/// tenant-written and unbounded (STYLE §6), so only a connection that exists keeps its
+/// tenant-written and unbounded (docs/reference/metrics.md: metric labels stay bounded), so only a connection that exists keeps its
 /// label; any other reference counts as `connection="unresolved"`.
 fn users_gauge_rows(
     users: &[Arc<DashboardUser>],

@@ -176,7 +176,7 @@ pub async fn apply_access_secret(
         },
         type_: Some("Opaque".into()),
         // `data`, not `stringData`: SSA ownership is recorded for what is applied
-        // (kube-api-emulator.md §4.1 item 9).
+        // (docs/kubernetes-api.md §4.1 item 9).
         data: Some(
             data.into_iter()
                 .map(|(k, v)| (k, ByteString(v.into_bytes())))

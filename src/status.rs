@@ -2,7 +2,7 @@
 //!
 //! Conditions are computed purely from an [`Outcome`]; the write is a server-side apply
 //! to `/status` with the operator's field manager and `force`, skipped when nothing
-//! changed so a steady state makes no API writes (kube-api-emulator.md §1.4 hot loops).
+//! changed so a steady state makes no API writes (docs/kubernetes-api.md §1.4 hot loops).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{
@@ -133,7 +133,7 @@ where
     });
     // A forced apply is idempotent, so a transient refusal is retried here, briefly: the
     // status often records a Dashboard write just made (user id, password fingerprint), and
-    // losing it would make the next reconcile repeat that write (reliability suite, README).
+    // losing it would make the next reconcile repeat that write (docs/operations/reliability.md).
     let mut delay = std::time::Duration::from_millis(100);
     for attempt in 1.. {
         match api

@@ -164,7 +164,7 @@ where
     /// One stream: its relists are the whole store's, so the writer takes them as they are
     /// (into its buffer, swapped in at `InitDone`). Folding them into upserts would make
     /// [`Merge::mark_ready`] copy the whole store once more at start, which at 10,000 users
-    /// was the operator's largest peak allocation (README "Performance").
+    /// was the operator's largest peak allocation (docs/operations/performance.md).
     fn pass_through(&mut self, event: watcher::Event<K>) -> Vec<K> {
         self.writer.apply_watcher_event(&event);
         match event {
@@ -237,7 +237,7 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// annotation. Reconciles read their object fresh from the API server, so a store only
 /// routes events and answers index questions (connection, group, user id); those two
 /// fields were about half of a cached DashboardUser, and the annotation repeats its spec
-/// (README "Performance").
+/// (docs/operations/performance.md).
 pub fn slim<K: Resource>(o: &mut K) {
     let meta = o.meta_mut();
     meta.managed_fields = None;

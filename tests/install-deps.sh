@@ -26,7 +26,7 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
-# The real kubectl drives the e2e suite (DESIGN §6): its tests fail without one. The machine
+# The real kubectl drives the e2e suite (docs/design.md §6): its tests fail without one. The machine
 # image ships it (several versions, 1.27-1.33) in the Google Cloud SDK, which the emulator
 # conformance tests also need; a machine without it is reported here rather than silently
 # passing the kubectl tests.

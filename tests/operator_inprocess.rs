@@ -120,7 +120,7 @@ async fn lifecycle_metrics_and_shutdown() -> anyhow::Result<()> {
 
     let users: Api<DashboardUser> = Api::namespaced(client.clone(), "default");
     // A user with a permission: one without any is an admin in Tyk, which the connection's
-    // default policy refuses (README "Multi-tenancy").
+    // default policy refuses (docs/multi-tenancy.md).
     let mut spec = DashboardUserSpec::for_email("Dora@Example.com");
     spec.permissions = [("apis".to_string(), "read".to_string())].into();
     let user = DashboardUser::new("dora", spec);

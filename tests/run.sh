@@ -9,6 +9,6 @@ cargo test --workspace --locked
 # (target/e2e/operator-requests.jsonl): fails on a denied request and on an unused grant.
 cargo test --locked --test packaging -- --ignored
 # The bench smoke (issue #8): the whole bench at a small size must finish and write valid
-# JSON with every field; it asserts no timing (figures: README "Performance").
+# JSON with every field; it asserts no timing (figures: docs/operations/performance.md).
 cargo run --release --locked -p bench -- all --users 200 --edits 20 --json target/bench/smoke.json
 python3 tests/bench/check_json.py target/bench/smoke.json 200 20

@@ -360,8 +360,8 @@ impl AdminUsersClient {
             },
             // A refused password, whatever its shape (a `loc` ending in `password`, or a
             // plain `detail` naming it, 400 or 422): PasswordRejected, so it is never sent
-            // again until the Secret changes (DESIGN §3.3). Checked before "already exists":
-            // "password already used" is a refused password, not a taken username.
+            // again until the Secret changes (docs/design.md §3.3). Checked before "already
+            // exists": "password already used" is a refused password, not a taken username.
             400 | 422
                 if c.carries_password() && (d.about_password || lower.contains("password")) =>
             {

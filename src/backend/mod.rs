@@ -25,7 +25,7 @@ pub enum Backend {
 }
 
 /// A remote user as its backend returned it: the whole object, because Tyk's update is a
-/// whole-object replace (tyk-dashboard-api.md §2.3).
+/// whole-object replace (docs/tyk-dashboard-api.md §2.3).
 #[derive(Clone, Debug)]
 pub enum RemoteObject {
     Tyk(User),
@@ -66,7 +66,7 @@ impl Backend {
     }
 
     /// Is `id` the user whose credential this connection signs with? Such a user is never
-    /// adopted (README "Multi-tenancy"). Only Tyk API keys have an owner to ask about
+    /// adopted (docs/multi-tenancy.md). Only Tyk API keys have an owner to ask about
     /// (cached per client); the admin users API's token names no user.
     pub async fn owns_credential(&self, id: &str) -> Result<bool, DashboardError> {
         match self {

@@ -1,5 +1,6 @@
 //! The Tyk Dashboard behind the [`super::Backend`] seam: how the neutral operations map
-//! onto the Admin API (tyk-dashboard-api.md §2) and the Dashboard API (§3).
+//! onto the Admin API (docs/tyk-dashboard-api.md §2) and the Dashboard API
+//! (docs/tyk-dashboard-api.md §3).
 
 use std::collections::BTreeMap;
 
@@ -7,8 +8,9 @@ use crate::dashboard::{DashboardClient, DashboardError, NewUser, Password, User}
 use crate::reconcile::plan::{DesiredUser, Redacted, RemoteProfile, RemoteUser, TykRemote};
 
 /// `POST /admin/users` without a password: the admin create may ignore it, so the first
-/// password is set afterwards (DESIGN §3.3). API-key-only: `POST /api/users`, which does
-/// store a password sent with it (§3.2, §7), so the first password travels there.
+/// password is set afterwards (docs/design.md §3.3). API-key-only: `POST /api/users`, which does
+/// store a password sent with it (docs/tyk-dashboard-api.md §3.2, §7), so the first password
+/// travels there.
 pub(super) async fn create(
     c: &DashboardClient,
     d: &DesiredUser,
@@ -36,7 +38,8 @@ pub(super) async fn create(
     Ok(u)
 }
 
-/// The admin `PUT` of the whole object (§2.3) with the desired fields and/or a password.
+/// The admin `PUT` of the whole object (docs/tyk-dashboard-api.md §2.3) with the desired fields
+/// and/or a password.
 pub(super) async fn update(
     c: &DashboardClient,
     current: &User,
@@ -63,7 +66,8 @@ pub(super) async fn update(
         return Ok(u);
     }
     // API-key-only: fields through `PUT /api/users/{id}`, the password through the admin
-    // reset of §3.6, which Tyk allows only with ResetPassword or allow_admin_reset_password.
+    // reset of docs/tyk-dashboard-api.md §3.6, which Tyk allows only with ResetPassword or
+    // allow_admin_reset_password.
     if d.is_some() {
         c.api_update_user(&u).await?;
     }

@@ -355,7 +355,8 @@ impl<'a> Evaluator<'a> {
                     .entry(c.label.clone())
                     .or_default()
                     .insert(found.id().to_string());
-                // The search may omit the key (§10.8); the operator reads the full user too.
+                // The search may omit the key (docs/tyk-dashboard-api.md §10.8); the operator reads
+                // the full user too.
                 let full = c.backend.get(found.id()).await?;
                 r.actions
                     .push(Action::new("adopt", Some(full.id().to_string()), vec![]));

@@ -1,5 +1,5 @@
 //! `export`: every Dashboard user as a `DashboardUser` manifest that the operator adopts
-//! without a single Dashboard write (README "Moving an existing Dashboard into Git").
+//! without a single Dashboard write (docs/guides/git-migration.md).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -106,7 +106,7 @@ fn manifest(u: &User, name: String, opts: &Options) -> Exported {
     spec.connection_ref = opts.connection_ref.clone();
     spec.first_name = Some(u.first_name.clone()).filter(|s| !s.is_empty());
     spec.last_name = Some(u.last_name.clone()).filter(|s| !s.is_empty());
-    // A super user has no org (tyk-dashboard-api.md §5); the CRD says so with superUser.
+    // A super user has no org (docs/tyk-dashboard-api.md §5); the CRD says so with superUser.
     spec.super_user = org.is_empty();
     spec.org_id = Some(org).filter(|o| !o.is_empty());
     spec.active = u.active;
@@ -300,7 +300,7 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
             ));
         };
         // Ids on this Dashboard only (whichever connection object reaches it: claims are
-        // per Dashboard, README "Multi-tenancy"); another Dashboard may reuse the id space.
+        // per Dashboard, docs/multi-tenancy.md); another Dashboard may reuse the id space.
         let mut managed = std::collections::BTreeSet::new();
         // Whether (namespace, connectionRef) reaches this Dashboard, asked once each, for
         // users whose status does not say it yet.
@@ -334,7 +334,7 @@ pub async fn run(mut args: ExportArgs) -> Result<i32, CliError> {
             before - users.len()
         );
     }
-    // The user whose key the connection holds is never adopted (README "Multi-tenancy"):
+    // The user whose key the connection holds is never adopted (docs/multi-tenancy.md):
     // exporting it would only give `plan` a refusal to report.
     let owner = client.key_owner().await?;
     if let Some(i) = users.iter().position(|u| u.id == owner.id) {

@@ -1,6 +1,5 @@
 //! The read-only subcommands `export`, `plan` and `drift`: from a hand-run Dashboard to
-//! Git, and "what would the operator do?" before it does it (README "Moving an existing
-//! Dashboard into Git").
+//! Git, and "what would the operator do?" before it does it (docs/guides/git-migration.md).
 //!
 //! They share the operator's connection resolution ([`crate::connection::Resolver`]) and its
 //! pure plan function ([`crate::reconcile::plan::plan`]); nothing here writes to the

@@ -119,7 +119,7 @@ pub struct ConnectionSettings {
     pub url: String,
     /// TykDashboard: the Dashboard `admin_secret` (sent as `admin-auth`). Without it the
     /// connection is API-key-only: users are managed through the Dashboard API with
-    /// `apiKeySecretRef` alone (README "API-key-only connections").
+    /// `apiKeySecretRef` alone (docs/backends.md "API-key-only connections").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_secret_ref: Option<SecretKeyRef>,
     /// AdminUsersAPI: the Bearer token of an admin (key default `token`). Required (CEL).
@@ -143,7 +143,7 @@ pub struct ConnectionSettings {
     #[schemars(range(min = 1, max = 256))]
     pub max_concurrent_requests: Option<u32>,
     /// What users and groups may ask of the Dashboard through this connection; every
-    /// field defaults to the narrow choice (README "Multi-tenancy").
+    /// field defaults to the narrow choice (docs/multi-tenancy.md).
     #[serde(default, skip_serializing_if = "ConnectionPolicy::is_default")]
     pub policy: ConnectionPolicy,
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AdoptionPolicy, ConnectionKind, ConnectionRef, DeletionPolicy, rules};
 
-/// Desired state of a Tyk Dashboard user group (`/api/usergroups`, tyk-dashboard-api.md §4).
+/// Desired state of a Tyk Dashboard user group (`/api/usergroups`, docs/tyk-dashboard-api.md §4).
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
     group = "userop.dev",
@@ -71,7 +71,8 @@ pub struct DashboardUserGroupSpec {
     #[schemars(range(min = 0, max = 36500))]
     pub password_max_days: Option<i64>,
     /// Tyk `user_permissions`: section → read/write/deny. Tyk requires at least one on
-    /// update, refuses admin roles for groups since 5.6.0 and ignores `ResetPassword` (§4).
+    /// update, refuses admin roles for groups since 5.6.0 and ignores `ResetPassword`
+    /// (docs/tyk-dashboard-api.md §4).
     #[schemars(transform = rules::group_permissions)]
     pub permissions: BTreeMap<String, String>,
     /// What happens in the Dashboard when this object is deleted (`Deactivate`: `active: false`).

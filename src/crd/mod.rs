@@ -1,4 +1,4 @@
-//! The operator's API: `userop.dev/v1alpha1` custom resources (DESIGN.md §2).
+//! The operator's API: `userop.dev/v1alpha1` custom resources (docs/design.md §2).
 //!
 //! Names that several modules (and the e2e suite) rely on live here once.
 
@@ -19,11 +19,11 @@ use kube::CustomResourceExt;
 
 /// API group of every resource this operator serves.
 pub const GROUP: &str = "userop.dev";
-/// Finalizer that guards Dashboard cleanup (DESIGN §3.6).
+/// Finalizer that guards Dashboard cleanup (docs/design.md §3.6).
 pub const FINALIZER: &str = "userop.dev/cleanup";
 /// Field manager for every server-side apply the operator makes.
 pub const FIELD_MANAGER: &str = "dashboard-user-operator";
-/// Annotation whose new value asks for an access-key rotation (DESIGN §3.4).
+/// Annotation whose new value asks for an access-key rotation (docs/design.md §3.4).
 pub const ROTATE_ANNOTATION: &str = "userop.dev/rotate-access-key";
 /// Label put on every access Secret; the owned-Secret watch filters on it.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
@@ -31,7 +31,7 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "dashboard-user-operator";
 /// Name of the cluster connection used when `connectionRef` is omitted.
 pub const DEFAULT_CONNECTION: &str = "default";
-/// `maxConcurrentRequests` when a connection does not set it (README "Performance").
+/// `maxConcurrentRequests` when a connection does not set it (docs/operations/performance.md).
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 8;
 
 /// Condition types (kstatus).
@@ -41,7 +41,7 @@ pub mod condition {
     pub const STALLED: &str = "Stalled";
 }
 
-/// Stable condition reasons (documented in README "Conditions").
+/// Stable condition reasons (documented in docs/reference/conditions.md).
 pub mod reason {
     pub const SYNCED: &str = "Synced";
     pub const PENDING: &str = "Pending";

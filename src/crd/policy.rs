@@ -1,5 +1,5 @@
 //! `spec.policy` of both connection kinds: what the namespaces a connection admits may ask
-//! of the Dashboard through it (README "Multi-tenancy"). Every field defaults to the narrow
+//! of the Dashboard through it (docs/multi-tenancy.md). Every field defaults to the narrow
 //! choice, so a connection without a policy allows ordinary users of its own org only.
 
 use std::collections::BTreeMap;

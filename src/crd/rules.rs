@@ -144,7 +144,8 @@ pub fn permissions(schema: &mut Schema) {
 }
 
 /// A user group's permissions: as a user's, at least one (Tyk's PUT refuses none), and no
-/// admin roles (refused for groups since Tyk 5.6.0; `ResetPassword` is per user, §4).
+/// admin roles (refused for groups since Tyk 5.6.0; `ResetPassword` is per user,
+/// docs/tyk-dashboard-api.md §4).
 pub fn group_permissions(schema: &mut Schema) {
     permissions(schema);
     schema.insert("minProperties".into(), json!(1));

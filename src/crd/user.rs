@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rules;
 
-/// Desired state of a Tyk Dashboard user (DESIGN.md §2).
+/// Desired state of a Tyk Dashboard user (docs/design.md §2).
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
     group = "userop.dev",
@@ -67,7 +67,7 @@ use super::rules;
         "message": "connectionRef is immutable"
     },
     {
-        // A super user has no org by definition (tyk-dashboard-api.md §2.1). Whether an
+        // A super user has no org by definition (docs/tyk-dashboard-api.md §2.1). Whether an
         // org-less user *without* superUser is valid depends on the connection's orgId,
         // which CEL cannot see: the reconcile reports that as InvalidSpec.
         "rule": "!has(self.superUser) || !self.superUser || !has(self.orgId)",
@@ -79,7 +79,8 @@ use super::rules;
         "message": "set groupId or groupRef, not both"
     },
     {
-        // The admin users API has no documented way to rename a user (README, AdminUsersAPI).
+        // The admin users API has no documented way to rename a user (docs/backends.md,
+        // AdminUsersAPI).
         "rule": "!has(oldSelf.username) || (has(self.username) && self.username == oldSelf.username)",
         "message": "username is immutable once set"
     }
@@ -281,7 +282,7 @@ pub struct DashboardUserStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<String>,
     /// Recorded before `POST /admin/users` so a crash after the POST can be told apart
-    /// from someone else's user with the same email (DESIGN §3.2).
+    /// from someone else's user with the same email (docs/design.md §3.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_intent: Option<CreateIntent>,
     /// The last "already exists" answer to a create: retried once per resync period (or

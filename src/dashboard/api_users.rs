@@ -1,4 +1,4 @@
-//! Users through the Dashboard API alone (tyk-dashboard-api.md §3), signed with the
+//! Users through the Dashboard API alone (docs/tyk-dashboard-api.md §3), signed with the
 //! connection's API key: what an API-key-only connection (no `admin_secret`) has.
 
 use std::time::{Duration, Instant};
@@ -17,9 +17,10 @@ pub const KEY_OWNER_RETRY: Duration = Duration::from_secs(30);
 
 impl DashboardClient {
     /// The user the API key belongs to, looked up once per client: `GET /api/users?p=-1`
-    /// and the entry whose key is ours (a user always sees its own key, §3.3 / 5.8.0).
-    /// A failure is answered again for [`KEY_OWNER_RETRY`]: every user of the connection
-    /// asks on each backoff round, and each lookup lists all users.
+    /// and the entry whose key is ours (a user always sees its own key,
+    /// docs/tyk-dashboard-api.md §3.3 / 5.8.0). A failure is answered again for
+    /// [`KEY_OWNER_RETRY`]: every user of the connection asks on each backoff round, and each
+    /// lookup lists all users.
     pub async fn key_owner(&self) -> Result<User, DashboardError> {
         // Held across the lookup: callers waiting behind a failed lookup get the cached
         // failure, not a list each.
@@ -86,7 +87,8 @@ impl DashboardClient {
     }
 
     /// `GET /api/users/{id}` with the API key: the bare user; `access_key` is `""` when
-    /// `security.forbid_admin_view_access_token` hides other users' keys (§3.3, §10.8).
+    /// `security.forbid_admin_view_access_token` hides other users' keys
+    /// (docs/tyk-dashboard-api.md §3.3, §10.8).
     pub(crate) async fn api_get_user(&self, id: &str) -> Result<User, DashboardError> {
         const OP: &str = "get user (dashboard api)";
         let key = self.api_key(OP)?.clone();
@@ -111,9 +113,9 @@ impl DashboardClient {
         Ok(user)
     }
 
-    /// `POST /api/users` (§3.2): the key's org applies, `ResetPassword` is dropped, and a
-    /// `password` is hashed and stored (so a new user gets its first password here). The
-    /// answer names the id in `Meta` (3.2.1+); older ones are found by email.
+    /// `POST /api/users` (docs/tyk-dashboard-api.md §3.2): the key's org applies, `ResetPassword`
+    /// is dropped, and a `password` is hashed and stored (so a new user gets its first password
+    /// here). The answer names the id in `Meta` (3.2.1+); older ones are found by email.
     pub async fn api_create_user(
         &self,
         new: &NewUser,
@@ -155,9 +157,10 @@ impl DashboardClient {
         }
     }
 
-    /// `PUT /api/users/{id}` with every field the Dashboard API takes (§3.4): names, email,
-    /// `active`, permissions, group, `password_max_days`. Not the org, the password or
-    /// `ResetPassword`, which only the Admin API sets.
+    /// `PUT /api/users/{id}` with every field the Dashboard API takes
+    /// (docs/tyk-dashboard-api.md §3.4): names, email, `active`, permissions, group,
+    /// `password_max_days`. Not the org, the password or `ResetPassword`, which only the Admin API
+    /// sets.
     pub async fn api_update_user(&self, user: &User) -> Result<(), DashboardError> {
         const OP: &str = "update user (dashboard api)";
         let key = self.api_key(OP)?.clone();

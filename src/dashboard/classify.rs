@@ -1,5 +1,5 @@
 //! Classification of Dashboard answers from status *and* message, and the sanitising of the
-//! server messages kept in errors (tyk-dashboard-api.md §10.6, §10.7).
+//! server messages kept in errors (docs/tyk-dashboard-api.md §10.6, §10.7).
 
 use std::fmt;
 
@@ -37,10 +37,11 @@ pub fn classify(status: u16, message: &str, kind: CallKind) -> ErrorClass {
     let m = message.to_ascii_lowercase();
     match status {
         // An inactive user's own key is refused with 401 or 403 depending on the version
-        // (§13.10); either way the caller's credentials are fine, the user is not.
+        // (docs/tyk-dashboard-api.md §13.10); either way the caller's credentials are fine, the
+        // user is not.
         401 | 403 if m.contains("not active") => ErrorClass::Forbidden,
         401 => ErrorClass::Unauthorized,
-        // 403 is overloaded (§10.7): look at the message.
+        // 403 is overloaded (docs/tyk-dashboard-api.md §10.7): look at the message.
         403 | 400 | 409 | 422 if m.contains("already exists") => ErrorClass::AlreadyExists,
         409 => ErrorClass::AlreadyExists,
         400 if m.contains("does not exist") || m.contains("could not retrieve user detail") => {
@@ -56,19 +57,21 @@ pub fn classify(status: u16, message: &str, kind: CallKind) -> ErrorClass {
             ErrorClass::Invalid
         }
         403 if is_permission_denial(&m) => ErrorClass::Forbidden,
-        // e.g. an invalid email format on update (§3.4).
+        // e.g. an invalid email format on update (docs/tyk-dashboard-api.md §3.4).
         403 if m.contains("email") => ErrorClass::Invalid,
         403 => ErrorClass::Forbidden,
         404 | 410 => ErrorClass::NotFound,
         408 | 429 => ErrorClass::Transient,
-        // A 500 that is really a refusal of this request (§2.3, §10.5); retrying won't help.
+        // A 500 that is really a refusal of this request (docs/tyk-dashboard-api.md §2.3, §10.5);
+        // retrying won't help.
         500 if m.contains("could not update api session")
             || m.contains("body empty")
             || m.contains("malformed") =>
         {
             ErrorClass::Invalid
         }
-        // "Attempted unauthorised access." is a 500 for a user outside the caller's org (§3.3).
+        // "Attempted unauthorised access." is a 500 for a user outside the caller's org
+        // (docs/tyk-dashboard-api.md §3.3).
         500 if m.contains("unauthorised access") => ErrorClass::Forbidden,
         500..=599 => ErrorClass::Transient,
         400..=499 => ErrorClass::Invalid,
@@ -104,7 +107,7 @@ fn is_permission_denial(m: &str) -> bool {
 }
 
 /// Policy/reuse refusals on a password call. A denial to reset *someone else's* password is
-/// a permission problem, not a password problem (§3.6).
+/// a permission problem, not a password problem (docs/tyk-dashboard-api.md §3.6).
 fn is_password_refusal(m: &str) -> bool {
     if m.contains("permission") || m.contains("access denied") || m.contains("not active") {
         return false;

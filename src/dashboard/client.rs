@@ -74,7 +74,7 @@ impl fmt::Debug for DashboardClient {
 pub(crate) enum Auth<'a> {
     /// `admin-auth: <admin secret>`.
     Admin,
-    /// `Authorization: <key>`, the raw key without scheme (§1.2).
+    /// `Authorization: <key>`, the raw key without scheme (docs/tyk-dashboard-api.md §1.2).
     Key(&'a str),
 }
 
@@ -91,9 +91,9 @@ pub(crate) struct Call<'a> {
     pub kind: CallKind,
     /// Extra secret values to scrub from server messages (keys, passwords of this call).
     pub secrets: Vec<&'a str>,
-    /// Every documented answer of this route is a Tyk envelope (§1.3): a 2xx that is not
-    /// one (an HTML page from a proxy, an empty body) did not come from the Dashboard, so
-    /// the write cannot be taken as done.
+    /// Every documented answer of this route is a Tyk envelope (docs/tyk-dashboard-api.md §1.3): a
+    /// 2xx that is not one (an HTML page from a proxy, an empty body) did not come from the
+    /// Dashboard, so the write cannot be taken as done.
     pub envelope_answer: bool,
 }
 
@@ -262,7 +262,7 @@ impl DashboardClient {
                 detail: "answer is not a Tyk envelope (Status/Message/Meta)".into(),
             }),
             None if success => Ok(Answer { status, body }),
-            // A 2xx whose envelope says "Error" is still an error (§1.3).
+            // A 2xx whose envelope says "Error" is still an error (docs/tyk-dashboard-api.md §1.3).
             Some(env) => Err(self.answer_error(call, status, &env.message)),
             // Not an envelope (proxy page, empty body): classify by status alone.
             None => Err(self.answer_error(call, status, "")),

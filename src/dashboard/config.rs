@@ -1,4 +1,4 @@
-//! Settings of one Dashboard connection (DESIGN.md §2 `DashboardConnection`).
+//! Settings of one Dashboard connection (docs/design.md §2 `DashboardConnection`).
 
 use std::fmt;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use super::secret::{AdminSecret, ApiKey};
 pub struct ConnectionConfig {
     /// Base URL, e.g. `http://dashboard:3000` (a path prefix is kept).
     pub url: Url,
-    /// `admin-auth` secret for `/admin/*` (§1.2).
+    /// `admin-auth` secret for `/admin/*` (docs/tyk-dashboard-api.md §1.2).
     pub admin_secret: AdminSecret,
     /// An admin user's API key for `/api/*` (search, list, delete).
     pub api_key: Option<ApiKey>,

@@ -1,46 +1,49 @@
 //! The client's error type and the status + message classification of Dashboard answers.
 //!
 //! Tyk overloads status codes (403 means "duplicate email", "malformed body", "RBAC denial" or
-//! "forbidden key reset" depending on the route, tyk-dashboard-api.md §10.7), so every answer is
-//! classified from the status *and* the envelope `Message`. Errors carry the operation
+//! "forbidden key reset" depending on the route, docs/tyk-dashboard-api.md §10.7), so every answer
+//! is classified from the status *and* the envelope `Message`. Errors carry the operation
 //! (`"create user"`), the HTTP status and Tyk's own error message — sanitised, because bodies
-//! can hold credentials (the admin create answer carries the access key in `Message`, §10.2).
-//! No request or response body is ever stored in an error.
+//! can hold credentials (the admin create answer carries the access key in `Message`,
+//! docs/tyk-dashboard-api.md §10.2). No request or response body is ever stored in an error.
 
 pub use super::classify::{CallKind, ErrorClass, classify};
 
 /// What went wrong, as seen by a caller deciding what to do next.
 #[derive(Debug, thiserror::Error)]
 pub enum DashboardError {
-    /// 403 "User email already exists for this Org" / "…for this org." (§2.1, §3.2).
+    /// 403 "User email already exists for this Org" / "…for this org."
+    /// (docs/tyk-dashboard-api.md §2.1, §3.2).
     #[error("{op}: user already exists ({status}: {message})")]
     AlreadyExists {
         op: &'static str,
         status: u16,
         message: String,
     },
-    /// 404, or 400 "user does not exist." on update / revoke (§10.6).
+    /// 404, or 400 "user does not exist." on update / revoke (docs/tyk-dashboard-api.md §10.6).
     #[error("{op}: not found ({status}: {message})")]
     NotFound {
         op: &'static str,
         status: u16,
         message: String,
     },
-    /// 401 "Not authorised": wrong admin secret or API key (§1.2).
+    /// 401 "Not authorised": wrong admin secret or API key (docs/tyk-dashboard-api.md §1.2).
     #[error("{op}: not authorised, check the credentials ({status}: {message})")]
     Unauthorized {
         op: &'static str,
         status: u16,
         message: String,
     },
-    /// 403 RBAC/OPA denial, an inactive caller, a forbidden key reset (§1.2, §3.7).
+    /// 403 RBAC/OPA denial, an inactive caller, a forbidden key reset
+    /// (docs/tyk-dashboard-api.md §1.2, §3.7).
     #[error("{op}: forbidden ({status}: {message})")]
     Forbidden {
         op: &'static str,
         status: u16,
         message: String,
     },
-    /// The Dashboard refused a password (length, policy, reuse; §3.6, §7).
+    /// The Dashboard refused a password (length, policy, reuse; docs/tyk-dashboard-api.md §3.6,
+    /// §7).
     #[error("{op}: password rejected ({status}: {message})")]
     PasswordRejected {
         op: &'static str,
@@ -65,7 +68,8 @@ pub enum DashboardError {
         #[source]
         source: Option<reqwest::Error>,
     },
-    /// More than one user matched where one was expected (multi-org users, §8.2).
+    /// More than one user matched where one was expected (multi-org users,
+    /// docs/tyk-dashboard-api.md §8.2).
     #[error("{op}: {count} users match, give an org id to choose")]
     Ambiguous { op: &'static str, count: usize },
     /// The answer did not have the documented shape.

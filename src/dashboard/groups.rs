@@ -1,4 +1,4 @@
-//! User groups through the Dashboard API (tyk-dashboard-api.md §4). There is no Admin API for
+//! User groups through the Dashboard API (docs/tyk-dashboard-api.md §4). There is no Admin API for
 //! groups, so every call is signed with the connection's API key.
 
 use std::collections::BTreeMap;
@@ -70,7 +70,8 @@ impl DashboardClient {
         self.execute(call).await
     }
 
-    /// `GET /api/usergroups?p=-1`: every group of the key's org (§4; `p<0` = all, §3.1).
+    /// `GET /api/usergroups?p=-1`: every group of the key's org (docs/tyk-dashboard-api.md §4;
+    /// `p<0` = all, docs/tyk-dashboard-api.md §3.1).
     pub async fn list_groups(&self) -> Result<Vec<Group>, DashboardError> {
         const OP: &str = "list user groups";
         let path = "/api/usergroups?p=-1".into();
@@ -92,7 +93,8 @@ impl DashboardClient {
         serde_json::from_slice(&answer.body).map_err(|e| decode_error(OP, answer.status, &e))
     }
 
-    /// `POST /api/usergroups`; the answer's `Meta` is the new id (§1.3). `group.id` is ignored.
+    /// `POST /api/usergroups`; the answer's `Meta` is the new id (docs/tyk-dashboard-api.md §1.3).
+    /// `group.id` is ignored.
     pub async fn create_group(&self, group: &Group) -> Result<String, DashboardError> {
         const OP: &str = "create user group";
         let mut body = serde_json::to_value(group)
@@ -115,7 +117,7 @@ impl DashboardClient {
     }
 
     /// `PUT /api/usergroups/{id}` with the whole group: at least one permission, and
-    /// `ResetPassword` cannot be changed here (§4).
+    /// `ResetPassword` cannot be changed here (docs/tyk-dashboard-api.md §4).
     pub async fn update_group(&self, group: &Group) -> Result<(), DashboardError> {
         const OP: &str = "update user group";
         let path = format!("/api/usergroups/{}", checked_id(OP, &group.id)?);

@@ -2,7 +2,7 @@
 //!
 //! A thin layer over reqwest/rustls: one [`DashboardClient`] per connection, a timeout on every
 //! request, a bound on requests in flight, tolerant decoding of every documented answer shape
-//! (`tyk-dashboard-api.md` §1.3), errors classified from status *and* message, and credentials
+//! (`docs/tyk-dashboard-api.md` §1.3), errors classified from status *and* message, and credentials
 //! that never print. See `README.md` in this directory for the behaviour and its limits.
 
 mod api_users;

@@ -1,4 +1,5 @@
-//! Finding users by email (DESIGN.md §3.2 adoption, tyk-dashboard-api.md §3.1, §3.9, §12.1).
+//! Finding users by email (docs/design.md §3.2 adoption, docs/tyk-dashboard-api.md §3.1, §3.9,
+//! §12.1).
 
 use reqwest::Method;
 use serde_json::json;
@@ -9,15 +10,15 @@ use super::users::decode_error;
 use super::wire::{User, decode_user_list, normalize_id};
 
 impl DashboardClient {
-    /// `GET /api/users?p=-1`: every user the API key can see (§3.1).
+    /// `GET /api/users?p=-1`: every user the API key can see (docs/tyk-dashboard-api.md §3.1).
     pub async fn list_users(&self) -> Result<Vec<User>, DashboardError> {
         let key = self.api_key("list users")?.clone();
         self.list_with_key(key.expose()).await
     }
 
-    /// Finds a user by exact email, ignoring case (§12.1), optionally within one org. Tries
-    /// `POST /api/users/search` (5.3.1+) and falls back to the full list on Dashboards
-    /// without it. `Ambiguous` when several orgs hold the email and no org was given.
+    /// Finds a user by exact email, ignoring case (docs/tyk-dashboard-api.md §12.1), optionally
+    /// within one org. Tries `POST /api/users/search` (5.3.1+) and falls back to the full list on
+    /// Dashboards without it. `Ambiguous` when several orgs hold the email and no org was given.
     pub async fn find_user_by_email(
         &self,
         email: &str,

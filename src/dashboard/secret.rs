@@ -3,8 +3,8 @@
 //! Every credential the client touches (the `admin-auth` secret, an admin's Dashboard API key,
 //! a user's access key, passwords) travels in one of these types, so a stray `{:?}` in a log
 //! line, an error or an Event prints `<redacted>` instead of the secret. `Serialize`/`Deserialize`
-//! exist only because the Dashboard's wire bodies carry these values (tyk-dashboard-api.md §2.1,
-//! §3.6); nothing in this crate serialises them anywhere else.
+//! exist only because the Dashboard's wire bodies carry these values
+//! (docs/tyk-dashboard-api.md §2.1, §3.6); nothing in this crate serialises them anywhere else.
 
 use std::fmt;
 
@@ -29,7 +29,7 @@ macro_rules! secret_type {
             }
 
             /// True when no value is set (e.g. an `access_key` blanked by
-            /// `forbid_admin_view_access_token`, tyk-dashboard-api.md §10.8).
+            /// `forbid_admin_view_access_token`, docs/tyk-dashboard-api.md §10.8).
             pub fn is_empty(&self) -> bool {
                 self.0.is_empty()
             }
@@ -75,11 +75,12 @@ secret_type!(
     ApiKey
 );
 secret_type!(
-    /// A Dashboard user's own `access_key` (32 hex, treated as opaque; §1.4).
+    /// A Dashboard user's own `access_key` (32 hex, treated as opaque;
+    /// docs/tyk-dashboard-api.md §1.4).
     AccessKey
 );
 secret_type!(
-    /// A Dashboard user's password (write-only on the wire; §7).
+    /// A Dashboard user's password (write-only on the wire; docs/tyk-dashboard-api.md §7).
     Password
 );
 secret_type!(
@@ -89,7 +90,7 @@ secret_type!(
 
 impl AccessKey {
     /// A user's own access key used as the credential of a Dashboard API call (self-reset,
-    /// own key reset; §3.6, §3.7).
+    /// own key reset; docs/tyk-dashboard-api.md §3.6, §3.7).
     pub fn as_api_key(&self) -> ApiKey {
         ApiKey(self.0.clone())
     }

@@ -1,4 +1,4 @@
-//! The user operations the reconciler needs (DESIGN.md §3), one method per Dashboard call.
+//! The user operations the reconciler needs (docs/design.md §3), one method per Dashboard call.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -41,7 +41,8 @@ impl DashboardClient {
         Ok(())
     }
 
-    /// `POST /admin/users` (§2.1). Returns the stored user and its access key.
+    /// `POST /admin/users` (docs/tyk-dashboard-api.md §2.1). Returns the stored user and its access
+    /// key.
     ///
     /// The pre-2019 answer (`"User created"`, `Meta:""`) names nothing; the user is then found
     /// by email, which needs the connection's API key or a key in `Message`.
@@ -69,7 +70,8 @@ impl DashboardClient {
             }
             return Ok(created);
         }
-        // Older shapes: Message may be the key, Meta may be the id (§1.3, §10.3).
+        // Older shapes: Message may be the key, Meta may be the id (docs/tyk-dashboard-api.md §1.3,
+        // §10.3).
         let key = looks_like_key(&env.message).then(|| AccessKey::new(env.message.clone()));
         let user = match env.meta_id() {
             Some(id) => Some(self.get_user(&id).await?),
@@ -96,13 +98,14 @@ impl DashboardClient {
             return self.find_user_by_email(email, org).await;
         }
         match key {
-            // The old bootstrap pattern: list with the new user's own key (§11.2).
+            // The old bootstrap pattern: list with the new user's own key
+            // (docs/tyk-dashboard-api.md §11.2).
             Some(k) => self.find_with_key(email, org, k.expose()).await,
             None => Ok(None),
         }
     }
 
-    /// `GET /admin/users/{id}`: the bare user object (§2.2).
+    /// `GET /admin/users/{id}`: the bare user object (docs/tyk-dashboard-api.md §2.2).
     /// On an API-key-only connection: `GET /api/users/{id}` with the API key instead.
     pub async fn get_user(&self, id: &str) -> Result<User, DashboardError> {
         const OP: &str = "get user";
@@ -125,9 +128,9 @@ impl DashboardClient {
         Ok(user)
     }
 
-    /// `PUT /admin/users/{id}` with the whole object (§2.3: a replace; it must carry
-    /// `access_key`), optionally with a new `password`. Accepts both the old `"User updated"`
-    /// answer and the 5.8+ key-and-user answer.
+    /// `PUT /admin/users/{id}` with the whole object (docs/tyk-dashboard-api.md §2.3: a replace; it
+    /// must carry `access_key`), optionally with a new `password`. Accepts both the old `"User
+    /// updated"` answer and the 5.8+ key-and-user answer.
     pub async fn update_user(
         &self,
         user: &User,
@@ -157,7 +160,8 @@ impl DashboardClient {
     }
 
     /// `POST /api/users/{id}/actions/reset` signed with the user's own key: the self-reset of
-    /// Tyk's bootstrap (§3.6). `current` is required once the user has a password.
+    /// Tyk's bootstrap (docs/tyk-dashboard-api.md §3.6). `current` is required once the user has a
+    /// password.
     pub async fn reset_password_as_user(
         &self,
         id: &str,
@@ -170,7 +174,7 @@ impl DashboardClient {
     }
 
     /// `POST /api/users/{id}/actions/reset` signed with the connection's API key: needs
-    /// `ResetPassword` or `allow_admin_reset_password` (§3.6 (c)).
+    /// `ResetPassword` or `allow_admin_reset_password` (docs/tyk-dashboard-api.md §3.6 (c)).
     pub async fn reset_password_as_admin(
         &self,
         id: &str,
@@ -213,7 +217,8 @@ impl DashboardClient {
     }
 
     /// `PUT /api/users/{id}/actions/key/reset` signed with the given key (the user's own key is
-    /// always allowed since 5.8, §3.7). The answer has no key: GET the user to read the new one.
+    /// always allowed since 5.8, docs/tyk-dashboard-api.md §3.7). The answer has no key: GET the
+    /// user to read the new one.
     pub async fn reset_access_key(&self, id: &str, key: &AccessKey) -> Result<(), DashboardError> {
         const OP: &str = "reset access key";
         let id = checked_id(OP, id)?;
@@ -247,7 +252,8 @@ impl DashboardClient {
     }
 
     /// `DELETE /api/users/{id}` with the connection's API key (the Admin API cannot delete,
-    /// §2.5). A 404 is returned as `NotFound`; callers treat it as done (§3.5).
+    /// docs/tyk-dashboard-api.md §2.5). A 404 is returned as `NotFound`; callers treat it as done
+    /// (docs/tyk-dashboard-api.md §3.5).
     pub async fn delete_user(&self, id: &str) -> Result<(), DashboardError> {
         const OP: &str = "delete user";
         let key = self.api_key(OP)?.clone();
@@ -271,7 +277,7 @@ impl DashboardClient {
         auth: Auth<'a>,
     ) -> Call<'a> {
         // Reads answer bare objects (and search a bare list); every write answers an
-        // envelope (tyk-dashboard-api.md §2–§3).
+        // envelope (docs/tyk-dashboard-api.md §2–§3).
         let envelope_answer = matches!(method, Method::PUT | Method::DELETE)
             || route == "/admin/users"
             || route.contains("/actions/");
@@ -298,7 +304,8 @@ fn accept_not_found(
     }
 }
 
-/// Ids go into URL paths: only hex (and the 48-hex form, normalised, §1.4) is accepted.
+/// Ids go into URL paths: only hex (and the 48-hex form, normalised,
+/// docs/tyk-dashboard-api.md §1.4) is accepted.
 pub(super) fn checked_id(op: &'static str, id: &str) -> Result<String, DashboardError> {
     let id = normalize_id(id);
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {

@@ -1,6 +1,6 @@
 //! Wire shapes of the Dashboard user API and their tolerant decoding.
 //!
-//! Tyk answers in several shapes depending on route and version (tyk-dashboard-api.md §1.3):
+//! Tyk answers in several shapes depending on route and version (docs/tyk-dashboard-api.md §1.3):
 //! the `{Status, Message, Meta}` envelope with a polymorphic `Meta`, bare user objects on GET,
 //! and `{"users":[..],"pages":N}` lists. Decoding is deliberately lenient (nulls, missing
 //! fields, unknown fields, 48-hex ids) and never keeps anything that could leak a credential
@@ -14,13 +14,15 @@ use serde_json::{Map, Value};
 
 use super::secret::AccessKey;
 
-/// The legacy envelope `{"Status","Message","Meta"}` (§1.3). `Meta` stays raw JSON because it
-/// is `null`, `""`, an id string or a whole user object depending on route and version.
+/// The legacy envelope `{"Status","Message","Meta"}` (docs/tyk-dashboard-api.md §1.3). `Meta` stays
+/// raw JSON because it is `null`, `""`, an id string or a whole user object depending on route and
+/// version.
 #[derive(Clone, Default, Deserialize)]
 pub struct Envelope {
     #[serde(rename = "Status", default, deserialize_with = "null_default")]
     pub status: String,
-    /// On the admin create this is the new user's access key (§10.2): never log it.
+    /// On the admin create this is the new user's access key (docs/tyk-dashboard-api.md §10.2):
+    /// never log it.
     #[serde(rename = "Message", default, deserialize_with = "null_default")]
     pub message: String,
     #[serde(rename = "Meta", default)]
@@ -45,7 +47,8 @@ impl Envelope {
         serde_json::from_slice(body).ok()
     }
 
-    /// `Status` is "OK" (older helm bootstrap also accepts "Ok"): compare ignoring case (§1.3).
+    /// `Status` is "OK" (older helm bootstrap also accepts "Ok"): compare ignoring case
+    /// (docs/tyk-dashboard-api.md §1.3).
     pub fn is_ok(&self) -> bool {
         self.status.eq_ignore_ascii_case("ok")
     }
@@ -61,7 +64,8 @@ impl Envelope {
         }
     }
 
-    /// `Meta` as an id (`POST /api/users`, `POST /admin/organisations`), normalised (§1.4).
+    /// `Meta` as an id (`POST /api/users`, `POST /admin/organisations`), normalised
+    /// (docs/tyk-dashboard-api.md §1.4).
     pub fn meta_id(&self) -> Option<String> {
         match &self.meta {
             Value::String(s) if !s.is_empty() => Some(normalize_id(s)),
@@ -99,8 +103,9 @@ pub enum MetaKind {
     Other,
 }
 
-/// A Dashboard user as GET returns it (§5). Unknown fields are kept in `other` so the admin
-/// PUT can send the whole object back (§2.3: the update is a whole-object replace).
+/// A Dashboard user as GET returns it (docs/tyk-dashboard-api.md §5). Unknown fields are kept in
+/// `other` so the admin PUT can send the whole object back (docs/tyk-dashboard-api.md §2.3: the
+/// update is a whole-object replace).
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct User {
     #[serde(default, deserialize_with = "id_field")]
@@ -112,7 +117,7 @@ pub struct User {
     pub first_name: String,
     #[serde(default, deserialize_with = "null_default")]
     pub last_name: String,
-    /// Stored lower-cased by Tyk (§1.4); compare ignoring case.
+    /// Stored lower-cased by Tyk (docs/tyk-dashboard-api.md §1.4); compare ignoring case.
     #[serde(default, deserialize_with = "null_default")]
     pub email_address: String,
     #[serde(default, deserialize_with = "null_default")]
@@ -122,7 +127,8 @@ pub struct User {
     /// `""` when the user has no group.
     #[serde(default, deserialize_with = "id_field")]
     pub group_id: String,
-    /// May be `""` when `forbid_admin_view_access_token` hides other users' keys (§10.8).
+    /// May be `""` when `forbid_admin_view_access_token` hides other users' keys
+    /// (docs/tyk-dashboard-api.md §10.8).
     #[serde(default, deserialize_with = "null_default")]
     pub access_key: AccessKey,
     #[serde(default, deserialize_with = "null_default")]
@@ -139,7 +145,8 @@ pub struct User {
 }
 
 impl User {
-    /// True when the email matches ignoring case (Tyk lower-cases emails, §10.9).
+    /// True when the email matches ignoring case (Tyk lower-cases emails,
+    /// docs/tyk-dashboard-api.md §10.9).
     pub fn email_matches(&self, email: &str) -> bool {
         self.email_address.trim().eq_ignore_ascii_case(email.trim())
     }
@@ -164,8 +171,9 @@ impl fmt::Debug for User {
 }
 
 /// Unknown user fields. `password` is dropped on decode: old Dashboards echo `""` or even a
-/// bcrypt hash (§3.1, §5), and sending that back on PUT would overwrite the real password.
-/// `Debug` shows field names only, since a future field could hold something sensitive.
+/// bcrypt hash (docs/tyk-dashboard-api.md §3.1, §5), and sending that back on PUT would overwrite
+/// the real password. `Debug` shows field names only, since a future field could hold something
+/// sensitive.
 #[derive(Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Extra(pub Map<String, Value>);
@@ -184,17 +192,17 @@ impl fmt::Debug for Extra {
     }
 }
 
-/// The body of `POST /admin/users` (§2.1). No password: the admin create may ignore it, so
-/// passwords are always set afterwards (§3.3 of DESIGN.md).
+/// The body of `POST /admin/users` (docs/tyk-dashboard-api.md §2.1). No password: the admin create
+/// may ignore it, so passwords are always set afterwards (docs/design.md §3.3).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NewUser {
-    /// `""` creates a super user (§8.1); the caller must mean it.
+    /// `""` creates a super user (docs/tyk-dashboard-api.md §8.1); the caller must mean it.
     pub org_id: String,
     pub first_name: String,
     pub last_name: String,
     pub email_address: String,
     pub active: bool,
-    /// Empty → the Admin API fills in `IsAdmin` + `ResetPassword` (§2.1).
+    /// Empty → the Admin API fills in `IsAdmin` + `ResetPassword` (docs/tyk-dashboard-api.md §2.1).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub user_permissions: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -210,7 +218,8 @@ pub struct CreatedUser {
     pub access_key: AccessKey,
 }
 
-/// `{"users":[..],"pages":N}` from `GET /api/users` and `POST /api/users/search` (§3.1, §3.9).
+/// `{"users":[..],"pages":N}` from `GET /api/users` and `POST /api/users/search`
+/// (docs/tyk-dashboard-api.md §3.1, §3.9).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserList {
     /// Required: an answer without `users` is not a list, and must not pass for an empty one.
@@ -221,8 +230,8 @@ pub struct UserList {
 }
 
 /// Decodes the answer of `POST /admin/users` when it carries the user (5.8+ and 2019+ shape:
-/// `Message` = access key, `Meta` = user, §2.1). `None` for the pre-2019 `"User created"` /
-/// `Meta:""` shape, which identifies nothing.
+/// `Message` = access key, `Meta` = user, docs/tyk-dashboard-api.md §2.1). `None` for the pre-2019
+/// `"User created"` / `Meta:""` shape, which identifies nothing.
 pub fn created_user_from_envelope(
     env: &Envelope,
 ) -> Option<Result<CreatedUser, serde_json::Error>> {
@@ -241,8 +250,8 @@ pub fn created_user_from_envelope(
     Some(Ok(CreatedUser { user, access_key }))
 }
 
-/// True for a 32-hex key or a dashed UUID (old docs, §1.4): tells `Message` = key apart from
-/// `Message` = "User created".
+/// True for a 32-hex key or a dashed UUID (old docs, docs/tyk-dashboard-api.md §1.4): tells
+/// `Message` = key apart from `Message` = "User created".
 pub fn looks_like_key(s: &str) -> bool {
     let hex = s.chars().filter(|c| c.is_ascii_hexdigit()).count();
     hex >= 32 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
@@ -268,8 +277,8 @@ pub fn decode_user_list(body: &[u8]) -> Result<UserList, serde_json::Error> {
 }
 
 /// Normalises an id: a 48-hex string that is the hex encoding of a 24-hex ASCII id (the
-/// swagger examples' `ObjectID` double encoding, §1.4) becomes the 24-hex id; anything else is
-/// returned unchanged (lower-cased when it is hex).
+/// swagger examples' `ObjectID` double encoding, docs/tyk-dashboard-api.md §1.4) becomes the 24-hex
+/// id; anything else is returned unchanged (lower-cased when it is hex).
 pub fn normalize_id(id: &str) -> String {
     let id = id.trim();
     if id.len() == 48 && id.bytes().all(|b| b.is_ascii_hexdigit()) {

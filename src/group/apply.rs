@@ -190,7 +190,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Intent, POST, id: each durable before the next (crash-safe as for users, DESIGN §3.2).
+    /// Intent, POST, id: each durable before the next (crash-safe as for users, docs/design.md
+    /// §3.2).
     async fn create(
         &mut self,
         client: &crate::dashboard::DashboardClient,
@@ -217,7 +218,7 @@ impl Run<'_> {
             ..Default::default()
         };
         g.id = client.create_group(&g).await?;
-        // The Dashboard API forces the key's org (tyk-dashboard-api.md §3): read it back.
+        // The Dashboard API forces the key's org (docs/tyk-dashboard-api.md §3): read it back.
         let stored = client.get_group(&g.id).await.unwrap_or(g);
         self.record(&stored.id, &stored.org_id);
         self.status.create_intent = None;

@@ -165,7 +165,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
                 .collect();
             let status = o.group.status.clone().unwrap_or_default();
             // Tyk accepts duplicate group names, so only this marker tells our own
-            // committed-then-crashed create apart from someone else's group (DESIGN §3.2).
+            // committed-then-crashed create apart from someone else's group (docs/design.md §3.2).
             let own_intent = status.create_intent.is_some_and(|i| i.name == d.name);
             let if_exists = o.group.spec.adoption_policy == AdoptionPolicy::IfExists;
             let adoption = policy.check_adoption(&format!("dashboard group {:?}", d.name));

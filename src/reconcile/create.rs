@@ -1,4 +1,4 @@
-//! Creating a Dashboard user without duplicates, even across crashes (DESIGN §3.2).
+//! Creating a Dashboard user without duplicates, even across crashes (docs/design.md §3.2).
 
 use super::apply::Run;
 use super::error::ReconcileError;
@@ -17,7 +17,7 @@ impl Run<'_> {
     ) -> Result<(), ReconcileError> {
         self.guard().await?;
         let d = self.desired().clone();
-        // DESIGN §3.2: the intent is durable before the POST, so a crash right after
+        // docs/design.md §3.2: the intent is durable before the POST, so a crash right after
         // the Dashboard commits is recognised as ours on the next attempt.
         // A retry after an unknown outcome keeps the original intent: rewriting it (or
         // the conditions) on every attempt would trigger the next attempt at once.
@@ -167,7 +167,7 @@ impl Run<'_> {
                 ),
             )));
         }
-        // The search may omit the key (§10.8); the admin GET has it.
+        // The search may omit the key (docs/tyk-dashboard-api.md §10.8); the admin GET has it.
         let full = backend.get(found.id()).await?;
         self.record_identity(full.id()).await?;
         self.status.password_fingerprint = None;
@@ -194,7 +194,7 @@ impl Run<'_> {
         });
     }
 
-    /// Durably records the remote id right after it is known (DESIGN §3.2).
+    /// Durably records the remote id right after it is known (docs/design.md §3.2).
     pub(super) async fn record_identity(&mut self, id: &str) -> Result<(), ReconcileError> {
         self.status.user_id = Some(id.to_string());
         self.status.create_intent = None;

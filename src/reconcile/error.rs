@@ -46,7 +46,7 @@ impl ReconcileError {
                     Blocker::stalled(reason::PASSWORD_REJECTED, msg)
                 }
                 // Refused as invalid: the same request would be refused again, so it is
-                // not re-sent on every backoff (it may carry a password, DESIGN §3.3).
+                // not re-sent on every backoff (it may carry a password, docs/design.md §3.3).
                 DashboardError::Invalid { .. } => Blocker::stalled(reason::DASHBOARD_ERROR, msg),
                 DashboardError::Transient { .. } => {
                     Blocker::retry(reason::DASHBOARD_UNREACHABLE, msg)

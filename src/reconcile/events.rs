@@ -37,7 +37,7 @@ impl Note {
 
 /// Publishes an Event about `obj`. Failing to record an Event never fails a reconcile.
 pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, n: Note) {
-    // Event notes are limited to 1 KiB (kube-api-emulator.md §1.6).
+    // Event notes are limited to 1 KiB (docs/kubernetes-api.md §1.6).
     let mut note = n.note;
     if note.len() > 1000 {
         let mut cut = 1000;

@@ -1,4 +1,4 @@
-//! Password change detection without storing the password (DESIGN §3.3).
+//! Password change detection without storing the password (docs/design.md §3.3).
 //!
 //! The status keeps `hmac-sha256:<key id>:<hex>` where the HMAC key lives in a Secret of
 //! the operator's namespace that `kubectl get dashboarduser` readers cannot see. The object

@@ -1,5 +1,5 @@
 //! Secret safety: conditions, events and errors built from real Dashboard failures never
-//! contain the credentials involved (TEAM.md non-negotiable rule).
+//! contain the credentials involved (docs/design.md §4).
 
 use tyk_dashboard_emulator::{Settings, TykEmulator};
 

@@ -2,7 +2,7 @@
 //!
 //! Every credential a test hands out or reads back (admin secret, API keys, passwords, access
 //! keys) is registered here; at teardown every operator log line, Event, status, connection
-//! status and metric is collected and searched for each of them (TEAM.md: credentials never
+//! status and metric is collected and searched for each of them (docs/design.md §4: credentials never
 //! in logs, events, status, error messages or metric labels).
 
 use std::collections::BTreeSet;
@@ -128,7 +128,7 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// `<workspace>/target/e2e/operator-requests.jsonl` (TEAM.md contract with packaging).
+/// `<workspace>/target/e2e/operator-requests.jsonl` (the contract with tests/packaging, docs/development/testing.md).
 pub fn requests_file() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e/operator-requests.jsonl")
 }

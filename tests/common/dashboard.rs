@@ -97,7 +97,7 @@ impl Dashboard {
             .context("org id in Meta")
     }
 
-    /// `POST /admin/users`; returns (id, access key). tyk-dashboard-api.md §2.1.
+    /// `POST /admin/users`; returns (id, access key). docs/tyk-dashboard-api.md §2.1.
     pub async fn admin_create_user(&self, user: &Value) -> anyhow::Result<(String, String)> {
         let r = self
             .http
@@ -131,7 +131,7 @@ impl Dashboard {
         Ok(Some(r.json().await?))
     }
 
-    /// `PUT /admin/users/{id}` with a full object (it replaces; §2.3).
+    /// `PUT /admin/users/{id}` with a full object (it replaces; docs/tyk-dashboard-api.md §2.3).
     pub async fn admin_put_user(&self, id: &str, user: &Value) -> anyhow::Result<()> {
         let r = self
             .http
@@ -144,7 +144,8 @@ impl Dashboard {
         Ok(())
     }
 
-    /// `DELETE /api/users/{id}` with an admin's key (the Admin API has none; §2.5).
+    /// `DELETE /api/users/{id}` with an admin's key (the Admin API has none;
+    /// docs/tyk-dashboard-api.md §2.5).
     pub async fn api_delete_user(&self, key: &str, id: &str) -> anyhow::Result<()> {
         let r = self
             .http
@@ -156,7 +157,7 @@ impl Dashboard {
         Ok(())
     }
 
-    /// `GET /api/users?p=-1` (every page; §3.1) as seen by `key`'s org.
+    /// `GET /api/users?p=-1` (every page; docs/tyk-dashboard-api.md §3.1) as seen by `key`'s org.
     pub async fn api_list_users(&self, key: &str) -> anyhow::Result<Vec<Value>> {
         let r = self
             .http
@@ -173,7 +174,7 @@ impl Dashboard {
         Ok(v["users"].as_array().cloned().unwrap_or_default())
     }
 
-    /// `POST /api/usergroups`; returns the group id (§4).
+    /// `POST /api/usergroups`; returns the group id (docs/tyk-dashboard-api.md §4).
     pub async fn api_create_group(
         &self,
         key: &str,
@@ -350,7 +351,8 @@ impl TykStats {
     }
 
     /// Calls that can carry a password, whatever their outcome: the self-reset
-    /// (`POST /api/users/{id}/actions/reset`, §3.6) and the admin PUT (§2.3).
+    /// (`POST /api/users/{id}/actions/reset`, docs/tyk-dashboard-api.md §3.6) and the admin PUT
+    /// (docs/tyk-dashboard-api.md §2.3).
     pub fn password_calls(&self) -> u64 {
         self.count(|m, r, _| {
             (m == "POST" && r.starts_with("/api/users/") && r.ends_with("/actions/reset"))

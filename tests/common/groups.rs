@@ -1,5 +1,6 @@
 //! `DashboardUserGroup`s for the scenarios, and the Dashboard's view of groups through the
-//! documented `/api/usergroups` routes (so these hold on a real Dashboard too, §4).
+//! documented `/api/usergroups` routes (so these hold on a real Dashboard too,
+//! docs/tyk-dashboard-api.md §4).
 
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -112,7 +113,7 @@ impl Env {
 }
 
 impl Dashboard {
-    /// `GET /api/usergroups/{id}`: `None` on 404 (§4).
+    /// `GET /api/usergroups/{id}`: `None` on 404 (docs/tyk-dashboard-api.md §4).
     pub async fn api_get_group(&self, key: &str, id: &str) -> anyhow::Result<Option<Value>> {
         let r = self
             .http()

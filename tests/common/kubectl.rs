@@ -9,7 +9,7 @@ use tokio::process::Command;
 
 use super::Env;
 
-/// kubectl for a test that drives it: an error when the machine has none, since DESIGN §6
+/// kubectl for a test that drives it: an error when the machine has none, since docs/design.md §6
 /// drives the suite with the real kubectl and a silent pass would hide the gap. Only with
 /// `E2E_ALLOW_NO_KUBECTL=1` is a missing kubectl a `SKIP` (`Ok(None)`).
 pub fn required(test: &str) -> anyhow::Result<Option<PathBuf>> {

@@ -37,7 +37,7 @@ pub const ADMIN_SECRET_NAME: &str = "dashboard-admin";
 pub const ADMIN_SECRET_KEY: &str = "adminSecret";
 pub const API_KEY_SECRET_NAME: &str = "dashboard-api-key";
 pub const API_KEY_SECRET_KEY: &str = "apiKey";
-/// Condition types and the label/annotation names of the contract (TEAM.md).
+/// Condition types and the label/annotation names of the contract (docs/reference/conditions.md).
 pub const READY: &str = "Ready";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";

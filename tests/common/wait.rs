@@ -1,4 +1,4 @@
-//! Waiting with deadlines. Tests never assert on elapsed time (TEAM.md): they poll until a
+//! Waiting with deadlines. Tests never assert on elapsed time (docs/development/testing.md): they poll until a
 //! condition holds and fail only when a generous deadline passes.
 
 use std::future::Future;

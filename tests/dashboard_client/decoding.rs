@@ -1,4 +1,4 @@
-//! Every JSON example of tyk-dashboard-api.md and the swagger user examples, as fixture files,
+//! Every JSON example of docs/tyk-dashboard-api.md and the swagger user examples, as fixture files,
 //! decoded with the client's own wire types.
 
 use std::path::PathBuf;
@@ -204,7 +204,7 @@ fn bare_get_bodies_decode_with_and_without_password_and_api_model() {
     let u = decode_user(&fixture("api_get_swagger_48hex.json")).unwrap();
     assert_eq!(
         u.id, "66498cd1e2fcd1000184ecb4",
-        "48-hex id normalised (§1.4)"
+        "48-hex id normalised (docs/tyk-dashboard-api.md §1.4)"
     );
     assert_eq!(u.org_id, "5e9d9544a1dcd60001d0ed20");
     assert_eq!(

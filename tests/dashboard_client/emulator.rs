@@ -12,7 +12,7 @@ use tyk_dashboard_emulator::{Profile, Settings, SettingsPatch, TykEmulator};
 
 use crate::secrets::{ADMIN_SECRET, PASSWORD, assert_clean};
 
-/// Every response-shape profile (§1.3 version variants).
+/// Every response-shape profile (docs/tyk-dashboard-api.md §1.3 version variants).
 pub const PROFILES: [Profile; 2] = [Profile::V5_8, Profile::Legacy];
 
 pub const ORG: &str = "5e9d9544a1dcd60001d0ed20";
@@ -94,7 +94,8 @@ async fn every_operation_round_trips_under_each_profile() {
         let (_, api) = org_admin(&emu).await;
         api.probe().await.unwrap();
 
-        // Create: Tyk lower-cases the email (§1.4); key in Message and Meta (§2.1).
+        // Create: Tyk lower-cases the email (docs/tyk-dashboard-api.md §1.4); key in Message and
+        // Meta (docs/tyk-dashboard-api.md §2.1).
         let alice = admin
             .create_user(&new_user("Alice@Example.org", &[("users", "read")], true))
             .await
@@ -103,7 +104,8 @@ async fn every_operation_round_trips_under_each_profile() {
         assert_eq!(alice.access_key.expose().len(), 32);
         assert_eq!(alice.user.access_key, alice.access_key);
 
-        // Get and a whole-object update (+ password through the admin PUT, §2.3).
+        // Get and a whole-object update (+ password through the admin PUT,
+        // docs/tyk-dashboard-api.md §2.3).
         let mut user = admin.get_user(&alice.user.id).await.unwrap();
         assert_eq!(
             (user.id.as_str(), user.org_id.as_str()),
@@ -125,7 +127,8 @@ async fn every_operation_round_trips_under_each_profile() {
             Some("read")
         );
 
-        // Self-reset with the user's own key (§3.6), current password required once set.
+        // Self-reset with the user's own key (docs/tyk-dashboard-api.md §3.6), current password
+        // required once set.
         let next = Password::new("Second-pass-1");
         admin
             .reset_password_as_user(
@@ -138,7 +141,8 @@ async fn every_operation_round_trips_under_each_profile() {
             .unwrap();
         assert!(emu.check_password("alice@example.org", ORG, "Second-pass-1"));
 
-        // Key rotation with the own key (§3.7), then read back through the Admin API.
+        // Key rotation with the own key (docs/tyk-dashboard-api.md §3.7), then read back through
+        // the Admin API.
         let rotated = admin
             .rotate_access_key(&alice.user.id, &alice.access_key)
             .await
@@ -170,7 +174,7 @@ async fn every_operation_round_trips_under_each_profile() {
         );
         assert_eq!(api.list_users().await.unwrap().len(), 2, "{profile:?}");
 
-        // Delete; a second delete and a get are NotFound (§3.5).
+        // Delete; a second delete and a get are NotFound (docs/tyk-dashboard-api.md §3.5).
         api.delete_user(&alice.user.id).await.unwrap();
         expect_err(admin.get_user(&alice.user.id).await, "NotFound");
         expect_err(api.delete_user(&alice.user.id).await, "NotFound");
@@ -199,7 +203,7 @@ async fn already_exists_and_not_found_classes_under(profile: Profile) {
         .create_user(&new_user("bob@example.org", &[], true))
         .await
         .unwrap();
-    // Default permissions on an admin create (§2.1).
+    // Default permissions on an admin create (docs/tyk-dashboard-api.md §2.1).
     let perms: BTreeMap<_, _> = bob.user.user_permissions.clone();
     assert_eq!(
         perms.keys().collect::<Vec<_>>(),
@@ -217,7 +221,8 @@ async fn already_exists_and_not_found_classes_under(profile: Profile) {
     let mut other_org = new_user("bob@example.org", &[], true);
     other_org.org_id = "60ef3a1dcb83670001bf2df9".into();
     admin.create_user(&other_org).await.unwrap();
-    // A super user's key sees both orgs (§8.1): the email alone is ambiguous (§8.2).
+    // A super user's key sees both orgs (docs/tyk-dashboard-api.md §8.1): the email alone is
+    // ambiguous (docs/tyk-dashboard-api.md §8.2).
     let mut root = new_user("root@example.org", &[("IsAdmin", "admin")], true);
     root.org_id = String::new();
     let root = admin.create_user(&root).await.unwrap();
@@ -274,7 +279,7 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
         .await
         .unwrap();
 
-    // Wrong admin secret and wrong API key: 401 (§1.2).
+    // Wrong admin secret and wrong API key: 401 (docs/tyk-dashboard-api.md §1.2).
     let mut cfg = ConnectionConfig::new(&emu.url(), AdminSecret::new("not-the-secret")).unwrap();
     cfg.api_key = Some(ApiKey::new("0000000000000000000000000000dead"));
     let wrong = DashboardClient::new(cfg).unwrap();
@@ -285,7 +290,7 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
         "Unauthorized",
     );
 
-    // RBAC: a read-only user may not delete (403 access denied, §1.2).
+    // RBAC: a read-only user may not delete (403 access denied, docs/tyk-dashboard-api.md §1.2).
     let reader_api = client_with(
         &emu.url(),
         Some(reader.access_key.expose()),
@@ -295,8 +300,8 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
     // A read-only key still passes the probe (it only reads an unknown id).
     reader_api.probe().await.unwrap();
 
-    // A non-admin may not reset someone else's password (§3.6 (b)); that is Forbidden,
-    // not PasswordRejected, although the call sets a password.
+    // A non-admin may not reset someone else's password (docs/tyk-dashboard-api.md §3.6 (b)); that
+    // is Forbidden, not PasswordRejected, although the call sets a password.
     let pw = Password::new(PASSWORD);
     expect_err(
         admin
@@ -304,7 +309,8 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
             .await,
         "Forbidden",
     );
-    // An admin without ResetPassword neither (§3.6 (c)) — until the setting allows it.
+    // An admin without ResetPassword neither (docs/tyk-dashboard-api.md §3.6 (c)) — until the
+    // setting allows it.
     expect_err(
         api.reset_password_as_admin(&target.user.id, &pw, None)
             .await,
@@ -320,7 +326,8 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
         .unwrap();
     assert!(emu.check_password("target@example.org", ORG, PASSWORD));
 
-    // forbid_admin_reset_access_token: another user's key reset is 403 (§3.7) ...
+    // forbid_admin_reset_access_token: another user's key reset is 403
+    // (docs/tyk-dashboard-api.md §3.7) ...
     emu.update_settings(SettingsPatch {
         forbid_admin_reset_access_token: Some(true),
         ..Default::default()
@@ -339,7 +346,8 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
         .unwrap();
 
     // An inactive user's own key is refused: 403 by default, 401 when so configured
-    // (§13.10); both are Forbidden, since the key is valid but its user is not active.
+    // (docs/tyk-dashboard-api.md §13.10); both are Forbidden, since the key is valid but its user
+    // is not active.
     let idle = admin
         .create_user(&new_user("idle@example.org", &[], false))
         .await
@@ -363,7 +371,7 @@ async fn unauthorized_forbidden_and_invalid_classes_under(profile: Profile) {
     );
 
     // An admin PUT without the access key: 500 "Could not update API session" → Invalid
-    // with a hint (§2.3, tyk issue #2223).
+    // with a hint (docs/tyk-dashboard-api.md §2.3, tyk issue #2223).
     let mut user = admin.get_user(&idle.user.id).await.unwrap();
     user.access_key = AccessKey::default();
     let err = expect_err(admin.update_user(&user, None).await, "Invalid");

@@ -1,5 +1,6 @@
 //! Faults injected by the emulator surface as `Transient`, and the client recovers once they
-//! stop. Commit-then-drop leaves a user behind that the reconciler finds by email (DESIGN §3.2).
+//! stop. Commit-then-drop leaves a user behind that the reconciler finds by email (docs/design.md
+//! §3.2).
 
 use std::time::Duration;
 
@@ -112,7 +113,7 @@ async fn commit_then_drop_is_transient_and_the_user_does_exist_under(profile: Pr
             .any(|u| u.email_address == "eve@example.org")
     );
 
-    // The retry sees AlreadyExists; the user is then adopted by email (DESIGN §3.2).
+    // The retry sees AlreadyExists; the user is then adopted by email (docs/design.md §3.2).
     expect_err(admin.create_user(&spec).await, "AlreadyExists");
     let found = api
         .find_user_by_email("eve@example.org", Some(ORG))

@@ -1,5 +1,5 @@
 //! Password policy and access-key visibility settings of the emulator, seen through the
-//! client (tyk-dashboard-api.md §3.3, §3.6, §7, §10.8).
+//! client (docs/tyk-dashboard-api.md §3.3, §3.6, §7, §10.8).
 
 use dashboard_user_operator::dashboard::Password;
 use tyk_dashboard_emulator::{Profile, SettingsPatch};
@@ -24,14 +24,14 @@ async fn password_refusals_are_password_rejected_under(profile: Profile) {
         .unwrap();
     let (id, key) = (u.user.id.as_str(), &u.access_key);
     let first = Password::new(PASSWORD);
-    // Too short (§7 minLength 6).
+    // Too short (docs/tyk-dashboard-api.md §7 minLength 6).
     expect_err(
         admin
             .reset_password_as_user(id, key, &Password::new("abc"), None)
             .await,
         "PasswordRejected",
     );
-    // First password: no current password needed (§3.6).
+    // First password: no current password needed (docs/tyk-dashboard-api.md §3.6).
     admin
         .reset_password_as_user(id, key, &first, None)
         .await
@@ -96,9 +96,10 @@ async fn hidden_access_keys_come_back_empty_from_the_dashboard_api_under(profile
         .unwrap();
     assert!(
         found.access_key.is_empty(),
-        "§10.8: blanked for other users"
+        "docs/tyk-dashboard-api.md §10.8: blanked for other users"
     );
-    // The Admin API still shows it (§2.2), so it stays the source for the Secret.
+    // The Admin API still shows it (docs/tyk-dashboard-api.md §2.2), so it stays the source for the
+    // Secret.
     assert_eq!(
         admin.get_user(&dora.user.id).await.unwrap().access_key,
         dora.access_key
@@ -122,7 +123,7 @@ async fn p_minus_one_reaches_users_beyond_the_first_page() {
             .await
             .unwrap();
     }
-    // §3.1: "Send number less than 0 to return all items".
+    // docs/tyk-dashboard-api.md §3.1: "Send number less than 0 to return all items".
     assert_eq!(api.list_users().await.unwrap().len(), 8);
     let last = api
         .find_user_by_email("page6@example.org", Some(ORG))

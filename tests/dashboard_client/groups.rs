@@ -1,4 +1,4 @@
-//! User groups through the client (`/api/usergroups`, tyk-dashboard-api.md §4) against the
+//! User groups through the client (`/api/usergroups`, docs/tyk-dashboard-api.md §4) against the
 //! Tyk emulator: the round trip the group reconcile relies on, and its error classes.
 
 use std::collections::BTreeMap;

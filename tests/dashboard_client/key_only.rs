@@ -1,5 +1,5 @@
 //! A client without the admin secret (an API-key-only connection): every user call goes
-//! through the Dashboard API with the key (tyk-dashboard-api.md §3), the key's own user is
+//! through the Dashboard API with the key (docs/tyk-dashboard-api.md §3), the key's own user is
 //! found, and an Admin API call is refused before it is sent.
 
 use std::time::Duration;

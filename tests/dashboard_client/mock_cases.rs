@@ -68,7 +68,8 @@ async fn admin_create_v5_8_with_double_encoded_id_and_auth_headers() {
 
 #[tokio::test]
 async fn pre_2019_admin_create_is_resolved_by_email_search() {
-    // "User created" / Meta "" names nothing (§2.1); the user is found by email (§10.3).
+    // "User created" / Meta "" names nothing (docs/tyk-dashboard-api.md §2.1); the user is found by
+    // email (docs/tyk-dashboard-api.md §10.3).
     let mock = Mock::start(|req| match req.target.as_str() {
         "/admin/users" => (200, text("admin_create_2017_user_created.json")),
         "/api/users/search?p=-1" => (200, text("list_swagger.json")),
@@ -92,7 +93,7 @@ async fn pre_2019_admin_create_is_resolved_by_email_search() {
     assert_eq!(
         seen[1].header("authorization"),
         Some(API_KEY),
-        "raw key, no scheme (§1.2)"
+        "raw key, no scheme (docs/tyk-dashboard-api.md §1.2)"
     );
     assert_eq!(
         seen[1].json(),
@@ -126,7 +127,8 @@ async fn search_missing_on_old_dashboards_falls_back_to_the_list() {
         .unwrap()
         .unwrap();
     assert_eq!(found.id, "66498cd1e2fcd1000184ecb4");
-    // Substrings never match: only exact, case-insensitive emails count (§3.9).
+    // Substrings never match: only exact, case-insensitive emails count
+    // (docs/tyk-dashboard-api.md §3.9).
     assert!(
         c.find_user_by_email("user@example.org", None)
             .await
@@ -196,7 +198,7 @@ async fn admin_update_sends_the_whole_object_and_accepts_both_answers() {
         assert_eq!(put["first_name"], "Renamed");
         assert_eq!(
             put["access_key"], "a81ee6f0c8f2467d539c132c8a422346",
-            "§2.3"
+            "docs/tyk-dashboard-api.md §2.3"
         );
         assert_eq!(put["org_id"], "54b53d3aeba6db5c35000002");
         assert_eq!(put["api_model"], json!({}));
@@ -229,7 +231,7 @@ async fn error_status_inside_a_200_and_proxy_pages_are_errors() {
 #[tokio::test]
 async fn server_messages_never_carry_secrets_into_errors() {
     // A misbehaving server echoing credentials in its message (the admin create's Message
-    // *is* a key on success, §10.2).
+    // *is* a key on success, docs/tyk-dashboard-api.md §10.2).
     let mock = Mock::start(|req| {
         let echoed = format!(
             "bad request from {} with key c8251902f3f44dfa729e0267d0d62859 and {}",
@@ -385,7 +387,7 @@ async fn password_and_key_calls_send_the_documented_bodies() {
     assert_eq!(
         seen[0].json(),
         parse("reset_password_request.json"),
-        "§3.6 UserPassword"
+        "docs/tyk-dashboard-api.md §3.6 UserPassword"
     );
     assert_eq!(
         seen[0].header("authorization"),
@@ -397,8 +399,12 @@ async fn password_and_key_calls_send_the_documented_bodies() {
     assert_eq!(
         (seen[3].method.as_str(), seen[3].body.len()),
         ("PUT", 0),
-        "§3.7: no body"
+        "docs/tyk-dashboard-api.md §3.7: no body"
     );
     assert_eq!(seen[3].target, format!("/api/users/{id}/actions/key/reset"));
-    assert_eq!(seen[4].json(), parse("search_request.json"), "§3.9");
+    assert_eq!(
+        seen[4].json(),
+        parse("search_request.json"),
+        "docs/tyk-dashboard-api.md §3.9"
+    );
 }

@@ -1,4 +1,4 @@
-//! The access-key Secret (DESIGN §3.4): written, restored after deletion and tampering, and
+//! The access-key Secret (docs/design.md §3.4): written, restored after deletion and tampering, and
 //! rotated on the `userop.dev/rotate-access-key` annotation.
 
 use serde_json::json;

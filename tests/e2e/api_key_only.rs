@@ -103,8 +103,8 @@ async fn api_key_only_connection_runs_the_whole_user_lifecycle() -> anyhow::Resu
     })
     .await?;
 
-    // A new password needs ResetPassword or allow_admin_reset_password (§3.6): Forbidden,
-    // saying which, until the Dashboard allows it.
+    // A new password needs ResetPassword or allow_admin_reset_password
+    // (docs/tyk-dashboard-api.md §3.6): Forbidden, saying which, until the Dashboard allows it.
     let pw2 = env.password();
     env.put_password("kay-pw", &pw2).await?;
     let u = env

@@ -370,7 +370,7 @@ async fn seed(env: &Env) -> anyhow::Result<Vec<Seeded>> {
             active: s["active"].as_bool().unwrap_or(false),
         });
     }
-    // The connection's key sees every org: a super user's (tyk-dashboard-api.md §3).
+    // The connection's key sees every org: a super user's (docs/tyk-dashboard-api.md §3).
     env.put_secret(
         &env.operator_ns,
         API_KEY_SECRET_NAME,

@@ -1,4 +1,4 @@
-//! Identity and duplicates (DESIGN §3.2): one email claimed twice, adoption policies, and a
+//! Identity and duplicates (docs/design.md §3.2): one email claimed twice, adoption policies, and a
 //! crash right after the Dashboard committed a create.
 
 use std::time::Duration;
@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::common::{Env, merge, wait};
 use crate::support::{assert_stable, has, status_str};
 
-/// Two DashboardUsers claim one email (DESIGN §3.2): the second gets `AlreadyExists`, never
+/// Two DashboardUsers claim one email (docs/design.md §3.2): the second gets `AlreadyExists`, never
 /// a user id; the first keeps its Dashboard record untouched; exactly one Dashboard user.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_user_with_same_email_is_already_exists() -> anyhow::Result<()> {

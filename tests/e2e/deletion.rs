@@ -1,4 +1,4 @@
-//! deletionPolicy (DESIGN §3.6): Delete removes the Dashboard user, Deactivate sets it
+//! deletionPolicy (docs/design.md §3.6): Delete removes the Dashboard user, Deactivate sets it
 //! inactive, Orphan leaves it alone; in each case the finalizer is released.
 
 use serde_json::json;
@@ -109,7 +109,7 @@ fn warnings_about(events: &[serde_json::Value], name: &str) -> usize {
         .count()
 }
 
-/// DESIGN §3.6: `Delete` without the connection's API key deactivates instead, and says so
+/// docs/design.md §3.6: `Delete` without the connection's API key deactivates instead, and says so
 /// in a Warning Event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_without_api_key_deactivates_with_a_warning() -> anyhow::Result<()> {
@@ -139,7 +139,7 @@ async fn delete_without_api_key_deactivates_with_a_warning() -> anyhow::Result<(
     env.finish().await
 }
 
-/// DESIGN §3.6: with the connection gone, the finalizer is released with a Warning Event
+/// docs/design.md §3.6: with the connection gone, the finalizer is released with a Warning Event
 /// rather than blocking deletion forever; the Dashboard user is left as it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finalizer_released_when_the_connection_is_gone() -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
-//! Drift (DESIGN §3.5): edits made in the Dashboard are put back on resync; a user deleted in
-//! the Dashboard is recreated and its new key published.
+//! Drift (docs/design.md §3.5): edits made in the Dashboard are put back on resync; a user deleted
+//! in the Dashboard is recreated and its new key published.
 
 use serde_json::json;
 
@@ -38,7 +38,8 @@ async fn dashboard_drift_is_reverted() -> anyhow::Result<()> {
     };
     let events_before = normal_events().await?;
 
-    // Someone edits the user in the Dashboard (admin PUT of the full object, §2.3).
+    // Someone edits the user in the Dashboard (admin PUT of the full object,
+    // docs/tyk-dashboard-api.md §2.3).
     let mut remote = env.remote(&id).await?;
     remote["first_name"] = json!("Mallory");
     remote["active"] = json!(false);
@@ -65,7 +66,7 @@ async fn dashboard_drift_is_reverted() -> anyhow::Result<()> {
     })
     .await?;
     anyhow::ensure!(env.users_with_email(&email).await?.len() == 1);
-    // The revert is a Dashboard mutation: it leaves an Event (DESIGN §3.7 / issue 4).
+    // The revert is a Dashboard mutation: it leaves an Event (docs/design.md §3.7 / issue 4).
     crate::common::wait::until("an Event for the revert", || async {
         let now = normal_events().await.map_err(|e| e.to_string())?;
         (now > events_before)

@@ -1,4 +1,5 @@
-//! Create, update, email change, and org/permissions/active/group changes (DESIGN §2, §3.1).
+//! Create, update, email change, and org/permissions/active/group changes (docs/design.md §2,
+//! §3.1).
 
 use serde_json::json;
 
@@ -8,7 +9,7 @@ use crate::support::{has, perms_match, status_str};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_writes_user_access_secret_and_status() -> anyhow::Result<()> {
     let env = Env::ready("create").await?;
-    // Mixed case on purpose: Tyk lower-cases emails (tyk-dashboard-api.md §10.9).
+    // Mixed case on purpose: Tyk lower-cases emails (docs/tyk-dashboard-api.md §10.9).
     let email = env
         .email("Ada.Create")
         .replace("example.com", "Example.COM");
@@ -130,7 +131,7 @@ async fn create_writes_user_access_secret_and_status() -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(!about.is_empty(), "no Event about the created user");
 
-    // Metrics (DESIGN §4): reconciles and Dashboard requests counted, labels bounded (no
+    // Metrics (docs/design.md §4): reconciles and Dashboard requests counted, labels bounded (no
     // object names or emails); /livez answers.
     let op = env.operator.as_ref().expect("running");
     let metrics = op.metrics().await?;
@@ -328,7 +329,7 @@ async fn org_permissions_active_and_group_changes() -> anyhow::Result<()> {
     env.finish().await
 }
 
-/// DESIGN §2: with no org anywhere, a user without `superUser` is a spec error (never a
+/// docs/design.md §2: with no org anywhere, a user without `superUser` is a spec error (never a
 /// silent super user); with `superUser: true` it is created without an org.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn org_less_user_needs_super_user() -> anyhow::Result<()> {

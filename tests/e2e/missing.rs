@@ -1,5 +1,5 @@
 //! Missing pieces give the documented condition, then recover when they appear; a cluster
-//! connection is refused outside its allowedNamespaces (DESIGN §2, §3.3).
+//! connection is refused outside its allowedNamespaces (docs/design.md §2, §3.3).
 
 use serde_json::json;
 

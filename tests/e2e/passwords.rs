@@ -1,4 +1,4 @@
-//! Passwords (DESIGN §3.3): set after create, re-set on a real change only, refusals stall
+//! Passwords (docs/design.md §3.3): set after create, re-set on a real change only, refusals stall
 //! without a retry storm. The Dashboard is asked through the emulator's check-password hook.
 
 use serde_json::json;
@@ -189,7 +189,7 @@ async fn reused_password_stalls_without_retry_storm() -> anyhow::Result<()> {
 }
 
 /// An inactive user's own key is refused, so its initial password goes the admin way
-/// (DESIGN §3.3); it must be set all the same.
+/// (docs/design.md §3.3); it must be set all the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inactive_user_gets_its_initial_password() -> anyhow::Result<()> {
     let env = Env::ready("pw-inactive").await?;

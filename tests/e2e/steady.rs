@@ -1,5 +1,5 @@
-//! Steady state makes no writes to either server (DESIGN §3.1 "write status once, only if it
-//! changed"; §3.5 "PUT only if something differs").
+//! Steady state makes no writes to either server (docs/design.md §3.1 "write status once, only if
+//! it changed"; §3.5 "PUT only if something differs").
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! The CRDs' validation as the API server applies it (DESIGN §2: email format, permission
+//! The CRDs' validation as the API server applies it (docs/design.md §2: email format, permission
 //! values, superUser without org, connectionRef immutable); no operator involvement needed,
 //! but it is what a user of `kubectl apply` meets first.
 

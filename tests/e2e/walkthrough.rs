@@ -1,6 +1,6 @@
-//! The README walkthrough "Moving an existing Dashboard into Git", run as written: its
-//! second shell block, line by line in one bash, with `userop` and `kubectl` the real
-//! binaries, against a Dashboard seeded as the sandbox seeds it.
+//! The walkthrough "Moving an existing Dashboard into Git" (docs/guides/git-migration.md),
+//! run as written: its second shell block, line by line in one bash, with `userop` and
+//! `kubectl` the real binaries, against a Dashboard seeded as the sandbox seeds it.
 
 use serde_json::json;
 
@@ -9,11 +9,14 @@ use crate::common::{Env, EnvOptions, kubectl};
 /// The walkthrough's commands, without the lines that set up the sandbox's shell
 /// (`export KUBECONFIG`, the `userop` alias): the test provides both.
 fn walkthrough_commands() -> anyhow::Result<Vec<String>> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))?;
-    let section = readme
-        .split("## Moving an existing Dashboard into Git")
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/guides/git-migration.md"
+    ))?;
+    let section = guide
+        .split("# Moving an existing Dashboard into Git")
         .nth(1)
-        .ok_or_else(|| anyhow::anyhow!("README has no walkthrough"))?;
+        .ok_or_else(|| anyhow::anyhow!("docs/guides/git-migration.md has no walkthrough"))?;
     let block = section
         .split("```sh")
         .nth(2)
@@ -29,7 +32,7 @@ fn walkthrough_commands() -> anyhow::Result<Vec<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readme_walkthrough_runs() -> anyhow::Result<()> {
+async fn git_migration_walkthrough_runs() -> anyhow::Result<()> {
     let mut env = Env::new("walkthrough", EnvOptions::default()).await?;
     // The sandbox's names: namespace and connection `default`, which a shared cluster has not.
     let Some(kubectl) = kubectl::required(&env.test)? else {

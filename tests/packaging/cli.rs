@@ -1,4 +1,4 @@
-//! The Deployment's arguments are parsed by the operator's own command line (the TEAM.md CLI
+//! The Deployment's arguments are parsed by the operator's own command line (the docs/reference/cli.md CLI
 //! contract), so a renamed or mistyped flag in the chart fails here rather than in a pod.
 
 use crate::support::render;

@@ -1,6 +1,6 @@
 //! `examples/`: every connection states its `spec.policy` in so many words, and every user
 //! and group there is allowed by the connection it names, checked by the operator's own
-//! policy and plan code (README "Multi-tenancy"). `kubectl.rs` applies them to the CRDs.
+//! policy and plan code (docs/multi-tenancy.md). `kubectl.rs` applies them to the CRDs.
 
 use std::collections::HashMap;
 

@@ -7,8 +7,8 @@
 //! 3. condition `Reconciling=True` → InProgress; else `Stalled=True` → Failed.
 //! 4. custom kinds have no type-specific rules, so anything else is Current — `Ready` is not
 //!    read at all. That is why the operator always sets Reconciling and Stalled explicitly
-//!    (and writes them on first sight, DESIGN §2): without them a fresh or broken object would
-//!    pass for done.
+//!    (and writes them on first sight, docs/design.md §2): without them a fresh or broken
+//!    object would pass for done.
 
 use serde_json::Value;
 

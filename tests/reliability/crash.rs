@@ -27,7 +27,7 @@ async fn write_in_flight(env: &Env, within: Duration) -> anyhow::Result<bool> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_loop_never_duplicates_orphans_or_loses_a_user() -> anyhow::Result<()> {
     // No password history: a password re-sent after a crash is then accepted and counted,
-    // instead of being refused (which the README documents as a known limitation).
+    // instead of being refused (docs/operations/limitations.md lists it).
     let opts = EnvOptions {
         password_history: 0,
         ..Default::default()

@@ -9,7 +9,7 @@ use crate::common::{Env, EnvOptions, merge};
 use crate::figures::{Figures, pick};
 use crate::workload::{Workload, retry};
 
-/// Per-object backoff (README "Conditions"): 1 s doubling to 60 s, ±10 %. The most
+/// Per-object backoff (docs/reference/conditions.md): 1 s doubling to 60 s, ±10 %. The most
 /// reconciles one continuously failing object can get in `window`: the first at once, then
 /// one after each (shortest, -10 %) delay.
 pub fn backoff_attempts(window: Duration) -> u64 {

@@ -40,7 +40,7 @@ impl Counts {
     /// Everything that must be 0. Re-sent passwords are not in it: a crash after the
     /// Dashboard applied a password but before the fingerprint reached the status makes
     /// the next run send it again (at least once: the Dashboard cannot be asked whether a
-    /// password is set); callers bound that count instead (README, reliability suite).
+    /// password is set); callers bound that count instead (docs/operations/reliability.md).
     pub fn problems(&self) -> usize {
         self.duplicates + self.orphans + self.missing + self.key_mismatches + self.passwords_refused
     }

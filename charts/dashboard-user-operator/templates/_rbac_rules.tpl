@@ -1,5 +1,5 @@
 {{/*
-RBAC rules, each verb justified by what the operator does (DESIGN §3); the packaging test
+RBAC rules, each verb justified by what the operator does (docs/design.md §3); the packaging test
 `rbac` checks them against every request the operator made during the e2e suite.
 */}}
 

@@ -1,5 +1,5 @@
 //! The desired remote user derived from a spec, and drift comparison with
-//! normalisation (tyk-dashboard-api.md §10.9, §10.11).
+//! normalisation (docs/tyk-dashboard-api.md §10.9, §10.11).
 //!
 //! Backend-neutral where the concepts match (login name, email, active); the parts only
 //! one backend has live in [`DesiredProfile`] (Tyk org/names/group/permissions, the admin
@@ -13,13 +13,14 @@ use super::{RemoteProfile, RemoteUser};
 use crate::crd::{AdminRole, ConnectionType, DashboardUserSpec};
 use crate::policy::Ask;
 
-/// Permission keys the Admin API adds on its own (§2.1): ignored unless the spec sets them.
+/// Permission keys the Admin API adds on its own (docs/tyk-dashboard-api.md §2.1): ignored unless
+/// the spec sets them.
 const SERVER_ADDED: &[&str] = &["ResetPassword"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredUser {
-    /// The login name: the lower-cased email (Tyk stores emails lower-cased, §1.4) or the
-    /// admin users API's `username`.
+    /// The login name: the lower-cased email (Tyk stores emails lower-cased,
+    /// docs/tyk-dashboard-api.md §1.4) or the admin users API's `username`.
     pub login: String,
     /// Lower-cased for Tyk; as written (trimmed) for the admin users API.
     pub email: String,
@@ -215,8 +216,8 @@ pub(crate) fn check_permissions(perms: &BTreeMap<String, String>) -> Result<(), 
     Ok(())
 }
 
-/// Permissions as compared for drift: `deny` ≡ absent for non-admins (§10.11) and
-/// server-added keys the spec does not mention are ignored.
+/// Permissions as compared for drift: `deny` ≡ absent for non-admins
+/// (docs/tyk-dashboard-api.md §10.11) and server-added keys the spec does not mention are ignored.
 pub fn normalized_permissions(
     perms: &BTreeMap<String, String>,
     spec_keys: &BTreeMap<String, String>,
@@ -290,7 +291,8 @@ impl DesiredUser {
         let mut out = Changes::default();
         match (&self.profile, &r.profile) {
             (DesiredProfile::Tyk(t), RemoteProfile::Tyk(rt)) => {
-                // The login is the email on Tyk: compared ignoring case (§1.4).
+                // The login is the email on Tyk: compared ignoring case
+                // (docs/tyk-dashboard-api.md §1.4).
                 out.text(
                     "email",
                     &r.login,
@@ -401,7 +403,8 @@ impl TykProfile {
 }
 
 /// `want` plus the server-added keys `remote` has and `want` does not mention (users and
-/// groups alike: Tyk keeps `ResetPassword` out of the Dashboard API's reach, §3.4, §4).
+/// groups alike: Tyk keeps `ResetPassword` out of the Dashboard API's reach,
+/// docs/tyk-dashboard-api.md §3.4, §4).
 pub fn permissions_for_put(
     want: &BTreeMap<String, String>,
     remote: &BTreeMap<String, String>,

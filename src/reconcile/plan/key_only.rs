@@ -1,8 +1,8 @@
 //! What an API-key-only connection (a Tyk connection without `adminSecretRef`) cannot do,
 //! as InvalidSpec messages: everything it does goes through the Dashboard API with an org
-//! admin's key (tyk-dashboard-api.md §3), so it creates users in that key's org only, never
+//! admin's key (docs/tyk-dashboard-api.md §3), so it creates users in that key's org only, never
 //! super users, never grants `ResetPassword`, and `POST /api/users` needs names and at
-//! least one permission (§3.2).
+//! least one permission (docs/tyk-dashboard-api.md §3.2).
 
 use super::DesiredUser;
 use crate::crd::DashboardUserSpec;

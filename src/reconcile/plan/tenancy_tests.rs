@@ -1,4 +1,4 @@
-//! The connection's policy in the plan (README "Multi-tenancy"): every refusal is a stalled
+//! The connection's policy in the plan (docs/multi-tenancy.md): every refusal is a stalled
 //! `NotAllowed` that plans nothing at all, and names the field that would allow it.
 
 use std::collections::BTreeMap;

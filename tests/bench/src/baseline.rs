@@ -1,6 +1,6 @@
 //! The baseline the operator is compared with: what bootstrap scripts do today, one user at
 //! a time over HTTP — `POST /admin/users`, then the self-reset `POST
-//! /api/users/{id}/actions/reset` with the new user's key (tyk-dashboard-api.md §2.1, §3.6).
+//! /api/users/{id}/actions/reset` with the new user's key (docs/tyk-dashboard-api.md §2.1, §3.6).
 
 use std::time::Instant;
 

@@ -304,7 +304,7 @@ impl Env {
                             "lastName": name,
                             "passwordSecretRef": {"name": format!("{name}-password")},
                             // Without permissions Tyk makes a user an admin, which the
-                            // connection's default policy refuses (README "Multi-tenancy").
+                            // connection's default policy refuses (docs/multi-tenancy.md).
                             "permissions": {"apis": "read"},
                         },
                     }))?;

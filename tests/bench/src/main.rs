@@ -1,8 +1,8 @@
 //! `cargo run --release -p bench -- <scenario> [options]`: the operator's figures for
 //! convergence, steady state, memory and password latency (issue #8). Both emulators run in
 //! this process on loopback; the operator is the real release binary, a child process.
-//! Nothing here asserts on time: the figures are reported, and `table` prints the README
-//! table from a JSON file.
+//! Nothing here asserts on time: the figures are reported, and `table` prints the table of
+//! docs/operations/performance.md from a JSON file.
 
 mod baseline;
 mod env;
@@ -41,7 +41,8 @@ enum Command {
     PasswordLatency(Opts),
     /// The four scenarios in sequence on one cluster; one JSON object, a key per scenario.
     All(Opts),
-    /// Prints the README's Performance table (markdown) from a JSON file `all` wrote.
+    /// Prints the Performance table of docs/operations/performance.md (markdown) from a JSON
+    /// file `all` wrote.
     Table { json: PathBuf },
 }
 

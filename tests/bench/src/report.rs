@@ -1,5 +1,6 @@
-//! The figures as a table: plain text after a run, markdown for the README (`bench table
-//! FILE`), both from the same rows so they never disagree.
+//! The figures as a table: plain text after a run, markdown for
+//! docs/operations/performance.md (`bench table FILE`), both from the same rows so they never
+//! disagree.
 
 use std::fmt::Write;
 

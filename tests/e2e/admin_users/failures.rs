@@ -163,7 +163,7 @@ async fn admin_users_spec_password_and_duplicate_failures() -> anyhow::Result<()
 }
 
 /// Refusals in shapes other than FastAPI's 422 on `password`: a plain-string 422 about the
-/// password must not be re-sent (DESIGN §3.3), another field's 400 stalls.
+/// password must not be re-sent (docs/design.md §3.3), another field's 400 stalls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_users_plain_refusals_are_not_retried() -> anyhow::Result<()> {
     let a = AdminEnv::ready("admin-users-plain-refusals", |_| {}).await?;

@@ -1,5 +1,5 @@
 -- Argo CD health check for userop.dev/ClusterDashboardConnection (dashboard-user-operator).
--- Conditions follow kstatus (DESIGN.md §2): Ready, Reconciling, Stalled, plus
+-- Conditions follow kstatus (docs/design.md §2): Ready, Reconciling, Stalled, plus
 -- status.observedGeneration. Argo CD runs this with the live object as `obj`.
 local hs = {}
 

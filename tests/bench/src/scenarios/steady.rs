@@ -1,6 +1,6 @@
 //! `steady`: after convergence, two resync periods with nothing changing. A steady state
 //! must write to neither API server and read each user from the Dashboard about once per
-//! resync period (README "Drift").
+//! resync period (docs/behaviour.md "Drift").
 
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ pub async fn run(env: &mut Env) -> anyhow::Result<Value> {
     }
     progress.done(env.ready_users(), n, start.elapsed());
     let (k1, t1) = (env.kube_counts(), env.tyk_counts());
-    // Stretched when the checks would take over half of the slots (README "Drift"); the
+    // Stretched when the checks would take over half of the slots (docs/behaviour.md "Drift"); the
     // reads per resync below are per *configured* period.
     let in_use = env.operator()?.user_resync_period().await?;
     let reads = t1.reads - t0.reads;

@@ -1,4 +1,4 @@
-//! Server-side apply requests (kube-api-emulator.md §4) and managedFields bookkeeping for
+//! Server-side apply requests (docs/kubernetes-api.md §4) and managedFields bookkeeping for
 //! ordinary writes. The merge and ownership logic is the pure `ssa` module; this handles
 //! the request: options, create-on-apply (201), isolation, validation and the no-op rule.
 
@@ -38,7 +38,7 @@ fn subresource(ctx: &Ctx) -> Option<&str> {
 }
 
 /// Records an ordinary write (create, PUT, non-apply patch) as an `Update` entry of the
-/// request's manager (§4.1.6). Must run after status/spec isolation.
+/// request's manager (docs/kubernetes-api.md §4.1.6). Must run after status/spec isolation.
 pub fn track_update(ctx: &Ctx, old: Option<&Value>, new: &mut Value) {
     let ti = type_info(&ctx.t);
     ssa::update_managed_fields(
@@ -69,7 +69,8 @@ pub fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
         .store
         .get(&t.store_key(), &ctx.path.namespace, &ctx.path.name);
     let Some(old) = old else {
-        // §4.1.1: apply creates the object, but only through the main resource.
+        // docs/kubernetes-api.md §4.1.1: apply creates the object, but only through the main
+        // resource.
         if subresource(ctx).is_some() {
             return Err(ApiError::not_found(&t, &ctx.path.name));
         }
@@ -91,7 +92,7 @@ pub fn apply(ctx: &mut Ctx) -> Result<Response, ApiError> {
         &now,
     )?;
     if merged == live {
-        // §2.1: an identical re-apply is not a write.
+        // docs/kubernetes-api.md §2.1: an identical re-apply is not a write.
         st.store.writes.noop += 1;
         return respond(&t, ctx, 200, &old);
     }

@@ -1,5 +1,5 @@
 //! Built-in kinds: stored, validated where tests depend on it, never run by controllers
-//! (kube-api-emulator.md §2.13).
+//! (docs/kubernetes-api.md §2.13).
 
 use serde_json::{Map, Value, json};
 
@@ -144,7 +144,7 @@ pub fn builtin_types() -> Vec<ResourceType> {
     ]
 }
 
-/// Types whose strategy sets `generation` (CRs, and these built-ins) (§2.4).
+/// Types whose strategy sets `generation` (CRs, and these built-ins) (docs/kubernetes-api.md §2.4).
 pub fn tracks_generation(t: &ResourceType) -> bool {
     t.is_custom()
         || matches!(
@@ -153,8 +153,8 @@ pub fn tracks_generation(t: &ResourceType) -> bool {
         )
 }
 
-/// Whether a change between `old` and `new` bumps generation (§2.4): CRs bump on any
-/// non-metadata change outside an isolated status; built-ins on `spec` changes.
+/// Whether a change between `old` and `new` bumps generation (docs/kubernetes-api.md §2.4): CRs
+/// bump on any non-metadata change outside an isolated status; built-ins on `spec` changes.
 pub fn generation_changed(t: &ResourceType, old: &Value, new: &Value) -> bool {
     if !t.is_custom() {
         return old.get("spec") != new.get("spec");
@@ -172,7 +172,8 @@ pub fn generation_changed(t: &ResourceType, old: &Value, new: &Value) -> bool {
     strip(old) != strip(new)
 }
 
-/// The extra field-selector labels a type supports beyond metadata.name/namespace (§2.9).
+/// The extra field-selector labels a type supports beyond metadata.name/namespace
+/// (docs/kubernetes-api.md §2.9).
 pub fn extra_field_labels(t: &ResourceType) -> Vec<String> {
     let v: &[&str] = match (t.group.as_str(), t.kind.as_str()) {
         ("", "Secret") => &["type"],
@@ -220,7 +221,7 @@ pub fn prepare(
         ("", "Secret") => crate::datamaps::prepare_secret(obj, old, causes)?,
         ("", "ConfigMap") => crate::datamaps::prepare_configmap(obj, old, causes),
         ("", "Namespace") => {
-            // §2.8: namespaces carry the `kubernetes` finalizer and a phase.
+            // docs/kubernetes-api.md §2.8: namespaces carry the `kubernetes` finalizer and a phase.
             crate::namespaces::label_namespace(obj);
             if old.is_none() {
                 obj["spec"] = json!({"finalizers": ["kubernetes"]});

@@ -1,5 +1,5 @@
 //! The `/__emulator/` control API (not Kubernetes): stats, request log, knobs, and hooks to
-//! compact history and drop watches (TEAM.md contract; kube-api-emulator.md §6 Must 5).
+//! compact history and drop watches (docs/development/emulators.md; docs/kubernetes-api.md §6 Must 5).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

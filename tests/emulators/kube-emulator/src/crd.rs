@@ -1,4 +1,4 @@
-//! CustomResourceDefinitions (kube-api-emulator.md §2.12): registration checks, conditions,
+//! CustomResourceDefinitions (docs/kubernetes-api.md §2.12): registration checks, conditions,
 //! type registration, the CR request pipeline, and cleanup of CRs when a CRD is deleted.
 
 use std::sync::Arc;
@@ -242,8 +242,8 @@ pub fn reconcile_cleanup(st: &mut State) -> bool {
     changed
 }
 
-/// The CR request pipeline (§2.12): metadata pruning, then schema pruning, defaulting and
-/// validation through the schema module.
+/// The CR request pipeline (docs/kubernetes-api.md §2.12): metadata pruning, then schema pruning,
+/// defaulting and validation through the schema module.
 pub fn prepare_cr(
     t: &ResourceType,
     obj: &mut Value,

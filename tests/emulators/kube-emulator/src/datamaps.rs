@@ -1,4 +1,4 @@
-//! Secret and ConfigMap rules (kube-api-emulator.md §2.13): `stringData` → `data`, base64,
+//! Secret and ConfigMap rules (docs/kubernetes-api.md §2.13): `stringData` → `data`, base64,
 //! key names, size, `type` immutability and `immutable: true`.
 
 use base64::Engine;
@@ -18,7 +18,7 @@ fn valid_data_key(k: &str) -> bool {
 const KEY_MSG: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 /// Secret: `stringData` merged into `data` and dropped, base64 checked, `type` defaulted and
-/// immutable, `immutable: true` honoured, key rules and 1 MiB limit (§2.13).
+/// immutable, `immutable: true` honoured, key rules and 1 MiB limit (docs/kubernetes-api.md §2.13).
 pub fn prepare_secret(
     obj: &mut Value,
     old: Option<&Value>,

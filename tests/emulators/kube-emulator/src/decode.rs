@@ -1,5 +1,6 @@
-//! Request bodies into storage form: JSON/YAML decoding (415 for anything else, §3.4),
-//! apiVersion/kind checks, the Event API mapping (§1.6) and `fieldValidation` values.
+//! Request bodies into storage form: JSON/YAML decoding (415 for anything else,
+//! docs/kubernetes-api.md §3.4), apiVersion/kind checks, the Event API mapping
+//! (docs/kubernetes-api.md §1.6) and `fieldValidation` values.
 
 use serde_json::{Map, Value, json};
 
@@ -7,7 +8,8 @@ use crate::registry::ResourceType;
 use crate::server::Ctx;
 use crate::status::ApiError;
 
-/// Decodes a JSON (or YAML) request body into an object; protobuf and others are 415 (§3.4).
+/// Decodes a JSON (or YAML) request body into an object; protobuf and others are 415
+/// (docs/kubernetes-api.md §3.4).
 pub fn decode_body(ctx: &Ctx) -> Result<Value, ApiError> {
     let ct = ctx.content_type();
     let v: Value = match ct.as_str() {
@@ -16,7 +18,8 @@ pub fn decode_body(ctx: &Ctx) -> Result<Value, ApiError> {
         })?,
         "application/yaml" | "application/apply-patch+yaml" => serde_yaml::from_slice(&ctx.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?,
-        // Typed client-go clients (Helm's release storage, `kubectl create secret`) (§3.4).
+        // Typed client-go clients (Helm's release storage, `kubectl create secret`)
+        // (docs/kubernetes-api.md §3.4).
         crate::protobuf::CONTENT_TYPE => crate::protobuf::decode(&ctx.body)
             .map_err(|e| ApiError::new(415, "UnsupportedMediaType", e))?,
         other => return Err(ApiError::unsupported_media_type(other)),
@@ -35,7 +38,7 @@ fn expected_type_meta(t: &ResourceType) -> (String, String) {
 }
 
 /// Checks apiVersion/kind when present and converts to storage form (Events via core/v1
-/// are stored as events.k8s.io/v1, §1.6).
+/// are stored as events.k8s.io/v1, docs/kubernetes-api.md §1.6).
 pub fn to_storage(t: &ResourceType, mut obj: Value) -> Result<Value, ApiError> {
     let (av, kind) = expected_type_meta(t);
     if let Some(got) = obj.get("apiVersion").and_then(Value::as_str)

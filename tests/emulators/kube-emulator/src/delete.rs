@@ -1,5 +1,5 @@
 //! DELETE and DELETE-collection: finalizers, deletionTimestamp, GC-policy finalizers,
-//! preconditions and the response shapes of kube-api-emulator.md §2.6/§2.7/§1.7.
+//! preconditions and the response shapes of docs/kubernetes-api.md §2.6/§2.7/§1.7.
 
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ fn is_namespace(t: &ResourceType) -> bool {
 }
 
 /// Marks or removes one object. `policy` is the request's propagationPolicy, which adds or
-/// removes the GC finalizers (§2.7); `None` leaves them as they are.
+/// removes the GC finalizers (docs/kubernetes-api.md §2.7); `None` leaves them as they are.
 pub fn delete_object(
     st: &mut State,
     t: &ResourceType,
@@ -125,7 +125,7 @@ fn parse_opts(ctx: &Ctx) -> Result<DeleteOpts, ApiError> {
     let body: Value = if ctx.body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else if ctx.content_type() == crate::protobuf::CONTENT_TYPE {
-        // client-go typed clients send DeleteOptions as protobuf (§3.4).
+        // client-go typed clients send DeleteOptions as protobuf (docs/kubernetes-api.md §3.4).
         crate::protobuf::decode(&ctx.body)
             .map_err(|e| ApiError::new(415, "UnsupportedMediaType", e))?
     } else {

@@ -1,7 +1,7 @@
 //! Discovery documents (`/version`, `/api`, `/apis`, `/api/v1`, `/apis/<g>/<v>`), legacy and
 //! aggregated (apidiscovery.k8s.io/v2), as pure functions over the resource registry.
 //!
-//! kube-api-emulator.md §3.1: client-go picks legacy vs aggregated parsing from the *response*
+//! docs/kubernetes-api.md §3.1: client-go picks legacy vs aggregated parsing from the *response*
 //! Content-Type, and kube's `Discovery::run_aggregated` sends only the aggregated Accept, so the
 //! form is negotiated from the request's Accept header with [`negotiate`].
 

@@ -29,7 +29,7 @@ pub fn serve(shared: &Arc<Shared>, path: &str, headers: &HeaderMap) -> Response 
         ["version"] => ok(Some(discovery::version())),
         [root @ ("api" | "apis")] => {
             let core = *root == "api";
-            // kube-api-emulator.md §3.1: client-go parses by the response Content-Type.
+            // docs/kubernetes-api.md §3.1: client-go parses by the response Content-Type.
             match discovery::negotiate(accept) {
                 DiscoveryForm::Legacy if core => ok(Some(discovery::core_versions())),
                 DiscoveryForm::Legacy => ok(Some(discovery::group_list(&types))),

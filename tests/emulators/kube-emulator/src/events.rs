@@ -1,6 +1,6 @@
 //! Events: one store in events.k8s.io/v1 form, served through core/v1 too with the field
 //! mapping of `pkg/apis/events/v1/conversion.go`, plus the validation of
-//! kube-api-emulator.md §1.6.
+//! docs/kubernetes-api.md §1.6.
 
 use serde_json::{Map, Value, json};
 

@@ -1,6 +1,7 @@
 //! The background controllers a real cluster always runs next to the apiserver: the garbage
-//! collector (ownerReferences by uid; background, foreground, orphan — §2.7), the namespace
-//! controller (§2.8) and the CRD cleanup finalizer (§2.12).
+//! collector (ownerReferences by uid; background, foreground, orphan —
+//! docs/kubernetes-api.md §2.7), the namespace controller (docs/kubernetes-api.md §2.8) and the CRD
+//! cleanup finalizer (docs/kubernetes-api.md §2.12).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,7 +99,8 @@ fn waits_on_dependents(o: &Value) -> bool {
             .any(|f| f == ORPHAN || f == FOREGROUND)
 }
 
-/// A namespaced owner in another namespace than its dependent counts as absent (§2.7).
+/// A namespaced owner in another namespace than its dependent counts as absent
+/// (docs/kubernetes-api.md §2.7).
 fn owner_in_scope(owner: &Value, dependent_ns: &str) -> bool {
     let ons = meta::str_at(owner, "/metadata/namespace");
     ons.is_empty() || ons == dependent_ns

@@ -24,7 +24,8 @@ pub struct Knobs {
     /// HTTP code ("409", "500", "429", "503") → probability of injecting it per request.
     #[serde(rename = "faultRate")]
     pub fault_rate: BTreeMap<String, f64>,
-    /// Delay before the garbage collector and namespace controller act (§2.7).
+    /// Delay before the garbage collector and namespace controller act
+    /// (docs/kubernetes-api.md §2.7).
     #[serde(rename = "gcDelayMs")]
     pub gc_delay_ms: u64,
 }

@@ -1,6 +1,6 @@
 //! An in-memory Kubernetes API server that real clients (kube-rs, kubectl, Helm) accept
 //! unchanged. The wire behaviour it reproduces is described in
-//! `/work/shared/kube-api-emulator.md`; each module cites the section it follows.
+//! `docs/kubernetes-api.md`; each module cites the section it follows.
 
 // Handlers return `Result<_, ApiError>` everywhere; the error is a full Status body and boxing
 // it would only add noise on a test server.
@@ -57,7 +57,7 @@ pub struct Options {
     /// 0 picks a free port.
     pub port: u16,
     pub knobs: Knobs,
-    /// Watch events kept for resumes; older resumes get 410 (§2.1).
+    /// Watch events kept for resumes; older resumes get 410 (docs/kubernetes-api.md §2.1).
     pub history_size: usize,
 }
 

@@ -1,5 +1,5 @@
 //! ObjectMeta rules: name/label/annotation/finalizer validation, system fields and timestamps
-//! (kube-api-emulator.md §2.3; `apimachinery/pkg/api/validation/objectmeta.go`).
+//! (docs/kubernetes-api.md §2.3; `apimachinery/pkg/api/validation/objectmeta.go`).
 
 use rand::Rng;
 use serde_json::{Map, Value, json};
@@ -104,7 +104,8 @@ pub fn label_value(s: &str) -> Result<(), String> {
 
 const GENERATE_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
-/// `generateName` + 5 random characters (§2.3), base truncated so the result fits 63.
+/// `generateName` + 5 random characters (docs/kubernetes-api.md §2.3), base truncated so the result
+/// fits 63.
 pub fn generate_name(base: &str) -> String {
     let base = if base.len() > 58 { &base[..58] } else { base };
     let mut rng = rand::rng();
@@ -181,7 +182,8 @@ pub fn validate_object_meta(meta: &Map<String, Value>, causes: &mut Vec<Cause>) 
     }
 }
 
-/// Finalizer names that are not domain-qualified get a warning (§6 Should 6).
+/// Finalizer names that are not domain-qualified get a warning
+/// (docs/kubernetes-api.md §6 Should 6).
 pub fn finalizer_warnings(meta: &Map<String, Value>) -> Vec<String> {
     let standard = ["kubernetes", "orphan", "foregroundDeletion"];
     meta.get("finalizers")
@@ -198,7 +200,8 @@ pub fn finalizer_warnings(meta: &Map<String, Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Go's `omitempty`: empty maps/slices in metadata are never stored (§1.5, §2.3).
+/// Go's `omitempty`: empty maps/slices in metadata are never stored (docs/kubernetes-api.md §1.5,
+/// §2.3).
 pub fn drop_empty_meta(meta: &mut Map<String, Value>) {
     for k in [
         "labels",

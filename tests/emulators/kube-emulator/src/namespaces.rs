@@ -1,4 +1,4 @@
-//! Namespace lifecycle (kube-api-emulator.md §2.8): the four pre-created namespaces,
+//! Namespace lifecycle (docs/kubernetes-api.md §2.8): the four pre-created namespaces,
 //! NamespaceLifecycle admission, and the namespace controller's deletion cascade.
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! A minimal OpenAPI v3 surface: the `/openapi/v3` index and one document per group-version.
 //!
-//! kube-api-emulator.md §3.2: kubectl's default `--validate=strict` asks whether the server
+//! docs/kubernetes-api.md §3.2: kubectl's default `--validate=strict` asks whether the server
 //! supports `fieldValidation` for a GVK by finding a PATCH operation carrying
 //! `x-kubernetes-group-version-kind` and a `fieldValidation` query parameter; it then relies on
 //! the server to reject unknown fields. Client-side apply picks strategic merge patch from the

@@ -1,5 +1,6 @@
-//! The PATCH verb: PatchOptions validation (§2.2), the four patch content types (§1.1), and
-//! the update pipeline shared with PUT. The patch algorithms live in `patch` and `ssa`.
+//! The PATCH verb: PatchOptions validation (docs/kubernetes-api.md §2.2), the four patch content
+//! types (docs/kubernetes-api.md §1.1), and the update pipeline shared with PUT. The patch
+//! algorithms live in `patch` and `ssa`.
 
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -46,7 +47,7 @@ pub fn patch(ctx: &mut Ctx) -> Result<Response, ApiError> {
     let t = ctx.t.clone();
     let ct = ctx.content_type();
     let is_apply = ct == APPLY;
-    // ValidatePatchOptions (§2.2).
+    // ValidatePatchOptions (docs/kubernetes-api.md §2.2).
     let force = ctx.query.get("force").map(|v| v == "true");
     crate::ssa::validate_patch_options(is_apply, ctx.query.get("fieldManager"), force)?;
     match ct.as_str() {
@@ -82,7 +83,8 @@ pub fn patch(ctx: &mut Ctx) -> Result<Response, ApiError> {
             "the patched object is not a JSON object",
         ));
     }
-    // §1.5: patches never conflict unless they carry a resourceVersion of their own.
+    // docs/kubernetes-api.md §1.5: patches never conflict unless they carry a resourceVersion of
+    // their own.
     let patched_rv = meta::str_at(&doc, "/metadata/resourceVersion").to_string();
     if !patched_rv.is_empty() && patched_rv != meta::str_at(&old, "/metadata/resourceVersion") {
         return Err(ApiError::conflict(&t, &ctx.path.name));

@@ -1,7 +1,7 @@
 //! Decoding of Kubernetes protobuf request bodies for the few built-in kinds typed clients
 //! write in our tests: Secret, ConfigMap, Namespace, and DeleteOptions.
 //!
-//! kube-api-emulator.md §3.4: client-go's generated clientsets always send
+//! docs/kubernetes-api.md §3.4: client-go's generated clientsets always send
 //! `application/vnd.kubernetes.protobuf` for built-in kinds, with no JSON fallback on 415.
 //! Helm's release storage (Secrets), `kubectl create secret|configmap|namespace` and any Go
 //! operator's typed client hit this. Responses stay JSON (those clients accept it).

@@ -1,5 +1,6 @@
 //! GET of one object and of collections: presentation (core/v1 Events, PartialObjectMetadata,
-//! Table), selectors, limit/continue over a consistent snapshot (§2.1, §2.10, §2.11).
+//! Table), selectors, limit/continue over a consistent snapshot (docs/kubernetes-api.md §2.1,
+//! §2.10, §2.11).
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -18,7 +19,8 @@ use crate::status::{ApiError, Cause, json_response};
 use crate::store::Objects;
 
 /// A stored object as this endpoint serves it: Events through core/v1 are converted, CRs
-/// report the requested version (`conversion: None` only rewrites apiVersion, §2.12).
+/// report the requested version (`conversion: None` only rewrites apiVersion,
+/// docs/kubernetes-api.md §2.12).
 pub fn present(t: &ResourceType, obj: &Value) -> Value {
     if t.kind == "Event" && t.group.is_empty() {
         return crate::events::to_core(obj);
@@ -45,7 +47,8 @@ pub const TABLE_SUPPORTED: bool = true;
 /// The Table apiVersion we answer with (kubectl lists v1 first).
 const TABLE_VERSION: &str = "meta.k8s.io/v1";
 
-/// `?includeObject=` for Table output (§3.3); bad values are a 400 like the apiserver's.
+/// `?includeObject=` for Table output (docs/kubernetes-api.md §3.3); bad values are a 400 like the
+/// apiserver's.
 fn include_object(ctx: &Ctx) -> Result<crate::table::IncludeObject, ApiError> {
     crate::table::IncludeObject::parse(ctx.query.get("includeObject"))
         .map_err(ApiError::bad_request)
@@ -91,7 +94,7 @@ pub fn get(ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(json_response(200, &render_one(&ctx.t, want, &obj)))
 }
 
-/// Field labels a type accepts in `fieldSelector` (§2.9).
+/// Field labels a type accepts in `fieldSelector` (docs/kubernetes-api.md §2.9).
 pub fn supported_fields(st: &State, t: &ResourceType) -> Vec<String> {
     let mut f = vec![
         "metadata.name".to_string(),
@@ -187,7 +190,7 @@ pub fn parse_rv(s: &str) -> Result<u64, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s:?}")))
 }
 
-/// How long a read with a future RV waits before 504 (§2.1 "Future RVs").
+/// How long a read with a future RV waits before 504 (docs/kubernetes-api.md §2.1 "Future RVs").
 const FUTURE_RV_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
@@ -346,7 +349,7 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(json_response(200, &body))
 }
 
-/// §2.1: a read at an RV the store has not reached waits briefly, then 504.
+/// docs/kubernetes-api.md §2.1: a read at an RV the store has not reached waits briefly, then 504.
 pub async fn wait_for_rv(ctx: &Ctx, rv: u64) -> Result<(), ApiError> {
     let deadline = tokio::time::Instant::now() + FUTURE_RV_WAIT;
     loop {

@@ -78,7 +78,7 @@ impl ResourceType {
     }
 
     /// Objects live in one store per resource, shared across API groups where Kubernetes
-    /// serves one store twice (core/v1 and events.k8s.io/v1 Events, kube-api-emulator.md §1.6).
+    /// serves one store twice (core/v1 and events.k8s.io/v1 Events, docs/kubernetes-api.md §1.6).
     pub fn store_key(&self) -> String {
         if self.plural == "events" && (self.group.is_empty() || self.group == "events.k8s.io") {
             return "events.k8s.io/events".to_string();

@@ -1,4 +1,5 @@
-//! Request decoding: API paths, tolerant query strings (`?&…`, §1.1) and `Accept` forms.
+//! Request decoding: API paths, tolerant query strings (`?&…`, docs/kubernetes-api.md §1.1) and
+//! `Accept` forms.
 
 use http::HeaderMap;
 
@@ -36,7 +37,7 @@ impl Query {
         self.get("dryRun") == Some("All")
     }
 
-    /// `dryRun` accepts only `All` (§6 Should 5).
+    /// `dryRun` accepts only `All` (docs/kubernetes-api.md §6 Should 5).
     pub fn check_dry_run(&self) -> Result<(), ApiError> {
         match self.get("dryRun") {
             None | Some("All") => Ok(()),
@@ -103,7 +104,7 @@ pub fn parse_api_path(path: &str) -> Option<ApiPath> {
     Some(p)
 }
 
-/// The representation asked for through `Accept` (§2.11, §3.3).
+/// The representation asked for through `Accept` (docs/kubernetes-api.md §2.11, §3.3).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Want {
     Full,

@@ -1,5 +1,5 @@
 //! The `/scale` subresource (autoscaling/v1 `Scale`) for Deployments and CRDs that declare
-//! `subresources.scale` (kube-api-emulator.md §2.12, §6 Should 7). Writes go through the
+//! `subresources.scale` (docs/kubernetes-api.md §2.12, §6 Should 7). Writes go through the
 //! ordinary update pipeline of the parent object, so generation and no-op rules hold.
 
 use axum::response::Response;

@@ -1,4 +1,4 @@
-//! Where the CR pipeline meets the pure `schema` module (kube-api-emulator.md §2.12):
+//! Where the CR pipeline meets the pure `schema` module (docs/kubernetes-api.md §2.12):
 //! structural checks at CRD registration; prune → fieldValidation → default → validate
 //! (OpenAPI + CEL) for every CR write.
 
@@ -71,8 +71,8 @@ pub fn process_cr(
     Ok(())
 }
 
-/// Defaults on read (§2.12 step 4): stored objects written before a default existed still
-/// come back defaulted.
+/// Defaults on read (docs/kubernetes-api.md §2.12 step 4): stored objects written before a default
+/// existed still come back defaulted.
 pub fn default_on_read(t: &ResourceType, obj: &mut Value) {
     if let Some(schema) = &t.schema {
         compiled(t, schema).default(obj);

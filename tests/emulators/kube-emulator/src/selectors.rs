@@ -1,4 +1,4 @@
-//! Label and field selectors (kube-api-emulator.md §2.9).
+//! Label and field selectors (docs/kubernetes-api.md §2.9).
 
 use serde_json::Value;
 
@@ -126,7 +126,8 @@ pub struct FieldReq {
 pub struct FieldSelector(pub Vec<FieldReq>);
 
 impl FieldSelector {
-    /// Parses and checks every field against `supported` (400 otherwise, §2.9).
+    /// Parses and checks every field against `supported` (400 otherwise,
+    /// docs/kubernetes-api.md §2.9).
     pub fn parse(s: &str, supported: &[String]) -> Result<FieldSelector, ApiError> {
         let mut reqs = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {

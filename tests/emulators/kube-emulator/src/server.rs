@@ -32,7 +32,7 @@ pub struct Ctx {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub verb: &'static str,
-    /// `Warning:` headers to send (§6 Should 6).
+    /// `Warning:` headers to send (docs/kubernetes-api.md §6 Should 6).
     pub warnings: Vec<String>,
 }
 
@@ -50,7 +50,8 @@ impl Ctx {
     }
 
     /// The manager name of a non-apply write: `fieldManager`, else the User-Agent prefix
-    /// (`managerOrUserAgent`, §1.1) — empty for kube-rs, which sends no User-Agent.
+    /// (`managerOrUserAgent`, docs/kubernetes-api.md §1.1) — empty for kube-rs, which sends no
+    /// User-Agent.
     pub fn manager(&self) -> String {
         if let Some(m) = self.query.get("fieldManager") {
             return m.to_string();
@@ -205,7 +206,8 @@ async fn api_request(
     };
     for w in &ctx.warnings {
         // apiserver NewWarningHeader: the text is quoted with `"` and `\` escaped,
-        // so kubectl prints `Warning: unknown field "spec.foo"` (§6 Should 6).
+        // so kubectl prints `Warning: unknown field "spec.foo"`
+        // (docs/kubernetes-api.md §6 Should 6).
         let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
         if let Ok(v) = HeaderValue::from_str(&text) {
             resp.headers_mut().append("warning", v);

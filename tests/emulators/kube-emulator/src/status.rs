@@ -1,5 +1,5 @@
 //! Kubernetes `Status` error bodies. kube 5.0 decides `is_not_found()` and friends on `reason`
-//! alone (kube-api-emulator.md §1.1, §2.2), so every error carries the exact reason string.
+//! alone (docs/kubernetes-api.md §1.1, §2.2), so every error carries the exact reason string.
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
@@ -101,7 +101,7 @@ impl ApiError {
         ApiError::new(400, "BadRequest", message)
     }
 
-    /// §2.2: `details.kind` is the resource plural for NotFound.
+    /// docs/kubernetes-api.md §2.2: `details.kind` is the resource plural for NotFound.
     pub fn not_found(t: &ResourceType, name: &str) -> ApiError {
         ApiError::new(
             404,
@@ -146,7 +146,7 @@ impl ApiError {
         .with_details(details(t, name, &t.plural))
     }
 
-    /// §2.2: 422 with `details.kind` = Kind and one cause per field error.
+    /// docs/kubernetes-api.md §2.2: 422 with `details.kind` = Kind and one cause per field error.
     pub fn invalid(t: &ResourceType, name: &str, causes: Vec<Cause>) -> ApiError {
         ApiError::invalid_kind(&t.qualified_kind(), &t.group, &t.kind, name, causes)
     }
@@ -253,7 +253,7 @@ impl ApiError {
     }
 }
 
-/// A `Status` with `status: Success` for deletes (§1.7).
+/// A `Status` with `status: Success` for deletes (docs/kubernetes-api.md §1.7).
 pub fn success_status(t: &ResourceType, name: &str, uid: &str) -> Value {
     let mut d = details(t, name, &t.plural);
     d["uid"] = json!(uid);
@@ -287,7 +287,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The real server's answer for paths it does not serve at all (§2.2, last bullet).
+/// The real server's answer for paths it does not serve at all (docs/kubernetes-api.md §2.2, last
+/// bullet).
 pub fn page_not_found() -> Response {
     let mut resp = (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
     resp.headers_mut().insert(

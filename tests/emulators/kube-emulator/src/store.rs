@@ -1,5 +1,5 @@
 //! The object store: one global resourceVersion counter, current objects per resource, a
-//! bounded event history and the live watcher channels (kube-api-emulator.md §2.1, §2.10).
+//! bounded event history and the live watcher channels (docs/kubernetes-api.md §2.1, §2.10).
 //!
 //! Everything sits behind one mutex held by the caller, which gives every write the
 //! read-modify-write atomicity of the apiserver's `GuaranteedUpdate`.
@@ -171,7 +171,8 @@ impl Store {
     }
 
     /// Replaces an object. A result equal to the stored object (RV aside) is a no-op: nothing
-    /// is persisted, the RV does not move and no event is emitted (§2.1, §7.1).
+    /// is persisted, the RV does not move and no event is emitted (docs/kubernetes-api.md §2.1,
+    /// §7.1).
     pub fn update(&mut self, store_key: &str, old: &Arc<Value>, mut new: Value) -> Arc<Value> {
         let old_rv = old
             .pointer("/metadata/resourceVersion")

@@ -1,6 +1,6 @@
 //! Server-side `Table` (meta.k8s.io/v1) rendering for `kubectl get`.
 //!
-//! kube-api-emulator.md §3.3 / §6 Should 4: kubectl asks for
+//! docs/kubernetes-api.md §3.3 / §6 Should 4: kubectl asks for
 //! `application/json;as=Table;v=v1;g=meta.k8s.io,…`; a real server answers with per-type columns
 //! (Secret: Type/Data, ConfigMap: Data, Namespace: Status, CRDs: `additionalPrinterColumns`),
 //! so `kubectl get` text only matches a real cluster if we render them too.
@@ -205,7 +205,7 @@ pub fn cells(t: &ResourceType, obj: &Value, now: jiff::Timestamp) -> Vec<Value> 
     }
 }
 
-/// The `PartialObjectMetadata` form of an object (kube-api-emulator.md §2.11).
+/// The `PartialObjectMetadata` form of an object (docs/kubernetes-api.md §2.11).
 pub fn partial_metadata(obj: &Value) -> Value {
     json!({
         "kind": "PartialObjectMetadata",

@@ -1,7 +1,7 @@
 //! Unknown-field handling for built-in kinds. The apiserver decodes built-ins into Go
 //! structs, so unknown fields vanish (or fail the request under `fieldValidation=Strict`,
-//! which kubectl sends by default, §3.2). The emulator gets the same effect by decoding into
-//! the k8s-openapi type and diffing the keys that did not survive the round trip.
+//! which kubectl sends by default, docs/kubernetes-api.md §3.2). The emulator gets the same effect
+//! by decoding into the k8s-openapi type and diffing the keys that did not survive the round trip.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

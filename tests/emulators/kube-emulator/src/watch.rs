@@ -1,4 +1,4 @@
-//! Watches: newline-delimited JSON events over a chunked 200 response (kube-api-emulator.md
+//! Watches: newline-delimited JSON events over a chunked 200 response (docs/kubernetes-api.md
 //! §1.2, §1.3, §2.9, §2.10). A too-old RV is answered with HTTP 200 and one ERROR event
 //! carrying 410 — never HTTP 410, which would trap kube-rs in a retry loop.
 
@@ -44,8 +44,9 @@ fn invalid(causes: Vec<Cause>) -> ApiError {
     )
 }
 
-/// What one committed event looks like through this watch's selectors (§2.9): entering →
-/// ADDED, leaving → DELETED with the previous content at the new RV.
+/// What one committed event looks like through this watch's selectors
+/// (docs/kubernetes-api.md §2.9): entering → ADDED, leaving → DELETED with the previous content at
+/// the new RV.
 pub fn transform(ev: &Event, filter: &Filter) -> Option<(EventType, Value)> {
     match ev.etype {
         EventType::Added => filter
@@ -125,7 +126,7 @@ fn start(ctx: &Ctx) -> Result<Response, ApiError> {
     let rv_match = q.get("resourceVersionMatch").filter(|s| !s.is_empty());
     let send_initial = q.get("sendInitialEvents").map(|v| v == "true");
     let bookmarks = q.flag("allowWatchBookmarks");
-    // §1.3: validation of streaming-list parameters.
+    // docs/kubernetes-api.md §1.3: validation of streaming-list parameters.
     if send_initial.is_some() {
         if rv_match != Some("NotOlderThan") {
             return Err(invalid(vec![Cause::forbidden(

@@ -1,6 +1,7 @@
-//! Create, update (PUT) and patch: decoding, system metadata (§2.3), status isolation (§2.5),
-//! generation (§2.4), optimistic concurrency and the no-op rule (§2.1), and the
-//! "update empties finalizers → delete" rule (§2.6).
+//! Create, update (PUT) and patch: decoding, system metadata (docs/kubernetes-api.md §2.3), status
+//! isolation (docs/kubernetes-api.md §2.5), generation (docs/kubernetes-api.md §2.4), optimistic
+//! concurrency and the no-op rule (docs/kubernetes-api.md §2.1), and the "update empties finalizers
+//! → delete" rule (docs/kubernetes-api.md §2.6).
 
 use std::sync::Arc;
 
@@ -16,7 +17,8 @@ use crate::status::{ApiError, Cause, json_response};
 
 pub use crate::decode::{check_field_validation, decode_body, meta_mut, to_storage};
 
-/// Name rules: namespaces are DNS labels, everything else DNS subdomains (§2.3).
+/// Name rules: namespaces are DNS labels, everything else DNS subdomains
+/// (docs/kubernetes-api.md §2.3).
 fn validate_name(t: &ResourceType, name: &str, causes: &mut Vec<Cause>) {
     let res = if t.kind == "Namespace" && t.group.is_empty() {
         meta::dns1123_label(name)
@@ -119,7 +121,7 @@ pub fn create_object(ctx: &mut Ctx, body: Value, applied: bool) -> Result<Respon
         } else {
             m.remove("namespace");
         }
-        // §2.3: client-supplied system fields are wiped on create.
+        // docs/kubernetes-api.md §2.3: client-supplied system fields are wiped on create.
         for f in [
             "uid",
             "creationTimestamp",
@@ -160,7 +162,8 @@ pub fn create_object(ctx: &mut Ctx, body: Value, applied: bool) -> Result<Respon
         }
     }
     if t.is_custom() && t.has_subresource("status") {
-        // §2.4: PrepareForCreate drops status when the status subresource is enabled.
+        // docs/kubernetes-api.md §2.4: PrepareForCreate drops status when the status subresource is
+        // enabled.
         obj.as_object_mut().expect("object").remove("status");
     }
     let shared = ctx.shared.clone();
@@ -237,7 +240,8 @@ pub fn finish_update(
     }
     let sub = ctx.path.subresource.clone();
     if sub == "status" {
-        // §2.5: /status copies the whole old object and takes only status from the request.
+        // docs/kubernetes-api.md §2.5: /status copies the whole old object and takes only status
+        // from the request.
         let status = new.get("status").cloned();
         let mf = new.pointer("/metadata/managedFields").cloned();
         new = old.clone();
@@ -299,7 +303,7 @@ pub fn finish_update(
 }
 
 /// Persists an update (or deletes the object when its last finalizer went away while it is
-/// being deleted, §2.6). Returns the object to send back.
+/// being deleted, docs/kubernetes-api.md §2.6). Returns the object to send back.
 pub fn commit(st: &mut State, ctx: &Ctx, old: &Arc<Value>, new: Value) -> Value {
     let t = &ctx.t;
     let key = t.store_key();
@@ -340,7 +344,7 @@ pub fn update(ctx: &mut Ctx) -> Result<Response, ApiError> {
         .ok_or_else(|| ApiError::not_found(&t, &ctx.path.name))?;
     let rv = meta::str_at(&new, "/metadata/resourceVersion");
     if rv.is_empty() {
-        // CRs disallow unconditional updates (§2.2).
+        // CRs disallow unconditional updates (docs/kubernetes-api.md §2.2).
         if t.is_custom() {
             return Err(ApiError::invalid(
                 &t,

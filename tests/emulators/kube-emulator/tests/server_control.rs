@@ -31,7 +31,8 @@ async fn stats_and_request_log_count_verbs_and_noops() {
     control(&c, "POST", "reset-stats", json!({})).await;
     let cms: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
     cms.create(&PostParams::default(), &cm("a")).await.unwrap();
-    // The creator (manager "") owns data.k, so taking it over needs force (§4.1.5).
+    // The creator (manager "") owns data.k, so taking it over needs force
+    // (docs/kubernetes-api.md §4.1.5).
     let pp = PatchParams::apply("tester").force();
     let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v2"}});
     cms.patch("a", &pp, &Patch::Apply(&body)).await.unwrap();

@@ -1,6 +1,6 @@
 //! Lifecycle behaviour of the server core through a real kube::Client: namespaces, garbage
 //! collection, CRD deletion, watches (resume, 410, selectors, streaming lists), pagination,
-//! Events through both APIs, dry-run and no-op writes (kube-api-emulator.md §2).
+//! Events through both APIs, dry-run and no-op writes (docs/kubernetes-api.md §2).
 
 use std::time::Duration;
 

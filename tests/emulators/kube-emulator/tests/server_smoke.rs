@@ -1,6 +1,6 @@
 //! Smoke test of the server core with real kube-runtime machinery: a Controller with the
 //! `finalizer()` helper, an owned child, status writes and deletion must settle — the
-//! no-op rule (kube-api-emulator.md §1.4, §2.1) is what keeps this from hot-looping.
+//! no-op rule (docs/kubernetes-api.md §1.4, §2.1) is what keeps this from hot-looping.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
     let hand_made = seed_hand_made_users(&tyk.url(), &admin_secret, &org_id).await?;
     // The examples' connections point at real servers; the sandbox makes its own of the
     // same names, with the examples' policies, so the examples' users are allowed as
-    // there (README "Multi-tenancy").
+    // there (docs/multi-tenancy.md).
     let policies = example_policies()?;
     let policy = |name: &str| policies.get(name).cloned().unwrap_or_default();
     create_connections(
@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
         "  made by hand in the Dashboard (no DashboardUser yet): {}",
         hand_made.join(", ")
     );
-    println!("  into Git: README \"Moving an existing Dashboard into Git\"");
+    println!("  into Git: docs/guides/git-migration.md");
     println!();
     println!("Ctrl-C stops everything.");
 
@@ -195,9 +195,9 @@ async fn bootstrap_dashboard(url: &str, admin_secret: &str) -> anyhow::Result<(S
     Ok((org.meta, admin.access_key.expose().to_string()))
 }
 
-/// Users "made by hand" before the operator arrived, for the README walkthrough "Moving an
-/// existing Dashboard into Git": an admin, a developer with custom permissions, an
-/// inactive contractor with a password expiry.
+/// Users "made by hand" before the operator arrived, for the walkthrough "Moving an
+/// existing Dashboard into Git" (docs/guides/git-migration.md): an admin, a developer with custom
+/// permissions, an inactive contractor with a password expiry.
 async fn seed_hand_made_users(
     url: &str,
     admin_secret: &str,

@@ -3,7 +3,7 @@
 //! merge patch.
 //!
 //! Differences from a strict RFC 6902 reading that clients depend on
-//! (kube-api-emulator.md §1.5):
+//! (docs/kubernetes-api.md §1.5):
 //! - `test` with `value: null` succeeds when the key is absent (kube-runtime's
 //!   finalizer helper sends exactly that);
 //! - `replace`/`remove` of a missing key or index fail (422), like a failed `test`;

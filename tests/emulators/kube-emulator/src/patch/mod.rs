@@ -1,7 +1,7 @@
 //! Patch algorithms of the apiserver's PATCH handler, I/O free.
 //!
-//! kube-api-emulator.md §1.5 (JSON patch quirks), §6 Must 9. The server decodes the
-//! body, calls one of these on the stored object (as JSON), then runs its usual
+//! docs/kubernetes-api.md §1.5 (JSON patch quirks), docs/kubernetes-api.md §6 Must 9. The server
+//! decodes the body, calls one of these on the stored object (as JSON), then runs its usual
 //! update pipeline; the error type carries the HTTP code and the `Status` body the
 //! apiserver would send.
 
@@ -72,7 +72,7 @@ impl PatchError {
         }
     }
 
-    /// The complete `Status` body (kube-api-emulator.md §2.2).
+    /// The complete `Status` body (docs/kubernetes-api.md §2.2).
     pub fn status(&self) -> Value {
         let mut status = json!({
             "kind": "Status",

@@ -1,5 +1,5 @@
 //! The request-time pipeline of a custom resource against its version's
-//! `openAPIV3Schema` (kube-api-emulator.md §2.12 steps 3, 4, 6, 7): pruning,
+//! `openAPIV3Schema` (docs/kubernetes-api.md §2.12 steps 3, 4, 6, 7): pruning,
 //! null dropping + defaulting, OpenAPI validation and CEL rules.
 
 use serde_json::{Map, Value};

@@ -1,5 +1,5 @@
 //! Create/update-time validation of a CustomResourceDefinition
-//! (kube-api-emulator.md §2.12 "Validation at create time"): names, versions and
+//! (docs/kubernetes-api.md §2.12 "Validation at create time"): names, versions and
 //! the structural-schema rules, defaults checked against their schema, and CEL
 //! rules that must parse.
 

@@ -266,7 +266,7 @@ pub fn aggregate(errors: &[FieldError]) -> String {
 }
 
 /// The 422 `Status` of `errors.NewInvalid(GroupKind{group, kind}, name, errs)`
-/// (kube-api-emulator.md §2.2: `details.kind` is the Kind here).
+/// (docs/kubernetes-api.md §2.2: `details.kind` is the Kind here).
 pub fn invalid_status(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Value {
     let qualified = if group.is_empty() {
         kind.to_string()

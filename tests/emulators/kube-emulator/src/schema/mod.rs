@@ -1,6 +1,7 @@
 //! Custom resource schemas: CRD validation, and the prune / default / validate
-//! pipeline of a CR (kube-api-emulator.md §2.12), plus `fieldValidation` and
-//! 422 `Status` helpers. I/O free; the server calls these in the order of §2.12.
+//! pipeline of a CR (docs/kubernetes-api.md §2.12), plus `fieldValidation` and
+//! 422 `Status` helpers. I/O free; the server calls these in the order of
+//! docs/kubernetes-api.md §2.12.
 //!
 //! Known gaps vs kube-apiserver (see the crate README "Limitations"): CEL rules
 //! are parsed but not type-checked and have no cost budget (kube-cel);
@@ -91,7 +92,7 @@ pub enum CrError {
     Invalid(Vec<FieldError>),
 }
 
-/// The request-time CR pipeline of kube-api-emulator.md §2.12 in order:
+/// The request-time CR pipeline of docs/kubernetes-api.md §2.12 in order:
 /// prune (unknown fields per `fieldValidation`, the query value as sent),
 /// drop non-nullable nulls and default, then validate against `old` (which is
 /// defaulted first, as reads from storage are) for ratcheting and transition

@@ -1,5 +1,5 @@
 //! OpenAPI v3 value validation with kube-openapi's messages, then CEL rules
-//! (kube-api-emulator.md §2.12 steps 6-7). Ratcheting: a value equal to the old
+//! (docs/kubernetes-api.md §2.12 steps 6-7). Ratcheting: a value equal to the old
 //! object's value at the same path is not re-validated (on since 1.30).
 
 use super::cr::CrSchema;

@@ -1,6 +1,6 @@
 //! Field sets as structured-merge-diff keeps them: a trie of path elements with
 //! "member" leaves, encoded in `managedFields[].fieldsV1` as `f:<name>`,
-//! `k:{"type":"Ready"}`, `v:"x"`, `i:3` and `.` (kube-api-emulator.md §4.1.7).
+//! `k:{"type":"Ready"}`, `v:"x"`, `i:3` and `.` (docs/kubernetes-api.md §4.1.7).
 
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -159,9 +159,9 @@ fn drop_empty_metadata(obj: &mut Value) {
     }
 }
 
-/// The part of an applied config the endpoint honours (reset fields, §4.1.10):
-/// `/status` keeps only status (plus identity), the main endpoint drops status
-/// when the kind has a status subresource.
+/// The part of an applied config the endpoint honours (reset fields,
+/// docs/kubernetes-api.md §4.1.10): `/status` keeps only status (plus identity), the main endpoint
+/// drops status when the kind has a status subresource.
 fn reset_config(applied: &Value, subresource: Option<&str>, ti: &TypeInfo) -> Value {
     let mut config = without_managed_fields(applied);
     let Some(map) = config.as_object_mut() else {

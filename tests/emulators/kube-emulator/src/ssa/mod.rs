@@ -1,4 +1,4 @@
-//! Server-side apply and managedFields (kube-api-emulator.md §4), I/O free.
+//! Server-side apply and managedFields (docs/kubernetes-api.md §4), I/O free.
 //!
 //! Division of work with the server: [`apply`] applies the *reset fields* itself
 //! (status dropped on the main resource of kinds with a status subresource,
@@ -79,7 +79,7 @@ impl ApplyError {
         }
     }
 
-    /// The complete `Status` body (kube-api-emulator.md §2.2).
+    /// The complete `Status` body (docs/kubernetes-api.md §2.2).
     pub fn status(&self) -> Value {
         let mut status = json!({
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -105,7 +105,7 @@ impl ApplyError {
 
 /// Server-side apply of `applied` onto `live` (`None` = create) by `manager`.
 /// Returns the object to store, with `metadata.managedFields` updated. An
-/// identical re-apply returns `live` unchanged byte for byte (§2.1 no-ops).
+/// identical re-apply returns `live` unchanged byte for byte (docs/kubernetes-api.md §2.1 no-ops).
 pub fn apply(
     live: Option<&Value>,
     applied: &Value,
@@ -180,7 +180,7 @@ pub fn validate_patch_options(
     }
 }
 
-/// Checks the apiserver makes on an apply body before merging (§4.1.2).
+/// Checks the apiserver makes on an apply body before merging (docs/kubernetes-api.md §4.1.2).
 pub fn validate_apply_body(
     body: &Value,
     endpoint_api_version: &str,

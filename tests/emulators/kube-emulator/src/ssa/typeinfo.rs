@@ -1,6 +1,6 @@
 //! What server-side apply needs from a schema: which objects are structs vs
 //! granular maps vs atomic maps, and which lists are atomic, sets or maps
-//! (kube-api-emulator.md §4.1.3). Built from a CRD `openAPIV3Schema` or from a
+//! (docs/kubernetes-api.md §4.1.3). Built from a CRD `openAPIV3Schema` or from a
 //! small hand-written table for the built-ins.
 
 use crate::patch::{ListStrategy, PatchStrategy, strategy_for};
@@ -87,11 +87,11 @@ static UNTYPED_MAP: TypeNode = TypeNode {
 pub struct TypeInfo {
     pub root: TypeNode,
     /// The kind has a status subresource: the main endpoint ignores `status`
-    /// and `/status` ignores everything else (§2.5, §4.1.10).
+    /// and `/status` ignores everything else (docs/kubernetes-api.md §2.5, §4.1.10).
     pub status_subresource: bool,
 }
 
-/// ObjectMeta as SSA sees it (§4.1.3 "ObjectMeta markers").
+/// ObjectMeta as SSA sees it (docs/kubernetes-api.md §4.1.3 "ObjectMeta markers").
 fn object_meta() -> TypeNode {
     let mut meta = TypeNode::default();
     meta.fields

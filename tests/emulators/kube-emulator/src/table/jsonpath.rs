@@ -1,6 +1,6 @@
 //! The "simple JSONPath" subset CRD `additionalPrinterColumns` may use: dotted fields,
 //! `['quoted.keys']`, indices, `[*]`, and `[?(@.field=="value")]` filters
-//! (kube-api-emulator.md §2.12; e.g. `.status.conditions[?(@.type=="Ready")].status`).
+//! (docs/kubernetes-api.md §2.12; e.g. `.status.conditions[?(@.type=="Ready")].status`).
 
 use serde_json::Value;
 

@@ -1,5 +1,5 @@
 //! Core request semantics: no-op writes, optimistic concurrency, Status bodies, system
-//! metadata, pagination, selectors, dryRun (kube-api-emulator.md §2.1–§2.3, §2.9, §2.10).
+//! metadata, pagination, selectors, dryRun (docs/kubernetes-api.md §2.1–§2.3, §2.9, §2.10).
 
 use http::Method;
 use serde_json::{Value, json};
@@ -32,7 +32,7 @@ async fn noop_writes_change_nothing_and_emit_nothing() {
         .watch(&format!("{coll}?watch=true&resourceVersion={rv1}"), None)
         .await;
 
-    // §2.1: identical PUT and merge patch leave the RV alone.
+    // docs/kubernetes-api.md §2.1: identical PUT and merge patch leave the RV alone.
     let (code, put) = t.json(Method::PUT, &item, created.clone()).await;
     assert_eq!(code, 200, "{put}");
     assert_eq!(rv(&put), rv1, "identical PUT must not bump the RV");
@@ -123,7 +123,7 @@ async fn optimistic_concurrency_and_preconditions() {
         )
         .await;
 
-    // A PUT carrying the old RV loses (§2.2 Conflict).
+    // A PUT carrying the old RV loses (docs/kubernetes-api.md §2.2 Conflict).
     let mut stale = created.clone();
     stale["data"]["a"] = json!("3");
     let (code, body) = t.json(Method::PUT, &item, stale).await;
@@ -237,7 +237,8 @@ async fn status_bodies_carry_exact_reasons() {
     assert_eq!(code, 415);
     assert_status(&crate::common::parse(&bytes), 415, "UnsupportedMediaType");
 
-    // PatchOptions validation (§2.2): apply needs a fieldManager, force is apply-only.
+    // PatchOptions validation (docs/kubernetes-api.md §2.2): apply needs a fieldManager, force is
+    // apply-only.
     let (code, body) = t
         .patch(
             &format!("{coll}/dup"),
@@ -346,7 +347,8 @@ async fn pagination_is_snapshot_consistent() {
     assert_eq!(names, ["p0", "p1", "p2", "p3", "p4", "p5", "p6"]);
     let (_, all) = t.get(&coll).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 8);
-    // §2.1 RV validation: resourceVersionMatch without resourceVersion is invalid.
+    // docs/kubernetes-api.md §2.1 RV validation: resourceVersionMatch without resourceVersion is
+    // invalid.
     let (code, body) = t
         .get(&format!("{coll}?resourceVersionMatch=NotOlderThan"))
         .await;
@@ -401,7 +403,7 @@ async fn label_and_field_selectors() {
         ))
         .await;
     assert_eq!(names(&l), ["a", "c", "d"]);
-    // Secrets support `type` (§2.9).
+    // Secrets support `type` (docs/kubernetes-api.md §2.9).
     let secrets = format!("/api/v1/namespaces/{ns}/secrets");
     t.json(Method::POST, &secrets, json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "example.com/x"})).await;
     let (code, l) = t

@@ -1,4 +1,4 @@
-//! The emulator's own `/__emulator/` control API and knobs (TEAM.md contract). Emulator-only:
+//! The emulator's own `/__emulator/` control API and knobs (docs/development/emulators.md). Emulator-only:
 //! these cases return early against a real cluster.
 
 use http::Method;

@@ -1,6 +1,6 @@
 //! CRDs and the custom-resource pipeline: registration, discovery, pruning, defaulting,
 //! validation (schema, Strict, CEL), generation, status isolation, JSON/merge patch, finalizers
-//! (kube-api-emulator.md §1.5, §2.4–§2.6, §2.12).
+//! (docs/kubernetes-api.md §1.5, §2.4–§2.6, §2.12).
 
 use http::Method;
 use serde_json::{Value, json};
@@ -123,7 +123,8 @@ async fn prune_default_and_validate() {
         )
         .await;
     assert_eq!(code, 201, "{w}");
-    // §2.12: unknown fields pruned, preserve-unknown-fields kept, defaults applied recursively.
+    // docs/kubernetes-api.md §2.12: unknown fields pruned, preserve-unknown-fields kept, defaults
+    // applied recursively.
     assert!(w["spec"].get("unknown").is_none(), "{w}");
     assert_eq!(w["spec"]["free"]["any"]["thing"], 1);
     assert_eq!(w["spec"]["size"], 1);
@@ -292,7 +293,7 @@ async fn generation_and_status_isolation() {
         "status writes keep generation"
     );
 
-    // CRs need an RV on PUT (§2.2); a stale RV conflicts on /status too.
+    // CRs need an RV on PUT (docs/kubernetes-api.md §2.2); a stale RV conflicts on /status too.
     let mut no_rv = s.clone();
     no_rv["metadata"]
         .as_object_mut()
@@ -318,7 +319,8 @@ async fn json_patch_test_null_and_finalizer_lifecycle() {
     t.json(Method::POST, &coll, widget(&group, "f", json!({})))
         .await;
     let item = format!("{coll}/f");
-    // §1.5: kube's finalizer() first patch relies on `test` null == absent (evanphx semantics).
+    // docs/kubernetes-api.md §1.5: kube's finalizer() first patch relies on `test` null == absent
+    // (evanphx semantics).
     let add = json!([{"op": "test", "path": "/metadata/finalizers", "value": null},
                      {"op": "add", "path": "/metadata/finalizers", "value": ["conformance.test/cleanup"]}]);
     let (code, w) = t

@@ -1,5 +1,5 @@
 //! The real kubectl of every version the machine ships (1.27–1.33), each in its own thread,
-//! HOME, cache dir, namespace and CRD group (kube-api-emulator.md §3, Appendix A).
+//! HOME, cache dir, namespace and CRD group (docs/kubernetes-api.md §3, Appendix A).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -98,7 +98,8 @@ impl Kubectl {
     }
 }
 
-/// `kubectl get -w` prints rows from Table watch events as objects change (§3.3).
+/// `kubectl get -w` prints rows from Table watch events as objects change
+/// (docs/kubernetes-api.md §3.3).
 fn watch_table(k: &Kubectl, res: &str, group: &str) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(&k.bin)
@@ -301,7 +302,8 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         "{v}: {table}"
     );
 
-    // Typed-client generators send protobuf (§3.4); the emulator decodes these kinds.
+    // Typed-client generators send protobuf (docs/kubernetes-api.md §3.4); the emulator decodes
+    // these kinds.
     assert!(
         k.ok(
             &["create", "secret", "generic", "s2", "--from-literal=a=b"],
@@ -318,7 +320,7 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
     );
     assert_eq!(k.json(&["get", "configmap", "c2"])["data"]["x"], "y", "{v}");
 
-    // Generator + apply (the dynamic client's JSON path, §3.4).
+    // Generator + apply (the dynamic client's JSON path, docs/kubernetes-api.md §3.4).
     let yaml = k.ok(
         &[
             "create",
@@ -380,7 +382,8 @@ fn scenario(k: &Kubectl, group: &str, set_status: &dyn Fn()) {
         None,
     );
 
-    // A finalizer holds the object in Terminating until a JSON patch removes it (§2.6).
+    // A finalizer holds the object in Terminating until a JSON patch removes it
+    // (docs/kubernetes-api.md §2.6).
     k.ok(
         &[
             "patch",

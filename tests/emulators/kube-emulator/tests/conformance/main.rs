@@ -1,5 +1,5 @@
 #![recursion_limit = "512"]
-//! Black-box conformance suite for the kube emulator (kube-api-emulator.md §6).
+//! Black-box conformance suite for the kube emulator (docs/kubernetes-api.md §6).
 //!
 //! With `KUBECONFIG` set, every case runs against that cluster instead (unique namespaces and
 //! CRD groups, cleaned up at the end), so the same expectations can be checked against a real

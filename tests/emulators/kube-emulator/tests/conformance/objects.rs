@@ -1,5 +1,5 @@
 //! Built-in object behaviour: Secrets, Events in both APIs, Leases, garbage collection and
-//! namespace lifecycle (kube-api-emulator.md §1.6, §2.7, §2.8, §2.13).
+//! namespace lifecycle (docs/kubernetes-api.md §1.6, §2.7, §2.8, §2.13).
 
 use http::Method;
 use serde_json::{Value, json};
@@ -20,7 +20,8 @@ async fn secrets_string_data_and_immutable_type() {
         )
         .await;
     assert_eq!(code, 201, "{s}");
-    // §2.13: stringData merges into data (winning on clashes) and is never returned.
+    // docs/kubernetes-api.md §2.13: stringData merges into data (winning on clashes) and is never
+    // returned.
     assert_eq!(s["data"], json!({"a": "b3Zlcg==", "b": "aGVsbG8="}));
     assert!(s.get("stringData").is_none(), "{s}");
     assert_eq!(s["type"], "Opaque");
@@ -71,7 +72,8 @@ async fn events_served_through_both_apis() {
         .await;
     assert_eq!(code, 201, "{e}");
 
-    // §1.6: the same object is visible through core/v1 with the field mapping.
+    // docs/kubernetes-api.md §1.6: the same object is visible through core/v1 with the field
+    // mapping.
     let core = format!("/api/v1/namespaces/{ns}/events");
     let (code, c) = t.get(&format!("{core}/w1.abc")).await;
     assert_eq!(code, 200, "{c}");
@@ -207,7 +209,7 @@ async fn garbage_collection_background_foreground_orphan_dangling() {
         .await;
     assert_eq!(code, 200, "{o}");
     if o["kind"] == "ConfigMap" {
-        // §2.7: the owner waits, marked, until blocking dependents are gone.
+        // docs/kubernetes-api.md §2.7: the owner waits, marked, until blocking dependents are gone.
         assert!(o["metadata"]["deletionTimestamp"].is_string(), "{o}");
         assert!(
             o["metadata"]["finalizers"]
@@ -272,7 +274,8 @@ async fn namespace_deletion_cascades() {
     );
     assert_eq!(n["status"]["phase"], "Terminating");
 
-    // The held object keeps the namespace Terminating; new content is refused (§2.8).
+    // The held object keeps the namespace Terminating; new content is refused
+    // (docs/kubernetes-api.md §2.8).
     poll(|| async { (t.get(&format!("{cms}/plain")).await.0 == 404).then_some(()) }).await;
     let (code, body) = t
         .json(

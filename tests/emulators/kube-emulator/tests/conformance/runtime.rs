@@ -1,6 +1,6 @@
 //! kube-runtime against the target: watchers (list+watch, streaming lists, metadata), the 410
 //! re-list path, and a Controller with `owns`, `finalizer()`, `Recorder` and SSA that must
-//! settle instead of hot-looping (kube-api-emulator.md §1.2–§1.6, Appendix A).
+//! settle instead of hot-looping (docs/kubernetes-api.md §1.2–§1.6, Appendix A).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,7 +27,7 @@ fn cm(name: &str) -> ConfigMap {
 
 /// Reads watcher events until `f` returns true (with a deadline). Stream errors are
 /// collected, not fatal: kube's watcher reports a 410 ERROR event as an error item and then
-/// re-lists by itself (§1.2).
+/// re-lists by itself (docs/kubernetes-api.md §1.2).
 async fn until<S, K>(
     stream: &mut S,
     mut f: impl FnMut(&Event<K>) -> bool,
@@ -143,7 +143,8 @@ async fn watcher_relists_after_compaction() {
         let (code, _, _) = t.raw(http::Method::POST, path, None, None, None).await;
         assert!(code.is_success(), "{path}");
     }
-    // §1.2: only a 410 delivered as an ERROR event sends kube's watcher back to a full re-list.
+    // docs/kubernetes-api.md §1.2: only a 410 delivered as an ERROR event sends kube's watcher back
+    // to a full re-list.
     let (seen, _) = until(&mut s, |e| matches!(e, Event::InitDone)).await;
     assert!(
         seen.iter().any(|e| matches!(e, Event::Init)),
@@ -259,7 +260,8 @@ async fn controller_with_finalizer_recorder_and_ssa_settles() {
         w.uid().unwrap()
     );
 
-    // §1.4: re-applying identical status/Secret must not wake the controller again and again.
+    // docs/kubernetes-api.md §1.4: re-applying identical status/Secret must not wake the controller
+    // again and again.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let settled = ctx.reconciles.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(2)).await;

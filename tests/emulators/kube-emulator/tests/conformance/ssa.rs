@@ -1,4 +1,4 @@
-//! Server-side apply and strategic merge patch (kube-api-emulator.md §4, §3.3).
+//! Server-side apply and strategic merge patch (docs/kubernetes-api.md §4, §3.3).
 
 use serde_json::{Value, json};
 
@@ -223,13 +223,13 @@ async fn apply_secret_data_and_status_subresource() {
     assert_eq!(
         o["data"],
         json!({"a": "YQ=="}),
-        "a key dropped from the apply is removed (§7.5)"
+        "a key dropped from the apply is removed (docs/kubernetes-api.md §7.5)"
     );
 
     let group = widget_group();
     t.install_crd(widget_crd(&group)).await;
     let w = format!("/apis/{group}/v1/namespaces/{ns}/widgets/w");
-    // §4.1: apply to /status of a missing object is 404.
+    // docs/kubernetes-api.md §4.1: apply to /status of a missing object is 404.
     let st = json!({"apiVersion": format!("{group}/v1"), "kind": "Widget", "metadata": {"name": "w"},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
     assert_eq!(

@@ -1,5 +1,5 @@
 //! Watch semantics: resume, 410 as an ERROR event, timeoutSeconds, bookmarks,
-//! sendInitialEvents, selector transitions, metadata-only (kube-api-emulator.md §1.2, §1.3,
+//! sendInitialEvents, selector transitions, metadata-only (docs/kubernetes-api.md §1.2, §1.3,
 //! §2.9–§2.11).
 
 use http::Method;
@@ -165,7 +165,7 @@ async fn send_initial_events_ends_with_annotated_bookmark() {
     };
     added.sort();
     assert_eq!(added, ["a", "b"]);
-    // §1.2: bookmarks carry typed kind/apiVersion and an RV.
+    // docs/kubernetes-api.md §1.2: bookmarks carry typed kind/apiVersion and an RV.
     assert_eq!(end["object"]["kind"], "ConfigMap");
     assert_eq!(end["object"]["apiVersion"], "v1");
     assert!(!rv(&end["object"]).is_empty());
@@ -179,7 +179,7 @@ async fn send_initial_events_ends_with_annotated_bookmark() {
         (Some("ADDED"), Some("c"))
     );
 
-    // Parameter validation (§1.3).
+    // Parameter validation (docs/kubernetes-api.md §1.3).
     let (code, body) = t
         .get(&format!("{coll}?watch=true&sendInitialEvents=true"))
         .await;
@@ -310,7 +310,7 @@ async fn metadata_only_lists_gets_and_watches() {
     assert_eq!(e["object"]["kind"], "PartialObjectMetadata", "{e}");
     assert_eq!(e["object"]["metadata"]["labels"]["a"], "b");
 
-    // §2.11: asking only for an unsupported `as=` form is 406.
+    // docs/kubernetes-api.md §2.11: asking only for an unsupported `as=` form is 406.
     let (code, _, _) = t
         .raw(
             Method::GET,
