@@ -41,6 +41,8 @@ pub(super) struct Run<'a> {
     inputs: u64,
     /// This reconcile trusted the last confirmation and read nothing from the Dashboard.
     trusted: bool,
+    /// This reconcile created the Dashboard user (its Event covers the first password).
+    pub(super) created: bool,
 }
 
 pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, ReconcileError> {
@@ -66,11 +68,12 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         views: None,
         inputs: 0,
         trusted: false,
+        created: false,
     };
-    if user.status.is_none() {
-        // Status on first sight, so Flux/Argo never take a fresh object for healthy.
-        run.write_status(&Outcome::Pending).await?;
-    }
+    // No separate first-sight write: the first status a new user gets is the create intent's
+    // (Ready=Unknown, Reconciling=True) written before any Dashboard call, or, when the plan
+    // blocks it, this reconcile's outcome; never Ready=True, so Flux and Argo CD never take
+    // a fresh object for a healthy one (issue 22: one Kubernetes write less per user).
     let result = run.observe_and_execute().await;
     let key = super::backoff_key(user);
     let (outcome, action) = match &result {

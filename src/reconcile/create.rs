@@ -73,7 +73,18 @@ impl Run<'_> {
                         ),
                     )
                 } else {
-                    ("Created", format!("created dashboard user {}", d.login))
+                    // One Event for the create and its first password (issue 22); a refused
+                    // password still gets its own Warning.
+                    self.created = true;
+                    let with = if self.password.is_some() {
+                        ", its password to follow from the password Secret"
+                    } else {
+                        ""
+                    };
+                    (
+                        "Created",
+                        format!("created dashboard user {}{with}", d.login),
+                    )
                 };
                 publish(self.ctx, self.user, Note::normal(reason, "Create", &note)).await;
                 Ok(())

@@ -107,6 +107,10 @@ impl Run<'_> {
         self.status.password_fingerprint = Some(fp.0);
         self.status.rejected_password_fingerprint = None;
         self.mutated = true;
+        if self.created {
+            // The `Created` Event already says the first password follows the Secret.
+            return Ok(());
+        }
         publish(
             self.ctx,
             self.user,
