@@ -1,10 +1,10 @@
-//! One bench cluster: the Kubernetes API emulator and the Tyk emulator in this process, the
-//! CRDs, a `ClusterDashboardConnection/default`, and the operator as a child process.
+//! One bench cluster: the Kubernetes API emulator and the Tyk emulator in this process (on
+//! a tokio runtime of their own, so their CPU time is theirs: cpu.rs), the CRDs, a
+//! `ClusterDashboardConnection/default`, and the operator as a child process.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -27,6 +27,7 @@ pub const OPERATOR_NAMESPACE: &str = "default";
 pub const USER_NAMESPACE: &str = "bench";
 const ADMIN_SECRET_NAME: &str = "tyk-dashboard-admin";
 const USERS_KEY: &str = "userop.dev/dashboardusers";
+const USER_GROUP: &str = "userop.dev";
 /// Parallel writes the bench itself makes when it applies objects in bulk, like `kubectl
 /// apply` of a big directory or a GitOps tool syncing; enough that applying is never what
 /// the figures measure.
@@ -53,8 +54,44 @@ pub struct Env {
     pub resync: Duration,
     /// Users created so far (names `u00000`…).
     pub users: usize,
-    /// Kubernetes writes made by the bench itself, subtracted from the emulator's count.
-    bench_writes: Arc<AtomicU64>,
+    /// Kubernetes requests made by the bench itself, by the emulator's key (`"<verb>
+    /// <group>/<resource>"`), subtracted from the emulator's counts.
+    bench_requests: Arc<Mutex<BTreeMap<String, u64>>>,
+    /// Last field, so it is dropped after the emulators it runs.
+    _emulator_runtime: EmulatorRuntime,
+}
+
+/// The emulators' own tokio runtime (threads named [`crate::cpu::EMULATOR_THREAD`]): their
+/// CPU time is then the sum over those threads. Shut down in the background when dropped,
+/// which an async context allows (dropping a runtime there would panic).
+struct EmulatorRuntime(Option<tokio::runtime::Runtime>);
+
+impl EmulatorRuntime {
+    fn new() -> std::io::Result<EmulatorRuntime> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .thread_name(crate::cpu::EMULATOR_THREAD)
+            // Idle blocking threads would otherwise exit after 10 s, taking their CPU time
+            // out of /proc/self/task.
+            .thread_keep_alive(Duration::from_secs(7 * 24 * 3600))
+            .enable_all()
+            .build()?;
+        Ok(EmulatorRuntime(Some(rt)))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0
+            .as_ref()
+            .expect("runtime present until dropped")
+            .handle()
+    }
+}
+
+impl Drop for EmulatorRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// Kubernetes request counters, split the way the figures need them.
@@ -62,8 +99,33 @@ pub struct Env {
 pub struct KubeCounts {
     /// Writes by the operator (the bench's own subtracted).
     pub writes: u64,
+    /// Reads (`get`, `list`; not `watch`) by the operator (the bench's own subtracted).
+    pub reads: u64,
     /// `"<verb> <group>/<resource>[/<sub>]"` → count, writes only (the bench's included).
     pub writes_by_kind: BTreeMap<String, u64>,
+    /// `"<verb> <group>/<resource>[/<sub>]"` → count, every verb, the operator's only (the
+    /// bench's own requests subtracted).
+    pub operator_requests: BTreeMap<String, u64>,
+}
+
+const WRITE_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
+const READ_VERBS: [&str; 2] = ["get", "list"];
+
+fn verb_of(key: &str) -> &str {
+    key.split(' ').next().unwrap_or("")
+}
+
+/// The emulator's request-log key (control.rs `RequestLog::record`).
+fn request_key(verb: &str, group: &str, resource: &str) -> String {
+    format!("{verb} {group}/{resource}")
+}
+
+fn count_request(requests: &Mutex<BTreeMap<String, u64>>, verb: &str, group: &str, res: &str) {
+    *requests
+        .lock()
+        .expect("bench request counts")
+        .entry(request_key(verb, group, res))
+        .or_default() += 1;
 }
 
 /// Dashboard request counters.
@@ -98,28 +160,36 @@ impl Env {
             .join("target/bench")
             .join(format!("run-{}", std::process::id()));
         std::fs::create_dir_all(&workdir)?;
-        let kube = kube_emulator::Emulator::start(kube_emulator::Options {
-            // Every object is written several times; a short history would turn the
-            // operator's watch resumes into re-lists and measure those instead.
-            history_size: 200_000,
-            ..Default::default()
-        })
-        .await?;
+        let emulator_runtime = EmulatorRuntime::new()?;
+        // Started on their runtime: every task they spawn (servers, connections, watches,
+        // the garbage collector) runs there.
+        let kube = emulator_runtime
+            .handle()
+            .spawn(kube_emulator::Emulator::start(kube_emulator::Options {
+                // Every object is written several times; a short history would turn the
+                // operator's watch resumes into re-lists and measure those instead.
+                history_size: 200_000,
+                ..Default::default()
+            }))
+            .await??;
         kube.write_kubeconfig(&workdir.join("kubeconfig"))?;
         let admin_secret = format!("bench-{:016x}", random_u64());
-        let tyk = TykEmulator::start_with_faults(
-            Settings {
-                admin_secret: admin_secret.clone(),
-                ..Default::default()
-            },
-            Faults {
-                latency_ms: opts.latency_ms,
-                ..Default::default()
-            },
-        )
-        .await?;
+        let tyk = emulator_runtime
+            .handle()
+            .spawn(TykEmulator::start_with_faults(
+                Settings {
+                    admin_secret: admin_secret.clone(),
+                    ..Default::default()
+                },
+                Faults {
+                    latency_ms: opts.latency_ms,
+                    ..Default::default()
+                },
+            ))
+            .await??;
         let org = tyk.seed_org("Bench");
         let admin = tyk.seed_user(&org, "bench-admin@example.com", &[], true)?;
+        // On the main runtime: the bench's own requests are not the emulators' work.
         let client = kube.client().await;
         let mut env = Env {
             kube,
@@ -132,7 +202,8 @@ impl Env {
             operator: None,
             resync: opts.converge_resync_period,
             users: 0,
-            bench_writes: Arc::default(),
+            bench_requests: Arc::default(),
+            _emulator_runtime: emulator_runtime,
         };
         env.install(&admin_secret, &admin.access_key).await?;
         env.start_operator().await?;
@@ -279,10 +350,10 @@ impl Env {
     pub async fn create_users(&self, first: usize, count: usize) -> anyhow::Result<()> {
         let secrets: Api<Secret> = Api::namespaced(self.client.clone(), USER_NAMESPACE);
         let users: Api<DashboardUser> = Api::namespaced(self.client.clone(), USER_NAMESPACE);
-        let writes = self.bench_writes.clone();
+        let requests = self.bench_requests.clone();
         futures::stream::iter(first..first + count)
             .map(|i| {
-                let (secrets, users, writes) = (secrets.clone(), users.clone(), writes.clone());
+                let (secrets, users, requests) = (secrets.clone(), users.clone(), requests.clone());
                 async move {
                     let name = Env::user_name(i);
                     let secret = Secret {
@@ -294,6 +365,7 @@ impl Env {
                         ..Default::default()
                     };
                     secrets.create(&PostParams::default(), &secret).await?;
+                    count_request(&requests, "create", "", "secrets");
                     let user: DashboardUser = serde_json::from_value(json!({
                         "apiVersion": "userop.dev/v1alpha1",
                         "kind": "DashboardUser",
@@ -309,7 +381,7 @@ impl Env {
                         },
                     }))?;
                     users.create(&PostParams::default(), &user).await?;
-                    writes.fetch_add(2, Ordering::Relaxed);
+                    count_request(&requests, "create", USER_GROUP, "dashboardusers");
                     anyhow::Ok(())
                 }
             })
@@ -329,21 +401,22 @@ impl Env {
                 &Patch::Merge(&patch),
             )
             .await?;
-        self.bench_writes.fetch_add(1, Ordering::Relaxed);
+        count_request(&self.bench_requests, "patch", "", "secrets");
         Ok(())
     }
 
     /// Creates `count` Secrets of `kb` KB each that no DashboardUser references.
     pub async fn create_unrelated_secrets(&self, count: usize, kb: usize) -> anyhow::Result<()> {
         let secrets: Api<Secret> = Api::namespaced(self.client.clone(), USER_NAMESPACE);
-        let writes = self.bench_writes.clone();
+        let requests = self.bench_requests.clone();
         // Printable filler: the size is what matters, not the content.
         let filler: String = (0..kb * 1024)
             .map(|i| char::from(b'a' + (i % 26) as u8))
             .collect();
         futures::stream::iter(0..count)
             .map(|i| {
-                let (secrets, writes, filler) = (secrets.clone(), writes.clone(), filler.clone());
+                let (secrets, requests, filler) =
+                    (secrets.clone(), requests.clone(), filler.clone());
                 async move {
                     let secret = Secret {
                         metadata: ObjectMeta {
@@ -355,7 +428,7 @@ impl Env {
                         ..Default::default()
                     };
                     secrets.create(&PostParams::default(), &secret).await?;
-                    writes.fetch_add(1, Ordering::Relaxed);
+                    count_request(&requests, "create", "", "secrets");
                     anyhow::Ok(())
                 }
             })
@@ -375,25 +448,43 @@ impl Env {
             .unwrap_or(0)
     }
 
+    /// The Kubernetes emulator's request counts (its request log's per-key counters, which
+    /// unlike the log itself are never truncated). The bench reads Ready from the store,
+    /// not over HTTP, so its only requests are the writes it counts itself.
     pub fn kube_counts(&self) -> KubeCounts {
-        let shared = self.kube.shared();
-        let log = shared.log.lock();
-        let writes_by_kind: BTreeMap<String, u64> = log
-            .counts()
+        let all = self.kube.shared().log.lock().counts().clone();
+        let bench = self
+            .bench_requests
+            .lock()
+            .expect("bench request counts")
+            .clone();
+        let writes_by_kind: BTreeMap<String, u64> = all
             .iter()
-            .filter(|(k, _)| {
-                let verb = k.split(' ').next().unwrap_or("");
-                matches!(
-                    verb,
-                    "create" | "update" | "patch" | "delete" | "deletecollection"
-                )
-            })
+            .filter(|(k, _)| WRITE_VERBS.contains(&verb_of(k)))
             .map(|(k, n)| (k.clone(), *n))
             .collect();
-        let all: u64 = writes_by_kind.values().sum();
+        let operator_requests: BTreeMap<String, u64> = all
+            .iter()
+            .map(|(k, n)| {
+                (
+                    k.clone(),
+                    n.saturating_sub(bench.get(k).copied().unwrap_or(0)),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let sum = |verbs: &[&str]| -> u64 {
+            operator_requests
+                .iter()
+                .filter(|(k, _)| verbs.contains(&verb_of(k)))
+                .map(|(_, n)| n)
+                .sum()
+        };
         KubeCounts {
-            writes: all.saturating_sub(self.bench_writes.load(Ordering::Relaxed)),
+            writes: sum(&WRITE_VERBS),
+            reads: sum(&READ_VERBS),
             writes_by_kind,
+            operator_requests,
         }
     }
 

@@ -1,10 +1,12 @@
 //! `cargo run --release -p bench -- <scenario> [options]`: the operator's figures for
 //! convergence, steady state, memory and password latency (issue #8). Both emulators run in
-//! this process on loopback; the operator is the real release binary, a child process.
-//! Nothing here asserts on time: the figures are reported, and `table` prints the table of
-//! docs/operations/performance.md from a JSON file.
+//! this process on loopback, on a tokio runtime of their own (env.rs, cpu.rs); the operator
+//! is the real release binary, a child process. Nothing here asserts on time: the figures
+//! are reported, and `table` prints the table of docs/operations/performance.md from a JSON
+//! file.
 
 mod baseline;
+mod cpu;
 mod env;
 mod figures;
 mod operator;

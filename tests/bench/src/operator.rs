@@ -1,5 +1,5 @@
-//! The real operator binary as a child process, and what the bench reads from it: RSS from
-//! `/proc` and the reconcile counter from `/metrics`.
+//! The real operator binary as a child process, and what the bench reads from it: RSS (and,
+//! through cpu.rs, CPU time) from `/proc` and the reconcile counter from `/metrics`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -143,6 +143,10 @@ impl Operator {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// (current RSS, peak RSS) in bytes, from `/proc/<pid>/status` (`VmRSS`, `VmHWM`).
