@@ -10,9 +10,8 @@
 //! - any other `docs/<page>.md` mention and every relative `.md` link in a Markdown file: the
 //!   file exists;
 //! - a bare `§N` that no page name heads: allowed inside a `docs/` page (its own sections, which
-//!   must exist) and after a `DESIGN`/`STYLE` citation (not pages of this repository yet, handled
-//!   separately); anywhere else it is an error, because a reader cannot tell which page it means;
-//! - the retired names of the API notes and paths outside the repository never appear.
+//!   must exist); anywhere else it is an error, because a reader cannot tell which page it means;
+//! - the retired names of the API and design notes and paths outside the repository never appear.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -47,6 +46,18 @@ const FORBIDDEN: &[(&str, &str)] = &[
         concat!("../", "shared"),
         "a path outside the repository: cite a file of the repository",
     ),
+    (
+        concat!("DESIGN", ".md"),
+        "the team's design notes are not in the repository: cite docs/design.md",
+    ),
+    (
+        concat!("DESIGN", " §"),
+        "the team's design notes are not in the repository: cite docs/design.md",
+    ),
+    (
+        concat!("STYLE", " §"),
+        "the team's style notes are not in the repository: cite a page under docs/",
+    ),
 ];
 /// Where a path outside the repository is the point, not a citation: the Tyk contract suite
 /// reads Tyk's own OpenAPI files from `../shared/reference/` beside the checkout, where CI puts
@@ -61,8 +72,6 @@ const OUTSIDE_ALLOWED: &[(&str, &str)] = &[
         concat!("../", "shared/reference"),
     ),
 ];
-/// Citation heads whose bare `§` continuations are not this test's business (yet).
-const FOREIGN_HEADS: &[&str] = &["DESIGN", "STYLE"];
 
 #[derive(Default)]
 struct Report {
@@ -152,24 +161,6 @@ fn skip_blank(text: &str, mut at: usize) -> usize {
             .map_or(0, |l| l.len());
         at += line.len() - body.len() + leader;
     }
-}
-
-/// The same text with comment line breaks folded to single spaces (for looking backwards).
-fn folded(text: &str) -> String {
-    let mut out = String::new();
-    let mut at = 0;
-    while at < text.len() {
-        let next = skip_blank(text, at);
-        if next > at {
-            out.push(' ');
-            at = next;
-        } else {
-            let c = text[at..].chars().next().unwrap();
-            out.push(c);
-            at += c.len_utf8();
-        }
-    }
-    out
 }
 
 /// Checks `§N` at `at` (just after the `§`) against `sections`, then any continuation
@@ -337,11 +328,7 @@ fn check_file(tree: &dyn Tree, file: &str, text: &str, report: &mut Report) {
         if consumed.contains(&at) || !text[after..].starts_with(|c: char| c.is_ascii_digit()) {
             continue;
         }
-        let (number, rest) = section_number(&text[after..]);
-        if rest.trim_start().starts_with("of DESIGN") || foreign_head(&text[..at]) {
-            consumed.insert(at);
-            continue;
-        }
+        let (number, _) = section_number(&text[after..]);
         if let Some(own) = &own {
             check_sections((file, text, file), own, after, &mut consumed, report);
             continue;
@@ -353,18 +340,6 @@ fn check_file(tree: &dyn Tree, file: &str, text: &str, report: &mut Report) {
             format!("bare §{number}: name the page, e.g. `docs/tyk-dashboard-api.md §{number}`"),
         );
     }
-}
-
-/// True when the nearest citation head before a bare `§` is one this test does not resolve
-/// (`DESIGN §3.2, §3.3`), with no closing parenthesis in between.
-fn foreign_head(before: &str) -> bool {
-    let start = before.char_indices().rev().nth(160).map_or(0, |(i, _)| i);
-    let window = folded(&before[start..]);
-    FOREIGN_HEADS.iter().any(|head| {
-        window
-            .rfind(head)
-            .is_some_and(|i| !window[i..].contains(')') && window.len() - i <= 100)
-    })
 }
 
 fn normalize(path: &Path) -> String {
@@ -469,7 +444,6 @@ fn the_check_accepts_resolving_citations() {
         "// See docs/tyk-dashboard-api.md §3.6 (b), §3 and §4.1.10.",
         "/// Wrapped (docs/tyk-dashboard-api.md\n    /// §3.6–§3).",
         "| x | [docs/tyk-dashboard-api.md](docs/tyk-dashboard-api.md) §3.6 |",
-        "// (DESIGN §3.2, §9) and (§3.3 of DESIGN.md)",
         "// (docs/tyk-dashboard-api.md §3 \"users\"; §3.6)",
         "no section sign here",
     ];
@@ -497,7 +471,12 @@ fn the_check_fails_on_broken_or_outside_citations() {
         ),
         (concat!("[x](../", "shared/x.md)"), "outside the repository"),
         ("// an unattributed (§3.6)", "bare §3.6"),
-        ("// (DESIGN §3.2). Then (§3.6)", "bare §3.6"),
+        (concat!("// (DESIGN", " §3.2)"), "cite docs/design.md"),
+        (concat!("// (§3.3 of DESIGN", ".md)"), "cite docs/design.md"),
+        (
+            concat!("// (STYLE", " §6)"),
+            "style notes are not in the repository",
+        ),
     ];
     for (text, expected) in cases {
         let errors = errors_of("src/a.rs", text);
