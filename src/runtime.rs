@@ -216,23 +216,13 @@ fn users_gauge_rows(
             } else {
                 UNRESOLVED_CONNECTION.to_string()
             };
-            (label, ready_reason(u))
+            (label, u.ready_condition().map(|c| c.reason.clone()))
         })
         .collect()
 }
 
 /// The users gauge's connection label for a reference to no existing connection.
 const UNRESOLVED_CONNECTION: &str = "unresolved";
-
-/// The reason of a user's Ready condition, as its status says (none before the first write).
-fn ready_reason(u: &crate::crd::DashboardUser) -> Option<String> {
-    u.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == crate::crd::condition::READY)
-        .map(|c| c.reason.clone())
-}
 
 /// Waits until a controller's cache has synced. The store's readiness signal wakes only
 /// its most recent waiter and the controller itself waits on it too, so poll it again

@@ -338,17 +338,11 @@ impl<'a> Evaluator<'a> {
                 if self.claimed.contains(&claim)
                     || self.claimed_in_cluster(user, &c.dashboard, found.id())
                 {
-                    return Ok(Created::Refused(already_managed(d)));
+                    return Ok(Created::Refused(plan::adoption_refusal(d, &c.label, false)));
                 }
                 // As the reconcile (src/reconcile/create.rs): never the connection's own key.
                 if c.backend.owns_credential(found.id()).await? {
-                    return Ok(Created::Refused(Blocker::stalled(
-                        reason::NOT_ALLOWED,
-                        format!(
-                            "dashboard user {} holds the API key of connection {}; it is never adopted",
-                            d.login, c.label
-                        ),
-                    )));
+                    return Ok(Created::Refused(plan::adoption_refusal(d, &c.label, true)));
                 }
                 self.claimed.insert(claim);
                 self.seen_ids
@@ -439,17 +433,6 @@ fn adopted_view(user: &DashboardUser, id: &str) -> DashboardUser {
     s.password_fingerprint = None;
     s.rejected_password_fingerprint = None;
     u
-}
-
-/// The messages of `already_exists` and `adopt_found` in src/reconcile/create.rs.
-fn already_managed(d: &plan::DesiredUser) -> Blocker {
-    Blocker::stalled(
-        reason::ALREADY_EXISTS,
-        format!(
-            "dashboard user {} is already managed by another DashboardUser",
-            d.login
-        ),
-    )
 }
 
 /// No remote user at all, of the desired user's backend: a create's diff is every field.

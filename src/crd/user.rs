@@ -328,6 +328,15 @@ impl DashboardUser {
         })
     }
 
+    /// The Ready condition as last written (none before the first status write).
+    pub fn ready_condition(&self) -> Option<&Condition> {
+        self.status
+            .as_ref()?
+            .conditions
+            .iter()
+            .find(|c| c.type_ == super::condition::READY)
+    }
+
     /// `cluster/<name>` or `<namespace>/<name>`: how logs, metrics and status name the
     /// connection this user uses.
     pub fn connection_label(&self) -> String {

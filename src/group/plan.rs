@@ -116,7 +116,7 @@ pub const NEEDS_API_KEY: &str =
     "user groups exist only in the Dashboard API: the connection needs an apiKeySecretRef";
 
 pub fn plan(o: &Observed<'_>) -> Plan {
-    let conn_org = match &o.connection {
+    let (conn_org, policy) = match &o.connection {
         ConnectionView::Unavailable(b) => return Plan::Blocked(b.clone()),
         ConnectionView::Ready { backend, .. } if *backend != ConnectionType::TykDashboard => {
             return Plan::Blocked(Blocker::stalled(reason::INVALID_SPEC, ONLY_TYK));
@@ -131,7 +131,6 @@ pub fn plan(o: &Observed<'_>) -> Plan {
         }
         ConnectionView::Ready { org_id, policy, .. } => (org_id.as_deref(), policy),
     };
-    let (conn_org, policy) = conn_org;
     let d = DesiredGroup::of(o.group, conn_org);
     if d.name.is_empty() {
         return Plan::Blocked(Blocker::stalled(reason::INVALID_SPEC, "name is empty"));

@@ -90,7 +90,7 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
                 Some(b) if b.stalled => {
                     // Said once as a Warning when it starts (a refusal, a missing Secret),
                     // not on every resync while it lasts.
-                    if ready_reason(user) != Some(b.reason) {
+                    if user.ready_condition().map(|c| c.reason.as_str()) != Some(b.reason) {
                         publish(ctx, user, Note::warning(b.reason, "Reconcile", &b.message)).await;
                     }
                     (
@@ -140,16 +140,6 @@ pub async fn apply(user: &DashboardUser, ctx: &Context) -> Result<Action, Reconc
         tracing::warn!(user = %key, reason = e.category(), error = %super::error::chain(e), "reconcile failed");
     }
     Ok(action)
-}
-
-/// The reason of the Ready condition as last written.
-fn ready_reason(user: &DashboardUser) -> Option<&str> {
-    user.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == crate::crd::condition::READY)
-        .map(|c| c.reason.as_str())
 }
 
 impl Run<'_> {

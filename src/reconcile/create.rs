@@ -3,7 +3,7 @@
 use super::apply::Run;
 use super::error::ReconcileError;
 use super::events::{Note, publish};
-use super::plan::{Blocker, DesiredUser, existing_user_refusal};
+use super::plan::{Blocker, DesiredUser, adoption_refusal, existing_user_refusal};
 use crate::backend::RemoteObject;
 use crate::crd::{CreateConflict, CreateIntent, reason};
 use crate::dashboard::DashboardError;
@@ -153,29 +153,16 @@ impl Run<'_> {
     ) -> Result<(), ReconcileError> {
         let backend = self.conn().backend.clone();
         let dashboard = self.conn().dashboard.clone();
-        if self.ctx.user_id_claimed(self.user, &dashboard, found.id()) {
-            self.status.create_intent = None;
-            self.record_conflict();
-            return Err(ReconcileError::Blocked(Blocker::stalled(
-                reason::ALREADY_EXISTS,
-                format!(
-                    "dashboard user {} is already managed by another DashboardUser",
-                    d.login
-                ),
-            )));
-        }
+        let claimed = self.ctx.user_id_claimed(self.user, &dashboard, found.id());
         // The user whose key the connection signs with is never handed to a namespace:
         // its access key would be published, its password replaced.
-        if backend.owns_credential(found.id()).await? {
+        if claimed || backend.owns_credential(found.id()).await? {
             self.status.create_intent = None;
             self.record_conflict();
-            return Err(ReconcileError::Blocked(Blocker::stalled(
-                reason::NOT_ALLOWED,
-                format!(
-                    "dashboard user {} holds the API key of connection {}; it is never adopted",
-                    d.login,
-                    self.conn().label
-                ),
+            return Err(ReconcileError::Blocked(adoption_refusal(
+                d,
+                &self.conn().label,
+                !claimed,
             )));
         }
         // The search may omit the key (docs/tyk-dashboard-api.md §10.8); the admin GET has it.

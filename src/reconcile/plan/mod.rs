@@ -414,12 +414,7 @@ pub fn plan(o: &Observed<'_>) -> Plan {
 
 /// The refusal of a create that met an existing user, as the Ready condition holds it.
 fn last_refusal(user: &DashboardUser) -> Option<Blocker> {
-    let ready = user
-        .status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == crate::crd::condition::READY && c.status == "False")?;
+    let ready = user.ready_condition().filter(|c| c.status == "False")?;
     [reason::ALREADY_EXISTS, reason::NOT_ALLOWED]
         .into_iter()
         .find(|r| *r == ready.reason)
@@ -449,6 +444,27 @@ pub fn existing_user_refusal(
     Blocker::stalled(
         reason::ALREADY_EXISTS,
         format!("a {what} already exists and adoptionPolicy is Never; it is left untouched"),
+    )
+}
+
+/// Why an existing user found for adoption is not taken: another object records it on the
+/// same Dashboard (crate::claims), or it holds the connection's own API key.
+pub fn adoption_refusal(desired: &DesiredUser, connection: &str, key_owner: bool) -> Blocker {
+    if key_owner {
+        return Blocker::stalled(
+            reason::NOT_ALLOWED,
+            format!(
+                "dashboard user {} holds the API key of connection {connection}; it is never adopted",
+                desired.login
+            ),
+        );
+    }
+    Blocker::stalled(
+        reason::ALREADY_EXISTS,
+        format!(
+            "dashboard user {} is already managed by another DashboardUser",
+            desired.login
+        ),
     )
 }
 
